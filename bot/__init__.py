@@ -1,0 +1,1 @@
+"""Application assembly for devnews-bot: config, CLI, Application factory, scheduling, console."""

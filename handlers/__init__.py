@@ -1,0 +1,1 @@
+"""Telegram-facing handlers, pure HTML rendering and user-facing texts."""

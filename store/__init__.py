@@ -1,0 +1,1 @@
+"""Domain and persistence for devnews-bot: ingestion, extraction, index, answering (no Telegram)."""

@@ -1,0 +1,84 @@
+"""Database engine, schema creation and first-use seeding."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, func, select
+
+from store import models
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """Return the file path of a file-backed SQLite URL, else None."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.endswith(":memory:") or url == prefix:
+        return None
+    return Path(url[len(prefix):])
+
+
+def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
+    """Create an engine; for SQLite, create the folder and enable WAL and foreign keys."""
+    path = _sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            if path is not None:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create every table that does not exist yet."""
+    _ = models  # the tables register themselves on import
+    SQLModel.metadata.create_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session; the caller commits at its unit of work, errors roll back."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        except Exception:
+            session.rollback()
+            raise
+
+
+def document_count(*, session: Session) -> int:
+    """Return how many documents are stored."""
+    return int(session.exec(select(func.count()).select_from(models.Document)).one())
+
+
+def ensure_seeded(engine: Engine, seeds_dir: Path = SEEDS_DIR) -> int:
+    """Fill an empty database from the seed articles; return how many were ingested."""
+    from store.ingestion import ingest_paths  # local: ingestion pulls in extraction/jieba
+
+    with session_scope(engine) as session:
+        if document_count(session=session) > 0:
+            return 0
+        seeds = sorted(p for p in seeds_dir.glob("*.txt") if p.is_file())
+        reports = ingest_paths(seeds, session=session)
+    added = sum(1 for r in reports if r.status == "added")
+    log.info("seeded %s documents from %s", added, seeds_dir)
+    return added

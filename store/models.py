@@ -1,0 +1,65 @@
+"""SQLModel tables for documents, sentences and the facts extracted from them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (timezone-aware)."""
+    return datetime.now(UTC)
+
+
+class Document(SQLModel, table=True):
+    """One ingested article or report, identified by the hash of its text."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)  # file name, e.g. 004_9ba4c9d2bb8ea06c.txt
+    path: str = ""
+    content_hash: str = Field(index=True, unique=True)
+    title: str = ""
+    regions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    year: int | None = None
+    date: str | None = None  # best-known ISO date (may be partial: 2023, 2023-02, 2023-02-02)
+    date_source: str | None = None  # how the date was found, e.g. "text:1月28日"
+    char_count: int = 0
+    sentence_count: int = 0
+    fact_count: int = 0
+    ingested_at: datetime = Field(default_factory=utcnow)
+
+
+class Sentence(SQLModel, table=True):
+    """One sentence of a document, in reading order, with its paragraph and role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    paragraph_no: int = 0
+    position: int = 0  # order within the document
+    kind: str = "body"  # body | heading | title | caption | byline
+    text: str = ""
+    tokens: str = ""  # space-joined search tokens, so the index is rebuilt without jieba
+
+
+class Fact(SQLModel, table=True):
+    """One figure extracted from a sentence (value in base units)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    sentence_id: int = Field(foreign_key="sentence.id", index=True)
+    kind: str = Field(index=True)  # money count percent area rank date duration other
+    span: str = ""
+    start: int = 0
+    end: int = 0
+    value: float | None = None
+    unit: str = ""
+    qualifier: str | None = None
+    target: bool = False
+    period: int | None = None
+    subject: str | None = None
+    metric: str | None = None
+    label: str = ""
+    date: str | None = None  # ISO date for kind == "date"
