@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from store.views import Answer, DocumentInfo, FactHit, IngestReport, SentenceHit
+from store import db
+from store.index import SearchIndex, build_index
+from store.views import Answer, DocumentInfo, FactHit, FactView, IngestReport, SentenceHit
 
 log = logging.getLogger(__name__)
+
+# Money facts whose metric says investment; /projects lists these.
+_INVESTMENT_METRICS = ("投资", "总投资", "计划总投资", "增资", "投资额")
 
 
 class FactStore:
@@ -19,60 +25,188 @@ class FactStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._index: SearchIndex | None = None
+        self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, database_url: str, *, seed: bool = True) -> FactStore:
+    def open(cls, database_url: str = db.DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
         """Open (and create) the database; fill it from seeds/ when empty and `seed` is set."""
-        raise NotImplementedError
+        engine = db.make_engine(database_url)
+        db.init_db(engine)
+        if seed:
+            db.ensure_seeded(engine)
+        return cls(engine)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The answering index, built on first use and after every ingestion."""
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = build_index(self.engine)
+        return self._index
+
+    def refresh(self) -> None:
+        """Rebuild the index from the database (after ingestion)."""
+        index = build_index(self.engine)
+        with self._lock:
+            self._index = index
 
     def warm(self) -> None:
-        """Load jieba and build the index now rather than on the first question."""
-        raise NotImplementedError
+        """Build the index and load the text converters now rather than on the first question."""
+        from store.normalize import normalize_question
+
+        _ = self.index
+        normalize_question("預熱")
 
     def ask(self, question: str, *, limit: int = 5) -> list[Answer]:
         """Answer a Chinese question: best answer first; empty when the corpus cannot answer."""
-        raise NotImplementedError
+        from store.answering import answer
+
+        return answer(self.index, question, limit=limit)
 
     def suggestions(self, question: str, *, limit: int = 5) -> list[str]:
         """Closest known entity names for a question that got no answer."""
-        raise NotImplementedError
+        from store.answering import suggest
+
+        return suggest(self.index, question, limit=limit)
 
     def documents(self) -> list[DocumentInfo]:
         """All documents, oldest ingestion first (their `id` is the number users type)."""
-        raise NotImplementedError
+        return sorted(self.index.documents.values(), key=lambda d: d.id)
 
     def document(self, doc_id: int) -> DocumentInfo | None:
         """One document by id, or None."""
-        raise NotImplementedError
+        return self.index.documents.get(doc_id)
+
+    def _hits(self, rows_facts: Iterable[tuple[int, FactView]]) -> list[FactHit]:
+        index = self.index
+        out = []
+        for row, fact in rows_facts:
+            doc = index.documents[int(index.doc_of_row[row])]
+            out.append(FactHit(fact=fact, sentence=index.texts[row], document=doc))
+        return out
+
+    def _doc_rows(self, doc_id: int) -> list[int]:
+        index = self.index
+        return [int(r) for r in index.fact_rows if int(index.doc_of_row[r]) == doc_id]
 
     def key_facts(self, doc_id: int, *, limit: int = 8) -> list[FactHit]:
-        """The most informative figures of one document (money, counts, targets first)."""
-        raise NotImplementedError
+        """The most informative figures of one document (money, targets, counts, ranks first)."""
+        from store.ranking import fact_weight
+
+        index = self.index
+        pairs = [(row, f) for row in self._doc_rows(doc_id) for f in index.fact_views(row)]
+        pairs = [(r, f) for r, f in pairs if f.kind != "date"]
+        pairs.sort(key=lambda rf: -fact_weight(rf[1]))
+        seen: set[int] = set()
+        chosen = []
+        for row, fact in pairs:
+            if row in seen:
+                continue
+            seen.add(row)
+            chosen.append((row, fact))
+            if len(chosen) >= limit:
+                break
+        return self._hits(chosen)
 
     def paragraph(self, sentence_id: int) -> str | None:
         """The whole paragraph a sentence belongs to."""
-        raise NotImplementedError
+        row = self.index.row_of_sentence.get(sentence_id)
+        return None if row is None else self.index.paragraph_text(row)
+
+    def _matches_region(self, doc: DocumentInfo, region: str) -> bool:
+        gaz = self.index.gazetteer
+        names = {n.lower() for n in gaz.expand(region)}
+        hay = (" ".join(doc.regions) + " " + doc.title).lower()
+        return any(n in hay for n in names)
 
     def targets(self, region: str | None = None) -> dict[str, list[FactHit]]:
         """Target facts (plans, goals) grouped by region, optionally for one region (aliases ok)."""
-        raise NotImplementedError
+        index = self.index
+        grouped: dict[str, list[FactHit]] = {}
+        for row in index.fact_rows.tolist():
+            doc = index.documents[int(index.doc_of_row[row])]
+            if region and not self._matches_region(doc, region):
+                continue
+            targets = [f for f in index.fact_views(row) if f.target and f.kind != "date"]
+            if not targets:
+                continue
+            key = doc.regions[0] if doc.regions else doc.title
+            grouped.setdefault(key, []).extend(self._hits([(row, targets[0])]))
+        return grouped
 
     def projects(self, keyword: str | None = None) -> list[FactHit]:
         """Investment figures of projects, largest first, optionally filtered by keyword."""
-        raise NotImplementedError
+        from store.normalize import normalize_question
+
+        index = self.index
+        needles = list(index.gazetteer.expand(normalize_question(keyword))) if keyword else []
+        pairs = []
+        for row in index.fact_rows.tolist():
+            text = index.texts[row]
+            if needles and not any(n.lower() in text.lower() for n in needles):
+                continue
+            for fact in index.fact_views(row):
+                if fact.kind != "money" or fact.value is None:
+                    continue
+                context = (fact.metric or "") + text[max(0, fact.start - 6) : fact.start]
+                if any(m in context for m in _INVESTMENT_METRICS):
+                    pairs.append((row, fact))
+        pairs.sort(key=lambda rf: -_cny(rf[1]))
+        return self._hits(pairs)
 
     def search(self, keyword: str, *, limit: int = 50) -> list[SentenceHit]:
         """Sentences containing the keyword (aliases and traditional characters understood)."""
-        raise NotImplementedError
+        from store.normalize import normalize_question
+
+        index = self.index
+        query = normalize_question(keyword)
+        if not query:
+            return []
+        needles = [n.lower() for n in index.gazetteer.expand(query)]
+        out = []
+        for row, text in enumerate(index.texts):
+            low = text.lower()
+            if any(n in low for n in needles):
+                doc = index.documents[int(index.doc_of_row[row])]
+                out.append(SentenceHit(int(index.sentence_ids[row]), text, doc, 1.0))
+                if len(out) >= limit:
+                    break
+        return out
 
     def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
         """Ingest files or folders, then refresh the index; one report per file."""
-        raise NotImplementedError
+        from store.ingestion import ingest_paths
+
+        with db.session_scope(self.engine) as session:
+            reports = ingest_paths(list(paths), session=session)
+        if any(r.status in ("added", "replaced") for r in reports):
+            self.refresh()
+        return reports
 
     def ingest_bytes(self, data: bytes, *, name: str) -> IngestReport:
         """Ingest one uploaded file's bytes, then refresh the index."""
-        raise NotImplementedError
+        from store.ingestion import ingest_bytes
+
+        with db.session_scope(self.engine) as session:
+            report = ingest_bytes(data, name=name, session=session)
+        if report.status in ("added", "replaced"):
+            self.refresh()
+        return report
 
     def facts(self) -> Iterator[dict[str, Any]]:
         """Every fact as a `facts --jsonl` object (doc, kind, span, value, unit, target, period, sentence…)."""
-        raise NotImplementedError
+        index = self.index
+        for row in index.fact_rows.tolist():
+            doc = index.documents[int(index.doc_of_row[row])]
+            for fact in index.fact_views(row):
+                yield {"doc": doc.name, **fact.to_json(), "sentence": index.texts[row]}
+
+
+_USD_TO_CNY = 7.0  # rough, only to order mixed-currency investments
+
+
+def _cny(fact: FactView) -> float:
+    value = fact.value or 0.0
+    return value * _USD_TO_CNY if fact.unit == "USD" else value

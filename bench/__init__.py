@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): synthetic archive, latency, ingestion, accuracy, cold start."""

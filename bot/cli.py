@@ -1,0 +1,197 @@
+"""Command line: ask, facts, ingest, sources, run, console, digest, subscribers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.service import FactStore
+    from store.views import Answer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+
+
+def _database_url() -> str:
+    """DATABASE_URL from the environment or .env, without importing the Telegram stack."""
+    from bot.config import database_url_from_env
+
+    return database_url_from_env()
+
+
+def _open_store() -> FactStore:
+    from store.service import FactStore
+
+    return FactStore.open(_database_url())
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer questions: one readable answer, or JSON lines for questions read from stdin."""
+    store = _open_store()
+    if args.jsonl:
+        questions = [args.question] if args.question else (line.rstrip("\n") for line in sys.stdin)
+        for question in questions:
+            answers = store.ask(question, limit=args.limit) if question.strip() else []
+            _print_json({"q": question, "answers": [a.to_json() for a in answers]})
+            sys.stdout.flush()
+        return 0
+    if not args.question:
+        print("用法：python -m bot ask \"问题\"   或   python -m bot ask --jsonl < questions.txt")
+        return 2
+    answers = store.ask(args.question, limit=args.limit)
+    print(format_answers(args.question, answers))
+    return 0 if answers else 1
+
+
+def format_answers(question: str, answers: Sequence[Answer]) -> str:
+    """Plain-text rendering for the terminal: figure, source sentence, title and date."""
+    if not answers:
+        return f"问：{question}\n没有找到可靠的答案（资料中没有相关数字）。"
+    lines = [f"问：{question}"]
+    for i, a in enumerate(answers, 1):
+        doc = a.document
+        where = " · ".join(p for p in (doc.title, "、".join(doc.regions), doc.date or "") if p)
+        head = f"{i}. {a.figure}" if a.figure else f"{i}."
+        lines += [head, f"   「{a.text}」", f"   —— {where}（{a.doc}）"]
+    return "\n".join(lines)
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    """Write every stored fact as JSON lines (or a short table)."""
+    store = _open_store()
+    for fact in store.facts():
+        if args.jsonl:
+            _print_json(fact)
+        else:
+            print(f"{fact['doc']}\t{fact['kind']}\t{fact['span']}\t{fact['value']}\t{fact['unit']}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest files or folders and print one line per file."""
+    store = _open_store()
+    reports = store.ingest_paths(args.paths)
+    failed = 0
+    for r in reports:
+        if r.ok:
+            print(f"{r.status:9} {r.name}: {r.sentences} sentences, {r.facts} facts")
+        else:
+            failed += 1
+            print(f"refused   {r.name}: {r.reason}")
+    added = [r for r in reports if r.status in ("added", "replaced")]
+    print(f"{len(reports)} files: {len(added)} new or changed, {failed} refused")
+    if added:
+        _announce_after_ingest(store, [r.document_id for r in added if r.document_id is not None])
+    return 1 if failed and not added and len(reports) == failed else 0
+
+
+def _announce_after_ingest(store: FactStore, document_ids: list[int]) -> None:
+    """Queue announcements of new documents (issue C); a no-op until announce chats are set."""
+    try:
+        from bot.push_cli import announce_documents
+    except ImportError:
+        return
+    announce_documents(store, document_ids)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """List the ingested documents."""
+    store = _open_store()
+    for d in store.documents():
+        regions = "、".join(d.regions) or "—"
+        print(f"{d.id:>4}  {d.name}  {d.title}  [{regions}]  {d.date or d.year or '—'}  {d.fact_count} facts")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot (long polling)."""
+    from bot.app import run_polling
+
+    return run_polling()
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Start the console chat over the same handlers."""
+    from bot.console import run_console
+
+    return run_console()
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """With a token run the bot, without one start the console."""
+    from bot.config import token_configured
+
+    return cmd_run(args) if token_configured() else cmd_console(args)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Print (dry run) or send one chat's next digest."""
+    from bot.push_cli import cmd_digest as run
+
+    return run(args)
+
+
+def cmd_subscribers(args: argparse.Namespace) -> int:
+    """List subscriptions."""
+    from bot.push_cli import cmd_subscribers as run
+
+    return run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for all commands."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="devnews-bot")
+    parser.set_defaults(func=cmd_default)
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("ask", help="answer a question")
+    p.add_argument("question", nargs="?", default="")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per question from stdin")
+    p.add_argument("--limit", type=int, default=5)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("facts", help="print every extracted fact")
+    p.add_argument("--jsonl", action="store_true")
+    p.set_defaults(func=cmd_facts)
+
+    p = sub.add_parser("ingest", help="ingest files or folders")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_ingest)
+
+    sub.add_parser("sources", help="list documents").set_defaults(func=cmd_sources)
+    sub.add_parser("run", help="run the Telegram bot").set_defaults(func=cmd_run)
+    sub.add_parser("console", help="console chat").set_defaults(func=cmd_console)
+
+    p = sub.add_parser("digest", help="a chat's next digest")
+    p.add_argument("--chat", type=int, required=True)
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(func=cmd_digest)
+
+    sub.add_parser("subscribers", help="list subscriptions").set_defaults(func=cmd_subscribers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

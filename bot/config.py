@@ -1,0 +1,200 @@
+"""Settings from the environment and .env (pydantic-settings), plus cheap lookups for the CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
+ENV_FILE = ".env"
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message is one line naming the key."""
+
+
+def _parse_id_list(value: Any) -> Any:
+    """Accept `1,2 3`, a JSON-ish `[1, 2]`, a single int or an empty string as a list of ids."""
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, str):
+        parts = value.strip().strip("[]").replace(",", " ").replace("，", " ").split()
+        for part in parts:
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a numeric Telegram id")
+        return tuple(int(part) for part in parts)
+    return value
+
+
+# Plain comma-separated ids (ADMIN_IDS=1,2): pydantic-settings would otherwise expect JSON.
+IdList = Annotated[tuple[int, ...], NoDecode, BeforeValidator(_parse_id_list)]
+
+
+class Settings(BaseSettings):
+    """Every configuration key; environment variables win over .env."""
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    telegram_api_file_url: str = DEFAULT_API_FILE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    admin_ids: IdList = ()
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(_LOG_LEVELS)}")
+        return level
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Never echo the value: it is a secret even when malformed.
+        if value is not None and (":" not in value.get_secret_value() or " " in value.get_secret_value()):
+            raise ValueError("does not look like a BotFather token (expected 123456:ABC…)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError(f"{value!r} is not a database URL (e.g. {DEFAULT_DATABASE_URL})")
+        return value
+
+    @property
+    def token(self) -> str | None:
+        """Return the bot token in clear, or None when not configured."""
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+def _one_line(error: ValidationError) -> str:
+    """Turn the first validation error into `配置错误 KEY: reason`."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    key = str(first["loc"][0]).upper() if first["loc"] else "?"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"配置错误 {key}: {message}"
+
+
+def load_settings(env_file: str | Path | None = ENV_FILE, **overrides: Any) -> Settings:
+    """Read settings from the environment and `env_file`; raise ConfigError naming a bad key."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+
+
+def _dotenv_value(key: str, env_file: str | Path = ENV_FILE) -> str | None:
+    """Read one key from a .env file with a tiny parser (no pydantic on the CLI's cold path)."""
+    try:
+        lines = Path(env_file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: str | None = None
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or name.strip() != key:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        found = value
+    return found
+
+
+def _env_value(key: str) -> str | None:
+    """Return a non-empty value from the environment, else from .env, else None."""
+    value = os.environ.get(key) or _dotenv_value(key)
+    return value or None
+
+
+def database_url_from_env() -> str:
+    """Return DATABASE_URL from the environment or .env (default sqlite:///data/bot.db)."""
+    return _env_value("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def token_configured() -> bool:
+    """Return True when TELEGRAM_BOT_TOKEN is set in the environment or .env."""
+    return _env_value("TELEGRAM_BOT_TOKEN") is not None
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Replace the bot token in every log record (PTB and httpx put it in URLs and errors)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def redact(self, text: str) -> str:
+        """Return `text` with the token replaced."""
+        return text.replace(self._token, "<TOKEN>") if self._token else text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message (and traceback) now, with the token removed."""
+        if not self._token:
+            return True
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    """Apply LOG_LEVEL, quiet chatty libraries and redact the token from every handler."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root.setLevel(settings.log_level)
+    # httpx logs every request URL at INFO, and the URL contains the token.
+    for name in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    token = settings.token
+    if token:
+        for handler in root.handlers:
+            if not any(isinstance(f, TokenRedactingFilter) for f in handler.filters):
+                handler.addFilter(TokenRedactingFilter(token))

@@ -1,0 +1,375 @@
+"""Question answering over the in-memory index: intent, entities, ranking, abstention."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from store.index import MAX_TERM_LEN, SearchIndex
+from store.normalize import normalize_question
+from store.views import Answer, FactView
+
+# Question words and fillers: removed before matching so they never count as content.
+_QUESTION_WORDS = sorted(
+    {
+        "什么时候", "什么时间", "啥时候", "几时", "何时", "哪一年", "哪年", "哪天", "哪一天", "几月",
+        "多少钱", "多少个", "多少项", "多少家", "多少", "几个", "几项", "几家", "第几", "几位", "几",
+        "多大", "多高", "多长", "多久", "多快", "哪些", "哪个", "哪家", "哪里", "什么", "啥", "咋",
+        "怎么样", "怎样", "如何", "情况", "是否", "有没有", "是不是", "请问", "请", "告诉我", "我想知道",
+        "知道", "一下", "吗", "呢", "吧", "啊", "呀", "么", "是", "了", "的", "有", "在", "都", "共",
+        "一共", "总共", "大概", "大约", "具体", "现在", "目前", "排名第几", "为", "达到", "到",
+    },
+    key=len,
+    reverse=True,
+)
+_QUESTION_RE = re.compile("|".join(re.escape(w) for w in _QUESTION_WORDS))
+_PUNCT_RE = re.compile(r"[\s，。！？；：、“”‘’（）()《》!?,.;:\"'…·@/]+")
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+_RELATIVE_YEARS = {"今年": 0, "本年": 0, "年内": 0, "全年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
+
+# Measure words users ask with (多少个/几项 …) → the fact unit they expect.
+_COUNT_UNITS = "个项家人次人栋条辆片座所户台套批款件处名位"
+_UNIT_HINT_RE = re.compile(rf"(?:多少|几)([{_COUNT_UNITS}]|人次)")
+
+_INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("date", re.compile(r"什么时候|什么时间|啥时候|何时|哪一?年|哪一?天|几月|几号|日期|时间")),
+    ("rank", re.compile(r"第几|排名|排第|位列|位居|名次|排位|排在")),
+    ("list", re.compile(r"哪些|有什么|包括什么|包含哪|都有")),
+    ("percent", re.compile(r"比重|占比|比例|百分|增速|增幅|增长率|几成|占.{0,6}多少")),
+    ("area", re.compile(r"面积|占地|多大|亩|平方|范围")),
+    ("duration", re.compile(r"多久|多长时间|几天|几个月|用了多长")),
+    ("amount", re.compile(r"多少|几|规模|金额|总额|投资|总量|数量")),
+)
+_TARGET_RE = re.compile(r"目标|计划|力争|预计|将要|要形成|要实现|打算|今年要|年内要|规划要|任务")
+
+_INTENT_KINDS: dict[str, tuple[str, ...]] = {
+    "date": ("date",),
+    "rank": ("rank",),
+    "percent": ("percent",),
+    "area": ("area",),
+    "duration": ("duration",),
+    "amount": ("money", "count", "percent", "area", "other", "duration"),
+    "list": (),
+    "other": (),
+}
+
+MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover
+MIN_SCORE = 0.35
+
+
+@dataclass(slots=True)
+class QueryTerm:
+    """A question term found in the index vocabulary, with its weight."""
+
+    text: str
+    weight: float
+    entity: str | None = None  # canonical entity name when the term stands for an entity
+
+
+@dataclass(slots=True)
+class ParsedQuestion:
+    """What the answerer understood of a question."""
+
+    text: str
+    intents: tuple[str, ...]
+    target: bool
+    unit_hint: str | None
+    years: tuple[int, ...]
+    relative_years: tuple[int, ...]
+    terms: list[QueryTerm]
+    entities: dict[str, tuple[str, ...]]  # canonical entity → surfaces to look for
+    unknown: list[str]  # content the corpus has never seen
+    content_weight: float = 0.0
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def intent(self) -> str:
+        """The main intent (first detected)."""
+        return self.intents[0] if self.intents else "other"
+
+
+def detect_intents(text: str) -> tuple[str, ...]:
+    """Intents of a normalised question, most specific first (date, rank, list, percent …)."""
+    found = [name for name, pattern in _INTENT_PATTERNS if pattern.search(text)]
+    if "rank" in found and "amount" in found:
+        found.remove("amount")
+    if "area" in found and "amount" in found:
+        found.remove("amount")
+        found.append("amount")
+    return tuple(found) or ("other",)
+
+
+def _strip_question_words(text: str) -> str:
+    """Replace question words and punctuation with a separator so terms never span them."""
+    return _QUESTION_RE.sub("|", _PUNCT_RE.sub("|", text))
+
+
+def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
+    """Normalise a question and find its intent, time words, index terms and entities."""
+    text = normalize_question(question)
+    lowered = text.lower()
+    intents = detect_intents(lowered)
+    unit_match = _UNIT_HINT_RE.search(lowered)
+    years = tuple(int(y) for y in _YEAR_RE.findall(lowered))
+    relative = tuple(off for word, off in _RELATIVE_YEARS.items() if word in lowered)
+    target = bool(_TARGET_RE.search(lowered))
+
+    stripped = _strip_question_words(_YEAR_RE.sub("|", lowered) if years else lowered)
+    for word in _RELATIVE_YEARS:
+        stripped = stripped.replace(word, "|")
+    gaz = index.gazetteer
+    covered = [False] * len(stripped)
+    terms: dict[str, QueryTerm] = {}
+    entities: dict[str, tuple[str, ...]] = {}
+    corrections: list[tuple[str, str]] = []
+
+    def mark(start: int, end: int) -> None:
+        for i in range(start, end):
+            covered[i] = True
+
+    # Known entity names (aliases included), longest first, non-overlapping.
+    taken = [False] * len(stripped)
+    for length in range(min(MAX_TERM_LEN + 8, len(stripped)), 1, -1):
+        for start in range(len(stripped) - length + 1):
+            if any(taken[start : start + length]):
+                continue
+            sub = stripped[start : start + length]
+            if "|" in sub:
+                continue
+            canon = gaz.canonical.get(sub)
+            if canon is None and sub not in gaz.names:
+                continue
+            surfaces = gaz.expand(sub)
+            entities[canon or sub] = surfaces
+            for i in range(start, start + length):
+                taken[i] = True
+            mark(start, start + length)
+
+    # One-character typos of known names (殷家河 → 股家河, 京东芳 → 京东方).
+    for chunk_start, chunk in _chunks(stripped):
+        if all(covered[chunk_start : chunk_start + len(chunk)]):
+            continue
+        for typed, known in gaz.typo_candidates(chunk):
+            pos = stripped.find(typed)
+            if pos < 0 or all(covered[pos : pos + len(typed)]):
+                continue
+            corrections.append((typed, known))
+            canon = gaz.canonical.get(known.lower())
+            entities[canon or known] = gaz.expand(known)
+            mark(pos, pos + len(typed))
+            break
+
+    # Index vocabulary terms inside the question (what cut_for_search would give, corpus-bound).
+    vocab = index.vocab
+    for length in range(min(MAX_TERM_LEN, len(stripped)), 0, -1):
+        for start in range(len(stripped) - length + 1):
+            sub = stripped[start : start + length]
+            if "|" in sub or sub not in vocab or sub in terms:
+                continue
+            if length == 1 and (covered[start] or not sub.isalnum()):
+                continue
+            terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
+            if length >= 2:
+                mark(start, start + length)
+
+    # Entity surfaces that are whole index terms join the query (aliases: 黄岛开发区 → 青岛经济技术开发区).
+    for canon, surfaces in entities.items():
+        for surface in surfaces:
+            key = surface.lower()
+            if key in vocab and key not in terms:
+                terms[key] = QueryTerm(key, index.term_idf(key) * 0.8, entity=canon)
+            elif key in terms:
+                terms[key].entity = canon
+
+    unknown = [
+        run for run in re.findall(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}", _uncovered(stripped, covered))
+    ]
+    content_weight = sum(t.weight for t in terms.values() if len(t.text) > 1)
+    return ParsedQuestion(
+        text=text, intents=intents, target=target,
+        unit_hint=unit_match.group(1) if unit_match else None, years=years,
+        relative_years=relative, terms=list(terms.values()), entities=entities, unknown=unknown,
+        content_weight=content_weight, corrections=corrections,
+    )
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for part in text.split("|"):
+        if part:
+            out.append((pos, part))
+        pos += len(part) + 1
+    return out
+
+
+def _uncovered(text: str, covered: list[bool]) -> str:
+    return "".join(ch if not c else "|" for ch, c in zip(text, covered, strict=True))
+
+
+def _bm25_candidates(index: SearchIndex, terms: list[QueryTerm], limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with the highest BM25 scores (tf = 1) and their scores."""
+    if not terms or index.size == 0:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+    parts_rows, parts_scores = [], []
+    for term in terms:
+        rows = index.postings(term.text)
+        if rows is None or len(rows) == 0:
+            continue
+        parts_rows.append(rows)
+        parts_scores.append(index.norm[rows] * np.float32(term.weight))
+    if not parts_rows:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+    all_rows = np.concatenate(parts_rows)
+    all_scores = np.concatenate(parts_scores)
+    uniq, inverse = np.unique(all_rows, return_inverse=True)
+    scores = np.bincount(inverse, weights=all_scores).astype(np.float32)
+    if len(uniq) > limit:
+        top = np.argpartition(-scores, limit)[:limit]
+        uniq, scores = uniq[top], scores[top]
+    order = np.argsort(-scores, kind="stable")
+    return uniq[order], scores[order]
+
+
+def _question_years(pq: ParsedQuestion, doc_year: int | None) -> set[int]:
+    years = set(pq.years)
+    if doc_year is not None:
+        years.update(doc_year + off for off in pq.relative_years)
+    return years
+
+
+def _fact_score(fact: FactView, pq: ParsedQuestion, qyears: set[int]) -> float:
+    """How well one fact answers the question (kind, unit, metric words, target, period)."""
+    wanted = [k for intent in pq.intents for k in _INTENT_KINDS.get(intent, ())]
+    score = 0.0
+    if wanted:
+        if fact.kind == wanted[0]:
+            score += 1.0
+        elif fact.kind in wanted:
+            score += 0.6
+        else:
+            score -= 0.3
+    if pq.unit_hint and fact.unit:
+        score += 0.6 if fact.unit == pq.unit_hint else -0.2
+    if pq.target:
+        score += 0.4 if fact.target else -0.1
+    if qyears and fact.period is not None:
+        score += 0.4 if fact.period in qyears else -0.3
+    label = (fact.metric or "") + (fact.subject or "")
+    if label:
+        hits = sum(1 for t in pq.terms if len(t.text) > 1 and t.text in label.lower())
+        score += min(hits, 3) * 0.25
+    return score
+
+
+def _row_features(
+    index: SearchIndex, row: int, pq: ParsedQuestion
+) -> tuple[float, float, FactView | None, tuple[FactView, ...]]:
+    """(coverage, fact score, best fact, facts) of one candidate sentence."""
+    text = index.texts[row].lower()
+    doc = index.documents.get(int(index.doc_of_row[row]))
+    doc_text = ((doc.title if doc else "") + " " + " ".join(doc.regions if doc else ())).lower()
+    matched = 0.0
+    for term in pq.terms:
+        if len(term.text) > 1 and term.entity is None and term.text in text:
+            matched += term.weight
+    entity_weight = 0.0
+    entity_matched = 0.0
+    for surfaces in pq.entities.values():
+        weight = max((index.term_idf(s.lower()) for s in surfaces), default=1.0)
+        entity_weight += weight
+        if any(s.lower() in text for s in surfaces):
+            entity_matched += weight
+        elif any(s.lower() in doc_text for s in surfaces):
+            entity_matched += weight * 0.6
+    plain_weight = sum(t.weight for t in pq.terms if len(t.text) > 1 and t.entity is None)
+    entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
+    plain_weight -= sum(t.weight for t in pq.terms if t.text in entity_terms and t.entity is None)
+    matched -= sum(t.weight for t in pq.terms if t.text in entity_terms and t.entity is None and t.text in text)
+    total = max(plain_weight, 0.0) + entity_weight
+    coverage = (matched + entity_matched) / total if total > 0 else 0.0
+
+    facts = index.fact_views(row)
+    qyears = _question_years(pq, doc.year if doc else None)
+    best: FactView | None = None
+    best_score = -1e9
+    for fact in facts:
+        s = _fact_score(fact, pq, qyears)
+        # A figure close to the question's words in the sentence is more likely its answer.
+        s -= 0.002 * _distance_to_terms(text, fact, pq)
+        if s > best_score:
+            best, best_score = fact, s
+    return coverage, (best_score if best is not None else 0.0), best, facts
+
+
+def _distance_to_terms(text: str, fact: FactView, pq: ParsedQuestion) -> float:
+    positions = [text.find(t.text) for t in pq.terms if len(t.text) > 1 and t.text in text]
+    if not positions:
+        return 0.0
+    return float(min(abs(p - fact.start) for p in positions))
+
+
+def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:
+    """Answer a question from the index: best first; empty when the evidence is weak."""
+    if not question or not question.strip():
+        return []
+    pq = parse_question(question, index)
+    if pq.unknown or not pq.terms:
+        return []
+    rows, bm25 = _bm25_candidates(index, pq.terms, limit=300)
+    if len(rows) == 0:
+        return []
+    top_bm25 = float(bm25[0]) or 1.0
+    wants_figure = any(_INTENT_KINDS.get(i) for i in pq.intents)
+    scored = []
+    for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
+        coverage, fact_score, best, facts = _row_features(index, row, pq)
+        score = 0.45 * (base / top_bm25) + 1.2 * coverage + 0.35 * fact_score
+        if wants_figure and not facts:
+            score -= 0.5
+        if "list" in pq.intents:
+            score += 0.1 * min(index.texts[row].count("、"), 5)
+        scored.append((score, coverage, row, best, facts))
+    scored.sort(key=lambda s: -s[0])
+
+    answers: list[Answer] = []
+    seen_texts: set[str] = set()
+    for score, coverage, row, best, facts in scored:
+        if coverage < MIN_COVERAGE or score < MIN_SCORE:
+            continue
+        if wants_figure and best is None and "list" not in pq.intents and "other" not in pq.intents:
+            continue
+        text = index.texts[row]
+        if text in seen_texts:
+            continue
+        seen_texts.add(text)
+        doc = index.documents[int(index.doc_of_row[row])]
+        ordered = (best, *[f for f in facts if f is not best]) if best is not None else facts
+        answers.append(
+            Answer(
+                text=text, doc=doc.name, score=float(score), facts=tuple(ordered),
+                sentence_id=int(index.sentence_ids[row]), document=doc,
+                figure=best.span if best is not None and "list" not in pq.intents else None,
+                intent=pq.intent,
+            )
+        )
+        if len(answers) >= limit:
+            break
+    return answers
+
+
+def suggest(index: SearchIndex, question: str, *, limit: int = 5) -> list[str]:
+    """Known entity names closest to the question, for a helpful "no answer" reply."""
+    from rapidfuzz import fuzz, process
+
+    text = normalize_question(question)
+    if not text:
+        return []
+    gaz = index.gazetteer
+    choices = sorted(set(gaz.surfaces) | {r for d in index.documents.values() for r in d.regions})
+    if not choices:
+        return []
+    found = process.extract(text, choices, scorer=fuzz.partial_ratio, limit=limit * 2, score_cutoff=50)
+    names = [name for name, _score, _i in found]
+    return list(dict.fromkeys(names))[:limit]

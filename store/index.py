@@ -1,0 +1,303 @@
+"""In-memory answering index: BM25 postings over stored tokens, facts per sentence, entity names."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from store.views import DocumentInfo, FactView
+
+log = logging.getLogger(__name__)
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "seeds" / "lexicon"
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+MAX_TERM_LEN = 12
+
+# A compact fact: (id, kind, start, end, value, unit, qualifier, target, period, subject, metric, date)
+FactTuple = tuple[int, str, int, int, float | None, str, str | None, bool, int | None, str | None, str | None, str | None]
+
+_NAME_SUFFIXES = (
+    "经济技术开发区|高新技术产业开发区|开发区|新区|片区|自贸区|产业园区|产业园|园区|工业区|示范区|基地|"
+    "信息港|之窗|项目|工程|公司|集团|中心|产业带|城|港|谷|湾区|省|市|县|区"
+)
+_NAME_BREAK = re.compile(r"[的在与和等了是由为对把从向及将并或、，。；：！？“”‘’（）()《》〈〉【】\[\]\s,.;:!?\"'·…—\-0-9%]+")
+_NAME_IN_CHUNK = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{1,16}}?(?:{_NAME_SUFFIXES}))")
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    """Known entity names: aliases to canonical names, and a one-substitution lookup for typos."""
+
+    canonical: dict[str, str] = field(default_factory=dict)  # any surface name → canonical name
+    surfaces: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical → its surfaces
+    names: set[str] = field(default_factory=set)  # every known name as it appears in text
+    wildcard: dict[str, set[str]] = field(default_factory=dict)  # 京?方 → {京东方}
+
+    def add_alias_group(self, canonical: str, aliases: Iterable[str]) -> None:
+        """Register a canonical name with the other names people use for it."""
+        group = (canonical, *[a for a in aliases if a and a != canonical])
+        merged = tuple(dict.fromkeys((*self.surfaces.get(canonical, ()), *group)))
+        self.surfaces[canonical] = merged
+        for name in group:
+            self.canonical[name.lower()] = canonical
+            self.add_name(name)
+
+    def add_name(self, name: str) -> None:
+        """Register a name seen in the corpus so that a one-character typo still finds it."""
+        if name in self.names or len(name) < 3:
+            if len(name) >= 2:
+                self.names.add(name)
+            return
+        self.names.add(name)
+        for i in range(len(name)):
+            key = name[:i] + "?" + name[i + 1 :]
+            self.wildcard.setdefault(key, set()).add(name)
+
+    def expand(self, name: str) -> tuple[str, ...]:
+        """All surfaces of the entity a name belongs to (the name itself first)."""
+        canon = self.canonical.get(name.lower())
+        if canon is None:
+            return (name,)
+        return tuple(dict.fromkeys((name, *self.surfaces.get(canon, (canon,)))))
+
+    def typo_candidates(self, text: str) -> list[tuple[str, str]]:
+        """(typed substring, known name) pairs where the text has a name with one wrong character."""
+        found: list[tuple[str, str]] = []
+        n = len(text)
+        for length in range(min(MAX_TERM_LEN, n), 2, -1):
+            for start in range(n - length + 1):
+                sub = text[start : start + length]
+                if sub in self.names or not _is_cjk(sub[0]) or not _is_cjk(sub[-1]):
+                    continue
+                for i in range(length):
+                    hits = self.wildcard.get(sub[:i] + "?" + sub[i + 1 :])
+                    if hits:
+                        found.extend((sub, h) for h in sorted(hits) if h != sub)
+        return found
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+@dataclass(slots=True)
+class SearchIndex:
+    """Everything the answering hot path reads, with no SQL per question."""
+
+    sentence_ids: np.ndarray  # row → Sentence.id
+    doc_of_row: np.ndarray  # row → Document.id
+    para_of_row: np.ndarray  # row → paragraph number
+    texts: list[str]
+    vocab: dict[str, int]
+    post_offsets: np.ndarray  # term id → start in post_rows (CSR)
+    post_rows: np.ndarray
+    idf: np.ndarray  # term id → BM25 idf
+    norm: np.ndarray  # row → BM25 tf=1 weight (length normalisation)
+    facts: dict[int, tuple[FactTuple, ...]]  # row → facts of that sentence
+    documents: dict[int, DocumentInfo]
+    gazetteer: Gazetteer
+    row_of_sentence: dict[int, int]
+    paragraphs: dict[tuple[int, int], tuple[int, ...]]  # (doc id, paragraph) → rows
+    fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
+    build_seconds: float = 0.0
+
+    @property
+    def size(self) -> int:
+        """Number of indexed sentences."""
+        return len(self.texts)
+
+    def postings(self, term: str) -> np.ndarray | None:
+        """Rows containing a term, or None when the term is unknown."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return None
+        return self.post_rows[self.post_offsets[tid] : self.post_offsets[tid + 1]]
+
+    def term_idf(self, term: str) -> float:
+        """BM25 idf of a term; unknown terms get the idf of a term seen once."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return float(np.log1p((self.size + 0.5) / 1.5)) if self.size else 0.0
+        return float(self.idf[tid])
+
+    def fact_views(self, row: int) -> tuple[FactView, ...]:
+        """The facts of one sentence row as FactView objects."""
+        text = self.texts[row]
+        sid = int(self.sentence_ids[row])
+        did = int(self.doc_of_row[row])
+        return tuple(_fact_view(t, text, sid, did) for t in self.facts.get(row, ()))
+
+    def paragraph_text(self, row: int) -> str:
+        """The paragraph a row belongs to, sentences joined in order."""
+        key = (int(self.doc_of_row[row]), int(self.para_of_row[row]))
+        return "".join(self.texts[r] for r in self.paragraphs.get(key, (row,)))
+
+
+def _fact_view(t: FactTuple, text: str, sentence_id: int, document_id: int) -> FactView:
+    fid, kind, start, end, value, unit, qualifier, target, period, subject, metric, date = t
+    label = " ".join(p for p in (subject, metric) if p)
+    return FactView(
+        id=fid, kind=kind, span=text[start:end], value=value, unit=unit, qualifier=qualifier,
+        target=target, period=period, label=label, subject=subject, metric=metric, date=date,
+        sentence_id=sentence_id, document_id=document_id,
+    )
+
+
+def load_alias_groups() -> list[list[str]]:
+    """Read seeds/lexicon/aliases.tsv: each row is a canonical name followed by its aliases."""
+    path = LEXICON_DIR / "aliases.tsv"
+    if not path.exists():
+        return []
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            groups.append([w.strip() for w in line.split("\t") if w.strip()])
+    return groups
+
+
+def mine_names(text: str) -> list[str]:
+    """Entity-like names in a sentence (…片区, …产业园, …公司 …), for typo-tolerant matching."""
+    names = []
+    for chunk in _NAME_BREAK.split(text):
+        if len(chunk) < 3:
+            continue
+        for m in _NAME_IN_CHUNK.finditer(chunk):
+            name = m.group(1)
+            if 3 <= len(name) <= 20:
+                names.append(name)
+                if m.start() > 0 and len(chunk[: m.end()]) <= 20:
+                    names.append(chunk[: m.end()])
+    return names
+
+
+def _intern(s: str | None) -> str | None:
+    return sys.intern(s) if s else s
+
+
+def build_index(engine: Engine) -> SearchIndex:
+    """Build the index from the database (sentences with their stored tokens, facts, documents)."""
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(
+            "SELECT id, name, title, regions, authors, year, date, fact_count, sentence_count,"
+            " ingested_at FROM document ORDER BY id"
+        )
+        documents = {int(r[0]): _document_info(r) for r in cur.fetchall()}
+        cur.execute(
+            "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
+            " WHERE kind IN ('body', 'heading') ORDER BY document_id, position, id"
+        )
+        sentence_rows = cur.fetchall()
+        cur.execute(
+            "SELECT id, sentence_id, kind, start, \"end\", value, unit, qualifier, target, period,"
+            " subject, metric, date FROM fact ORDER BY sentence_id, start, id"
+        )
+        fact_rows_raw = cur.fetchall()
+    finally:
+        raw.close()
+
+    n = len(sentence_rows)
+    sentence_ids = np.fromiter((r[0] for r in sentence_rows), dtype=np.int64, count=n)
+    doc_of_row = np.fromiter((r[1] for r in sentence_rows), dtype=np.int32, count=n)
+    para_of_row = np.fromiter((r[2] for r in sentence_rows), dtype=np.int32, count=n)
+    texts = [r[3] for r in sentence_rows]
+
+    vocab: dict[str, int] = {}
+    flat: list[int] = []
+    counts = np.zeros(n, dtype=np.int32)
+    lengths = np.zeros(n, dtype=np.float32)
+    setdefault = vocab.setdefault
+    for row, r in enumerate(sentence_rows):
+        toks = r[4].split() if r[4] else []
+        lengths[row] = len(toks)
+        ids = {setdefault(t, len(vocab)) for t in toks}
+        counts[row] = len(ids)
+        flat.extend(ids)
+    del sentence_rows
+
+    term_ids = np.asarray(flat, dtype=np.int32)
+    del flat
+    rows = np.repeat(np.arange(n, dtype=np.int32), counts)
+    order = np.argsort(term_ids, kind="stable")
+    post_rows = rows[order]
+    df = np.bincount(term_ids, minlength=len(vocab)).astype(np.int64)
+    post_offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(df, out=post_offsets[1:])
+    del term_ids, rows, order
+    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    avg = float(lengths.mean()) if n else 1.0
+    norm = ((BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avg, 1.0)))).astype(
+        np.float32
+    )
+
+    row_of_sentence = {int(s): i for i, s in enumerate(sentence_ids)}
+    paragraphs_acc: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i in range(n):
+        paragraphs_acc[(int(doc_of_row[i]), int(para_of_row[i]))].append(i)
+    paragraphs = {k: tuple(v) for k, v in paragraphs_acc.items()}
+
+    facts_acc: dict[int, list[FactTuple]] = defaultdict(list)
+    for f in fact_rows_raw:
+        row = row_of_sentence.get(int(f[1]))
+        if row is None:
+            continue
+        facts_acc[row].append(
+            (
+                int(f[0]), sys.intern(f[2]), int(f[3]), int(f[4]), f[5], sys.intern(f[6] or ""),
+                _intern(f[7]), bool(f[8]), f[9], f[10], _intern(f[11]), f[12],
+            )
+        )
+    facts = {row: tuple(v) for row, v in facts_acc.items()}
+    fact_rows = np.asarray(sorted(facts), dtype=np.int32)
+
+    gazetteer = Gazetteer()
+    for group in load_alias_groups():
+        gazetteer.add_alias_group(group[0], group[1:])
+    for doc in documents.values():
+        for region in doc.regions:
+            gazetteer.add_name(region)
+    for row in facts:
+        for name in mine_names(texts[row]):
+            gazetteer.add_name(name)
+
+    index = SearchIndex(
+        sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=texts,
+        vocab=vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
+        facts=facts, documents=documents, gazetteer=gazetteer, row_of_sentence=row_of_sentence,
+        paragraphs=paragraphs, fact_rows=fact_rows,
+    )
+    index.build_seconds = time.perf_counter() - started
+    log.info("index built: %s sentences, %s terms, %s facts in %.2fs", n, len(vocab),
+             len(fact_rows_raw), index.build_seconds)
+    return index
+
+
+def _document_info(r: tuple) -> DocumentInfo:  # type: ignore[type-arg]
+    import json
+
+    def _list(v: object) -> tuple[str, ...]:
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                return ()
+        return tuple(str(x) for x in v) if isinstance(v, list) else ()
+
+    return DocumentInfo(
+        id=int(r[0]), name=r[1], title=r[2] or r[1], regions=_list(r[3]), authors=_list(r[4]),
+        year=r[5], date=r[6], fact_count=int(r[7] or 0), sentence_count=int(r[8] or 0),
+        ingested_at=str(r[9]) if r[9] is not None else None,
+    )
