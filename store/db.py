@@ -12,24 +12,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, func, select
 
 from store import models
+from store.paths import DEFAULT_DATABASE_URL, SEEDS_DIR, sqlite_path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
-
-
-def _sqlite_path(url: str) -> Path | None:
-    """Return the file path of a file-backed SQLite URL, else None."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or url.endswith(":memory:") or url == prefix:
-        return None
-    return Path(url[len(prefix):])
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     """Create an engine; for SQLite, create the folder and enable WAL and foreign keys."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}

@@ -7,18 +7,17 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
 
+from store.paths import LEXICON_DIR
 from store.views import DocumentInfo, FactView
 
 log = logging.getLogger(__name__)
 
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "seeds" / "lexicon"
 
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -185,10 +184,13 @@ def _intern(s: str | None) -> str | None:
     return sys.intern(s) if s else s
 
 
-def build_index(engine: Engine) -> SearchIndex:
-    """Build the index from the database (sentences with their stored tokens, facts, documents)."""
+def build_index(connect: Callable[[], Any]) -> SearchIndex:
+    """Build the index from the database (sentences with their stored tokens, facts, documents).
+
+    `connect` returns a DB-API connection, so the read path needs neither SQLAlchemy nor SQLModel.
+    """
     started = time.perf_counter()
-    raw = engine.raw_connection()
+    raw = connect()
     try:
         cur = raw.cursor()
         cur.execute(

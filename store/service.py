@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from store import db
 from store.index import SearchIndex, build_index
+from store.paths import DEFAULT_DATABASE_URL, sqlite_path
 from store.views import Answer, DocumentInfo, FactHit, FactView, IngestReport, SentenceHit
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 log = logging.getLogger(__name__)
+
 
 # Money facts whose metric says investment; /projects lists these.
 _INVESTMENT_METRICS = ("投资", "总投资", "计划总投资", "增资", "投资额")
@@ -23,19 +26,53 @@ _INVESTMENT_METRICS = ("投资", "总投资", "计划总投资", "增资", "投�
 class FactStore:
     """Documents, facts and the in-memory answering index over one database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, database_url: str = DEFAULT_DATABASE_URL) -> None:
+        self.database_url = database_url
+        self._engine: Engine | None = None
         self._index: SearchIndex | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, database_url: str = db.DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
+    def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
         """Open (and create) the database; fill it from seeds/ when empty and `seed` is set."""
-        engine = db.make_engine(database_url)
-        db.init_db(engine)
-        if seed:
-            db.ensure_seeded(engine)
-        return cls(engine)
+        store = cls(database_url)
+        if not store._ready_sqlite():
+            from store import db
+
+            db.init_db(store.engine)
+            if seed:
+                db.ensure_seeded(store.engine)
+        return store
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, created on first write (reads go through plain DB-API)."""
+        if self._engine is None:
+            from store import db
+
+            self._engine = db.make_engine(self.database_url)
+            db.init_db(self._engine)
+        return self._engine
+
+    def _sqlite_file(self) -> Path | None:
+        return sqlite_path(self.database_url)
+
+    def _ready_sqlite(self) -> bool:
+        """True when the URL is an existing SQLite file that already holds documents."""
+        path = self._sqlite_file()
+        if path is None or not path.exists():
+            return False
+        try:
+            with sqlite3.connect(path) as conn:
+                return bool(conn.execute("SELECT count(*) FROM document").fetchone()[0])
+        except sqlite3.Error:
+            return False
+
+    def _connect(self) -> Any:
+        path = self._sqlite_file()
+        if path is not None:
+            return sqlite3.connect(path)
+        return self.engine.raw_connection()
 
     @property
     def index(self) -> SearchIndex:
@@ -43,12 +80,12 @@ class FactStore:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = build_index(self.engine)
+                    self._index = build_index(self._connect)
         return self._index
 
     def refresh(self) -> None:
         """Rebuild the index from the database (after ingestion)."""
-        index = build_index(self.engine)
+        index = build_index(self._connect)
         with self._lock:
             self._index = index
 
@@ -177,6 +214,7 @@ class FactStore:
 
     def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
         """Ingest files or folders, then refresh the index; one report per file."""
+        from store import db
         from store.ingestion import ingest_paths
 
         with db.session_scope(self.engine) as session:
@@ -187,6 +225,7 @@ class FactStore:
 
     def ingest_bytes(self, data: bytes, *, name: str) -> IngestReport:
         """Ingest one uploaded file's bytes, then refresh the index."""
+        from store import db
         from store.ingestion import ingest_bytes
 
         with db.session_scope(self.engine) as session:

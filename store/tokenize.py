@@ -6,25 +6,22 @@ import logging
 import re
 import threading
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from store.paths import LEXICON_DIR
 
 if TYPE_CHECKING:
     import jieba
 
 log = logging.getLogger(__name__)
 
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "seeds" / "lexicon"
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 
 # Tokens carrying no meaning for retrieval (function words, punctuation is dropped separately).
 _STOP_TOKENS = frozenset(
-    "的 了 和 与 及 等 在 是 为 对 把 被 将 也 都 而 并 其 之 以 于 从 向 由 到 着 个 有 中 上 下 "
-    "这 那 该 此 各 每 又 再 还 就 所 则 或 即 但 如 若 让 给 更 很 最 已 要 会 能 可 去 来 多少 "
-    "几 什么 哪些 哪个 哪里 怎么 怎样 如何 是否 吗 呢 吧 啊 呀 么 请问 请 问 一下 告诉 我 你 我们 "
-    "知道 想 是多少 为多少 有多少 了多少 多大 何时 什么时候 时候".split()
+    ["的", "了", "和", "与", "及", "等", "在", "是", "为", "对", "把", "被", "将", "也", "都", "而", "并", "其", "之", "以", "于", "从", "向", "由", "到", "着", "个", "有", "中", "上", "下", "这", "那", "该", "此", "各", "每", "又", "再", "还", "就", "所", "则", "或", "即", "但", "如", "若", "让", "给", "更", "很", "最", "已", "要", "会", "能", "可", "去", "来", "多少", "几", "什么", "哪些", "哪个", "哪里", "怎么", "怎样", "如何", "是否", "吗", "呢", "吧", "啊", "呀", "么", "请问", "请", "问", "一下", "告诉", "我", "你", "我们", "知道", "想", "是多少", "为多少", "有多少", "了多少", "多大", "何时", "什么时候", "时候"]
 )
 
 _WORD = re.compile(r"[\w%.]+", re.UNICODE)

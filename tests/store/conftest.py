@@ -1,0 +1,39 @@
+"""Store fixtures: a seeded FactStore on a temporary SQLite file (shared per session)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from store.service import FactStore
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+EXTERNAL = ROOT.parent / "shared" / "corpus" / "external"
+
+
+def load_jsonl(name: str) -> list[dict]:
+    """Read one of the gold JSONL files."""
+    with (DATA / name).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
+    """A FactStore over a fresh database filled from seeds/."""
+    path = tmp_path_factory.mktemp("seeded") / "bot.db"
+    return FactStore.open(f"sqlite:///{path}")
+
+
+@pytest.fixture(scope="session")
+def external_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
+    """A FactStore with the seeds and the 14 external government work reports."""
+    if not EXTERNAL.is_dir():
+        pytest.skip("../shared/corpus/external is not present")
+    path = tmp_path_factory.mktemp("external") / "bot.db"
+    store = FactStore.open(f"sqlite:///{path}")
+    reports = store.ingest_paths([EXTERNAL])
+    assert all(r.ok for r in reports), [r.reason for r in reports if not r.ok]
+    return store

@@ -1,0 +1,155 @@
+"""Answering: gold questions, intents, aliases, typos, time words and abstention."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store.answering import detect_intents, parse_question
+from store.service import FactStore
+from tests.store.conftest import ROOT, load_jsonl
+
+QUESTIONS = load_jsonl("questions.jsonl")
+ANSWERABLE = [q for q in QUESTIONS if not q.get("expect_none")]
+UNANSWERABLE = [q for q in QUESTIONS if q.get("expect_none")]
+
+
+def is_right(question: dict, answers: list[dict]) -> bool:
+    """The gold rule: top answer's text contains every expected string; none for no-answer ones."""
+    if question.get("expect_none"):
+        return not answers
+    return bool(answers) and all(e in answers[0]["text"] for e in question["expect"])
+
+
+def score(store: FactStore) -> tuple[int, list[str]]:
+    """How many gold questions the store answers right, and the ids it gets wrong."""
+    wrong = []
+    for q in QUESTIONS:
+        answers = [a.to_json() for a in store.ask(q["q"])]
+        if not is_right(q, answers):
+            wrong.append(q["id"])
+    return len(QUESTIONS) - len(wrong), wrong
+
+
+@pytest.mark.parametrize("q", ANSWERABLE, ids=lambda q: q["id"])
+def test_gold_question_top_answer(seeded_store: FactStore, q: dict) -> None:
+    answers = seeded_store.ask(q["q"])
+    assert answers, f"no answer for {q['q']}"
+    top = answers[0]
+    assert all(e in top.text for e in q["expect"]), (q["q"], top.text)
+    assert top.doc == q["doc"]
+
+
+@pytest.mark.parametrize("q", UNANSWERABLE, ids=lambda q: q["id"])
+def test_gold_question_without_answer(seeded_store: FactStore, q: dict) -> None:
+    assert seeded_store.ask(q["q"]) == []
+
+
+def test_gold_accuracy_holds_with_external_reports(seeded_store: FactStore, external_store: FactStore) -> None:
+    base, _ = score(seeded_store)
+    with_external, wrong = score(external_store)
+    assert with_external >= base - 1, wrong
+    assert with_external >= 29, wrong
+
+
+def test_cli_jsonl_contract_on_fresh_database(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    stdin = "\n".join(q["q"] for q in QUESTIONS) + "\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--jsonl"], input=stdin, capture_output=True,
+        text=True, cwd=ROOT, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["q"] for line in lines] == [q["q"] for q in QUESTIONS]
+    for line in lines:
+        for a in line["answers"]:
+            assert set(a) >= {"text", "doc", "score", "facts"}
+            assert isinstance(a["score"], float)
+            for f in a["facts"]:
+                assert f["span"] in a["text"]
+    right = sum(is_right(q, line["answers"]) for q, line in zip(QUESTIONS, lines, strict=True))
+    assert right >= 30
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("京东方青岛基地什么时候点亮量产的？", "date"),
+        ("青岛开发区综合排名第几？", "rank"),
+        ("开发区实际使用外资全国排名？", "rank"),
+        ("西海岸新区集聚了哪些头部跨境电商平台？", "list"),
+        ("跨境电商进口贸易额占全省比重是多少？", "percent"),
+        ("专精特新特色产业园规划占地多少？", "area"),
+        ("京东方青岛项目总投资多少？", "amount"),
+        ("项目提前多少天封顶？", "amount"),
+    ],
+)
+def test_intent_detection(question: str, intent: str) -> None:
+    assert detect_intents(question)[0] == intent
+
+
+def test_target_and_time_words(seeded_store: FactStore) -> None:
+    pq = parse_question("西海岸新区今年海洋生产总值增长目标是多少？", seeded_store.index)
+    assert pq.target
+    assert pq.relative_years == (0,)
+    pq = parse_question("2022年西海岸新区推进了多少个攻坚项目？", seeded_store.index)
+    assert pq.years == (2022,)
+    assert pq.unit_hint == "个"
+
+
+@pytest.mark.parametrize("alias", ["黄岛开发区", "青岛经开区", "青岛开发区"])
+def test_aliases_reach_the_canonical_name(seeded_store: FactStore, alias: str) -> None:
+    pq = parse_question(f"{alias}综合排名第几？", seeded_store.index)
+    assert "青岛经济技术开发区" in pq.entities
+    answers = seeded_store.ask(f"{alias}综合排名第几？")
+    assert answers and "第七" in answers[0].text
+
+
+@pytest.mark.parametrize(
+    ("typed", "source"),
+    [("殷家河片区改造工程投资多少？", "股家河"), ("京东芳青岛项目总投资多少？", "81.7亿元")],
+)
+def test_one_wrong_character_still_finds_the_name(seeded_store: FactStore, typed: str, source: str) -> None:
+    answers = seeded_store.ask(typed)
+    assert answers and source in answers[0].text
+
+
+def test_traditional_characters_and_full_width(seeded_store: FactStore) -> None:
+    answers = seeded_store.ask("京東方青島項目總投資多少？")
+    assert answers and "81.7亿元" in answers[0].text
+    answers = seeded_store.ask("贝卡尔特增资多少？")
+    assert answers and answers[0].figure == "5000万美元"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "上海浦东新区的GDP是多少？",
+        "明天青岛天气怎么样？",
+        "特斯拉上海超级工厂年产能多少辆？",
+        "北京中关村有多少家企业？",
+        "",
+        "   ",
+        "？？？",
+        "'; DROP TABLE fact; --",
+    ],
+)
+def test_abstains_when_the_corpus_cannot_answer(seeded_store: FactStore, question: str) -> None:
+    assert seeded_store.ask(question) == []
+
+
+def test_figure_is_bold_candidate_and_in_text(seeded_store: FactStore) -> None:
+    answers = seeded_store.ask("青岛光电产业园总投资多少？")
+    assert answers[0].figure == "475亿元"
+    assert answers[0].figure in answers[0].text
+
+
+def test_suggestions_name_known_entities(seeded_store: FactStore) -> None:
+    names = seeded_store.suggestions("西海岸的天气")
+    assert any("西海岸" in n for n in names)

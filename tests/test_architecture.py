@@ -1,0 +1,71 @@
+"""Dependency rule and import hygiene: store/ never reaches Telegram-facing code."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN_FOR_STORE = ("telegram", "handlers", "bot")
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "store").rglob("*.py")), ids=lambda p: p.name)
+def test_store_never_imports_telegram_side(path: Path) -> None:
+    bad = [n for n in _imports(path) if n.split(".")[0] in FORBIDDEN_FOR_STORE]
+    assert not bad, f"{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
+def test_handlers_never_import_bot(path: Path) -> None:
+    bad = [n for n in _imports(path) if n.split(".")[0] == "bot"]
+    assert not bad, f"{path.name} imports {bad}"
+
+
+def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
+    """Import all modules in a clean process: no DB file, no jieba loaded, no .env read."""
+    modules = [
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for pkg in ("store", "handlers", "bot")
+        for p in sorted((ROOT / pkg).rglob("*.py"))
+        if p.name != "__main__.py"
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "assert 'jieba' not in sys.modules or not getattr(sys.modules['jieba'], 'dt').initialized, 'jieba initialised at import'\n"
+        "import store.tokenize as t\n"
+        "assert t._tokenizer is None\n"
+    )
+    (tmp_path / ".env").write_text("TIMEZONE=Not/AZone\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.rglob("*.db")), "a database was created at import"
+
+
+def test_store_cli_path_does_not_import_telegram() -> None:
+    """The answering path (store + cli) loads without python-telegram-bot."""
+    code = (
+        "import sys, bot.cli, store.service, store.answering, store.index\n"
+        "assert 'telegram' not in sys.modules, sorted(m for m in sys.modules if m.startswith('telegram'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
