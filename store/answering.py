@@ -66,6 +66,7 @@ class QueryTerm:
     text: str
     weight: float
     entity: str | None = None  # canonical entity name when the term stands for an entity
+    rows: np.ndarray | None = None  # for phrases the tokenizer split into characters (占比)
 
 
 @dataclass(slots=True)
@@ -155,6 +156,10 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             pos = stripped.find(typed)
             if pos < 0 or all(covered[pos : pos + len(typed)]):
                 continue
+            # The slip must be where the question says something the corpus does not know.
+            diff = [i for i, (a, b) in enumerate(zip(typed, known, strict=False)) if a != b]
+            if not diff or covered[pos + diff[0]]:
+                continue
             corrections.append((typed, known))
             canon = gaz.canonical.get(known.lower())
             entities[canon or known] = gaz.expand(known)
@@ -183,9 +188,19 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             elif key in terms:
                 terms[key].entity = canon
 
-    unknown = [
-        run for run in re.findall(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}", _uncovered(stripped, covered))
-    ]
+    # Runs no vocabulary term covers: a phrase split into characters (占比), or an unknown concept.
+    unknown = []
+    for run in re.findall(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}", _uncovered(stripped, covered)):
+        found = _phrase_terms(index, run)
+        if found:
+            for term in found:
+                terms.setdefault(term.text, term)
+        else:
+            unknown.append(run)
+    for canon, surfaces in entities.items():
+        # Only curated names can be absent: mined names and regions come from the corpus itself.
+        if canon in gaz.surfaces and not any(_in_corpus(index, s.lower()) for s in surfaces):
+            unknown.append(canon)
     content_weight = sum(t.weight for t in terms.values() if len(t.text) > 1)
     return ParsedQuestion(
         text=text, intents=intents, target=target,
@@ -193,6 +208,26 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         relative_years=relative, terms=list(terms.values()), entities=entities, unknown=unknown,
         content_weight=content_weight, corrections=corrections,
     )
+
+
+def _in_corpus(index: SearchIndex, name: str) -> bool:
+    """True when some indexed sentence contains the name (as a token or as characters)."""
+    return name in index.vocab or len(index.phrase_rows(name)) > 0
+
+
+def _phrase_terms(index: SearchIndex, run: str) -> list[QueryTerm]:
+    """Terms for an uncovered run: the run itself if some sentence has it, else its found bigrams."""
+    rows = index.phrase_rows(run)
+    if len(rows):
+        return [QueryTerm(run, index.idf_for_count(len(rows)), rows=rows)]
+    if len(run) < 3:
+        return []
+    found = []
+    for i in range(len(run) - 1):
+        rows = index.phrase_rows(run[i : i + 2])
+        if len(rows):
+            found.append(QueryTerm(run[i : i + 2], index.idf_for_count(len(rows)), rows=rows))
+    return found if len(found) * 2 >= len(run) - 1 else []
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
@@ -214,7 +249,7 @@ def _bm25_candidates(index: SearchIndex, terms: list[QueryTerm], limit: int) -> 
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     parts_rows, parts_scores = [], []
     for term in terms:
-        rows = index.postings(term.text)
+        rows = term.rows if term.rows is not None else index.postings(term.text)
         if rows is None or len(rows) == 0:
             continue
         parts_rows.append(rows)
@@ -250,6 +285,8 @@ def _fact_score(fact: FactView, pq: ParsedQuestion, qyears: set[int]) -> float:
             score += 0.6
         else:
             score -= 0.3
+    if fact.kind == "date" and fact.date:
+        score += 0.15 * fact.date.count("-")  # a day beats a month beats a year
     if pq.unit_hint and fact.unit:
         score += 0.6 if fact.unit == pq.unit_hint else -0.2
     if pq.target:
@@ -263,31 +300,51 @@ def _fact_score(fact: FactView, pq: ParsedQuestion, qyears: set[int]) -> float:
     return score
 
 
-def _row_features(
-    index: SearchIndex, row: int, pq: ParsedQuestion
-) -> tuple[float, float, FactView | None, tuple[FactView, ...]]:
-    """(coverage, fact score, best fact, facts) of one candidate sentence."""
+@dataclass(slots=True)
+class _Candidate:
+    """A sentence under consideration, with what it covers of the question."""
+
+    row: int
+    coverage: float
+    fact_score: float
+    best: FactView | None
+    facts: tuple[FactView, ...]
+    context_rows: tuple[int, ...] = ()  # earlier sentences of the paragraph naming the entity
+    missing_entity: bool = False  # a curated entity of the question is not in sentence, paragraph or document
+
+
+def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion) -> _Candidate:
+    """Coverage of the question, best fact and its score for one candidate sentence."""
     text = index.texts[row].lower()
     doc = index.documents.get(int(index.doc_of_row[row]))
     doc_text = ((doc.title if doc else "") + " " + " ".join(doc.regions if doc else ())).lower()
-    matched = 0.0
-    for term in pq.terms:
-        if len(term.text) > 1 and term.entity is None and term.text in text:
-            matched += term.weight
+    entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
+    plain = [t for t in pq.terms if len(t.text) > 1 and t.entity is None and t.text not in entity_terms]
+    matched = sum(t.weight for t in plain if t.text in text)
     entity_weight = 0.0
     entity_matched = 0.0
-    for surfaces in pq.entities.values():
-        weight = max((index.term_idf(s.lower()) for s in surfaces), default=1.0)
+    context_rows: tuple[int, ...] = ()
+    missing_entity = False
+    curated = index.gazetteer.curated
+    for canon, surfaces in pq.entities.items():
+        lowered = [s.lower() for s in surfaces]
+        weight = max((index.term_idf(s) for s in lowered), default=1.0)
         entity_weight += weight
-        if any(s.lower() in text for s in surfaces):
+        if any(s in text for s in lowered):
             entity_matched += weight
-        elif any(s.lower() in doc_text for s in surfaces):
+            continue
+        previous = _previous_rows(index, row, limit=2)
+        hit = next((i for i, r in enumerate(previous) if any(s in index.texts[r].lower() for s in lowered)), None)
+        if hit is not None:
+            # Named a sentence or two earlier in the same paragraph: the answer quotes from there.
+            entity_matched += weight * 0.85
+            if len(previous[hit:]) > len(context_rows):
+                context_rows = tuple(previous[hit:])
+        elif any(s in doc_text for s in lowered):
             entity_matched += weight * 0.6
-    plain_weight = sum(t.weight for t in pq.terms if len(t.text) > 1 and t.entity is None)
-    entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
-    plain_weight -= sum(t.weight for t in pq.terms if t.text in entity_terms and t.entity is None)
-    matched -= sum(t.weight for t in pq.terms if t.text in entity_terms and t.entity is None and t.text in text)
-    total = max(plain_weight, 0.0) + entity_weight
+        elif canon in curated:
+            missing_entity = True
+    total = sum(t.weight for t in plain) + entity_weight
     coverage = (matched + entity_matched) / total if total > 0 else 0.0
 
     facts = index.fact_views(row)
@@ -300,7 +357,20 @@ def _row_features(
         s -= 0.002 * _distance_to_terms(text, fact, pq)
         if s > best_score:
             best, best_score = fact, s
-    return coverage, (best_score if best is not None else 0.0), best, facts
+    return _Candidate(
+        row, coverage, best_score if best is not None else 0.0, best, facts, context_rows, missing_entity
+    )
+
+
+def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
+    """Up to `limit` sentences before this one in its paragraph, in reading order."""
+    key = (int(index.doc_of_row[row]), int(index.para_of_row[row]))
+    rows = index.paragraphs.get(key, ())
+    try:
+        pos = rows.index(row)
+    except ValueError:
+        return []
+    return list(rows[max(0, pos - limit) : pos])
 
 
 def _distance_to_terms(text: str, fact: FactView, pq: ParsedQuestion) -> float:
@@ -324,23 +394,24 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
     wants_figure = any(_INTENT_KINDS.get(i) for i in pq.intents)
     scored = []
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
-        coverage, fact_score, best, facts = _row_features(index, row, pq)
-        score = 0.45 * (base / top_bm25) + 1.2 * coverage + 0.35 * fact_score
-        if wants_figure and not facts:
+        cand = _row_features(index, row, pq)
+        score = 0.45 * (base / top_bm25) + 1.2 * cand.coverage + 0.35 * cand.fact_score
+        if wants_figure and not cand.facts:
             score -= 0.5
         if "list" in pq.intents:
             score += 0.1 * min(index.texts[row].count("、"), 5)
-        scored.append((score, coverage, row, best, facts))
+        scored.append((score, cand))
     scored.sort(key=lambda s: -s[0])
 
     answers: list[Answer] = []
     seen_texts: set[str] = set()
-    for score, coverage, row, best, facts in scored:
-        if coverage < MIN_COVERAGE or score < MIN_SCORE:
+    for score, cand in scored:
+        row, best, facts = cand.row, cand.best, cand.facts
+        if cand.coverage < MIN_COVERAGE or score < MIN_SCORE or cand.missing_entity:
             continue
         if wants_figure and best is None and "list" not in pq.intents and "other" not in pq.intents:
             continue
-        text = index.texts[row]
+        text = "".join(index.texts[r] for r in (*cand.context_rows, row))
         if text in seen_texts:
             continue
         seen_texts.add(text)

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine, func, select
 
+import store.subscriptions  # noqa: F401  (registers the push tables for init_db)
 from store import models
 from store.paths import DEFAULT_DATABASE_URL, SEEDS_DIR, sqlite_path
 

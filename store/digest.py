@@ -13,7 +13,7 @@ MESSAGE_LIMIT = 4096
 ROTATION_KINDS = frozenset({"money", "count", "percent", "area", "rank"})
 _KIND_WEIGHT = {"money": 5.0, "count": 3.0, "area": 3.0, "percent": 3.0, "rank": 3.0}
 _TITLE_MAX = 80
-_EXCERPT_WIDTH = 36
+_EXCERPT_WIDTH = 30
 _WEEKDAYS = "一二三四五六日"
 
 
@@ -43,6 +43,7 @@ class DigestFact:
     label: str = ""
     target: bool = False
     period: int | None = None
+    value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ def fact_score(fact: DigestFact) -> float:
         score += 2.0
     if fact.label:
         score += 1.0
+    if fact.value is None:
+        score -= 2.0  # "亿元以上", "过亿元": a qualifier, not a figure
     return score
 
 
@@ -93,19 +96,24 @@ def rank_facts(facts: Iterable[DigestFact]) -> list[DigestFact]:
 
 
 def top_figures(facts: Iterable[DigestFact], *, limit: int = 3) -> list[DigestFact]:
-    """Return a document's key figures: the best-ranked distinct spans, at least one target if any."""
+    """Return a document's key figures: best first, one per sentence, a target last if any."""
     ranked = rank_facts(f for f in facts if f.kind in ROTATION_KINDS or f.target)
+    figures = [f for f in ranked if not f.target]
+    targets = [f for f in ranked if f.target]
     chosen: list[DigestFact] = []
-    seen: set[str] = set()
-    for fact in ranked:
-        if fact.span not in seen:
-            chosen.append(fact)
-            seen.add(fact.span)
-        if len(chosen) >= limit:
-            break
-    target = next((f for f in ranked if f.target), None)
-    if target is not None and target not in chosen and chosen:
-        chosen[-1] = target
+    sentences: set[str] = set()
+
+    def take(pool: list[DigestFact], upto: int) -> None:
+        for fact in pool:
+            if len(chosen) >= upto:
+                return
+            if fact.sentence not in sentences:
+                chosen.append(fact)
+                sentences.add(fact.sentence)
+
+    take(figures, limit - 1 if targets and limit > 1 else limit)
+    take(targets, limit)
+    take(figures, limit)
     return chosen
 
 
@@ -244,20 +252,32 @@ def format_local_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日（周{_WEEKDAYS[day.weekday()]}）"
 
 
+def utf16_len(text: str) -> int:
+    """Return the length in UTF-16 code units, the unit of Telegram's 4096 limit."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 class _Packer:
-    """Adds blocks to a message while it stays within the limit."""
+    """Adds blocks to a message while its raw HTML stays within the limit.
+
+    Counting the HTML (tags included) in UTF-16 units over-estimates what Telegram counts
+    (the text after parsing), so a packed message is never refused as too long.
+    """
 
     def __init__(self, head: str, foot: str, limit: int) -> None:
         self.blocks = [head]
         self.foot = foot
         self.limit = limit
-        self.size = len(head) + len(foot) + 2
+        self.size = utf16_len(head) + utf16_len(foot) + 2
+
+    def fits(self, *blocks: str) -> bool:
+        return self.size + sum(utf16_len(b) + 2 for b in blocks) <= self.limit
 
     def add(self, block: str) -> bool:
-        if self.size + len(block) + 2 > self.limit:
+        if not self.fits(block):
             return False
         self.blocks.append(block)
-        self.size += len(block) + 2
+        self.size += utf16_len(block) + 2
         return True
 
     def text(self) -> str:
@@ -312,7 +332,7 @@ def build_digest(
         section = "<b>数据与目标回顾</b>"
         first = remaining[0]
         first_block = _figure_html(first, corpus.document(first.document_id), with_source=True)
-        if packer.size + len(section) + len(first_block) + 4 <= limit:
+        if packer.fits(section, first_block):
             packer.add(section)
             for fact in remaining[:max_items]:
                 block = _figure_html(fact, corpus.document(fact.document_id), with_source=True)

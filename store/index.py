@@ -31,7 +31,7 @@ _NAME_SUFFIXES = (
     "信息港|之窗|项目|工程|公司|集团|中心|产业带|城|港|谷|湾区|省|市|县|区"
 )
 _NAME_BREAK = re.compile(r"[的在与和等了是由为对把从向及将并或、，。；：！？“”‘’（）()《》〈〉【】\[\]\s,.;:!?\"'·…—\-0-9%]+")
-_NAME_IN_CHUNK = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{1,16}}?(?:{_NAME_SUFFIXES}))")
+_NAME_IN_CHUNK = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{1,16}}?({_NAME_SUFFIXES}))")
 
 
 @dataclass(slots=True)
@@ -42,23 +42,25 @@ class Gazetteer:
     surfaces: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical → its surfaces
     names: set[str] = field(default_factory=set)  # every known name as it appears in text
     wildcard: dict[str, set[str]] = field(default_factory=dict)  # 京?方 → {京东方}
+    curated: set[str] = field(default_factory=set)  # canonical names from the alias table and regions
 
     def add_alias_group(self, canonical: str, aliases: Iterable[str]) -> None:
         """Register a canonical name with the other names people use for it."""
         group = (canonical, *[a for a in aliases if a and a != canonical])
         merged = tuple(dict.fromkeys((*self.surfaces.get(canonical, ()), *group)))
         self.surfaces[canonical] = merged
+        self.curated.add(canonical)
         for name in group:
             self.canonical[name.lower()] = canonical
-            self.add_name(name)
+            self.add_name(name, typo=True)
 
-    def add_name(self, name: str) -> None:
-        """Register a name seen in the corpus so that a one-character typo still finds it."""
-        if name in self.names or len(name) < 3:
-            if len(name) >= 2:
-                self.names.add(name)
+    def add_name(self, name: str, *, typo: bool = False) -> None:
+        """Register a name; with `typo`, a one-character slip in it (京东芳) still finds it."""
+        if len(name) < 2:
             return
         self.names.add(name)
+        if not typo or len(name) < 3:
+            return
         for i in range(len(name)):
             key = name[:i] + "?" + name[i + 1 :]
             self.wildcard.setdefault(key, set()).add(name)
@@ -123,6 +125,27 @@ class SearchIndex:
             return None
         return self.post_rows[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
+    def phrase_rows(self, phrase: str) -> np.ndarray:
+        """Rows whose text contains a phrase that the tokenizer split into single characters."""
+        lists = []
+        for ch in dict.fromkeys(phrase):
+            rows = self.postings(ch)
+            if rows is None:
+                return np.empty(0, dtype=np.int32)
+            lists.append(rows)
+        lists.sort(key=len)
+        candidates = lists[0]
+        for other in lists[1:]:
+            candidates = np.intersect1d(candidates, other, assume_unique=True)
+            if len(candidates) == 0:
+                break
+        texts = self.texts
+        return np.asarray([r for r in candidates.tolist() if phrase in texts[r].lower()], dtype=np.int32)
+
+    def idf_for_count(self, count: int) -> float:
+        """BM25 idf of a term found in `count` sentences."""
+        return float(np.log1p((self.size - count + 0.5) / (count + 0.5)))
+
     def term_idf(self, term: str) -> float:
         """BM25 idf of a term; unknown terms get the idf of a term seen once."""
         tid = self.vocab.get(term)
@@ -149,7 +172,7 @@ def _fact_view(t: FactTuple, text: str, sentence_id: int, document_id: int) -> F
     return FactView(
         id=fid, kind=kind, span=text[start:end], value=value, unit=unit, qualifier=qualifier,
         target=target, period=period, label=label, subject=subject, metric=metric, date=date,
-        sentence_id=sentence_id, document_id=document_id,
+        sentence_id=sentence_id, document_id=document_id, start=start, end=end,
     )
 
 
@@ -165,18 +188,26 @@ def load_alias_groups() -> list[list[str]]:
     return groups
 
 
-def mine_names(text: str) -> list[str]:
-    """Entity-like names in a sentence (…片区, …产业园, …公司 …), for typo-tolerant matching."""
-    names = []
+def mine_names(text: str) -> list[tuple[str, bool]]:
+    """Entity-like names in a sentence (…片区, …产业园, …公司 …) and whether typos may match them.
+
+    Names with a one-character suffix (…市, …区) are too generic for typo matching; for the
+    others the core without the suffix (股家河 of 股家河片区) is returned as well.
+    """
+    names: list[tuple[str, bool]] = []
     for chunk in _NAME_BREAK.split(text):
         if len(chunk) < 3:
             continue
         for m in _NAME_IN_CHUNK.finditer(chunk):
             name = m.group(1)
-            if 3 <= len(name) <= 20:
-                names.append(name)
-                if m.start() > 0 and len(chunk[: m.end()]) <= 20:
-                    names.append(chunk[: m.end()])
+            suffix = m.group(2)
+            if not 3 <= len(name) <= 20:
+                continue
+            strong = len(suffix) >= 2
+            names.append((name, strong))
+            core = name[: -len(suffix)]
+            if strong and len(core) >= 3:
+                names.append((core, True))
     return names
 
 
@@ -271,9 +302,10 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     for doc in documents.values():
         for region in doc.regions:
             gazetteer.add_name(region)
+            gazetteer.curated.add(region)
     for row in facts:
-        for name in mine_names(texts[row]):
-            gazetteer.add_name(name)
+        for name, strong in mine_names(texts[row]):
+            gazetteer.add_name(name, typo=strong)
 
     index = SearchIndex(
         sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=texts,

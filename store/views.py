@@ -40,6 +40,8 @@ class FactView:
     date: str | None = None
     sentence_id: int = 0
     document_id: int = 0
+    start: int = 0  # offsets of the span in its sentence
+    end: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Return the fact as the JSON object of the `facts --jsonl` contract (minus doc/sentence)."""
