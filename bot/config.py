@@ -57,6 +57,38 @@ class Settings(BaseSettings):
     admin_ids: IdList = ()
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
+    # Push (digests and announcements, bot/scheduling.py).
+    announce_chat_ids: IdList = ()
+    digest_time: str = "08:00"  # default for /subscribe without a time, in TIMEZONE
+    digest_grace_minutes: float = 120.0  # a digest missed while down is sent this late at most
+    push_rate: float = 28.0  # messages per second overall (Telegram allows about 30)
+    push_group_per_minute: int = 20
+    push_concurrency: int = 8
+    push_max_attempts: int = 5
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hour, sep, minute = value.strip().partition(":")
+        if not (sep and hour.isdigit() and minute.isdigit() and len(minute) == 2):
+            raise ValueError(f"{value!r} is not a time like 08:00")
+        if int(hour) > 23 or int(minute) > 59:
+            raise ValueError(f"{value!r} is not a time of day")
+        return f"{int(hour):02d}:{minute}"
+
+    @field_validator("push_rate", "push_group_per_minute", "push_concurrency", "push_max_attempts")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+    @field_validator("digest_grace_minutes")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -1,1 +1,63 @@
-"""Telegram-facing handlers, pure HTML rendering and user-facing texts."""
+"""Telegram-facing handlers, pure HTML rendering and user-facing texts; `register(app)` wires them."""
+
+from __future__ import annotations
+
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from handlers import admin, ask, browse, commands, inline, push, render, texts
+from handlers.context import App
+
+# Only new messages: an edited question must not be answered twice.
+NEW = filters.UpdateType.MESSAGE
+
+
+def register(app: App) -> None:
+    """Add every handler, in order: the first matching handler in group 0 wins."""
+    group_commands = {command for command, _ in texts.MENU_GROUP}
+    for command, description in texts.MENU_PRIVATE:
+        app.bot_data.add_menu(command, description, group=command in group_commands)
+
+    # 1. Commands.
+    app.add_handler(CommandHandler("start", commands.start, filters=NEW))
+    app.add_handler(CommandHandler("help", commands.help_command, filters=NEW))
+    app.add_handler(CommandHandler("ask", ask.ask_command, filters=NEW))
+    app.add_handler(CommandHandler("targets", browse.targets, filters=NEW))
+    app.add_handler(CommandHandler("projects", browse.projects, filters=NEW))
+    app.add_handler(CommandHandler("search", browse.search, filters=NEW))
+    app.add_handler(CommandHandler("sources", browse.sources, filters=NEW))
+    app.add_handler(CommandHandler("source", browse.source, filters=NEW))
+
+    # 2. Other features register here, before the catch-alls below (e.g. push.register(app)).
+    push.register(app)
+
+    # 3. Catch-alls: unknown commands, then questions, uploads and everything else.
+    app.add_handler(MessageHandler(NEW & filters.COMMAND, commands.unknown_command))
+    app.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, ask.on_text))
+    app.add_handler(
+        MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, admin.on_document)
+    )
+    app.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL,
+            ask.on_not_text,
+        )
+    )
+
+    # 4. Buttons and inline mode.
+    app.add_handler(CallbackQueryHandler(ask.on_answer_page, pattern=rf"^{render.CB_ANSWER}:"))
+    app.add_handler(CallbackQueryHandler(ask.on_paragraph, pattern=rf"^{render.CB_PARAGRAPH}:"))
+    app.add_handler(CallbackQueryHandler(ask.on_example, pattern=rf"^{render.CB_EXAMPLE}:"))
+    app.add_handler(
+        CallbackQueryHandler(
+            browse.on_page,
+            pattern=rf"^({render.CB_TARGETS}|{render.CB_PROJECTS}|{render.CB_SEARCH}|{render.CB_SOURCES}):",
+        )
+    )
+    app.add_handler(CallbackQueryHandler(commands.unknown_button))
+    app.add_handler(InlineQueryHandler(inline.on_inline_query))

@@ -37,7 +37,7 @@ _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"什么时候|什么时间|啥时候|何时|哪一?年|哪一?天|几月|几号|日期|时间")),
     ("rank", re.compile(r"第几|排名|排第|位列|位居|名次|排位|排在")),
     ("list", re.compile(r"哪些|有什么|包括什么|包含哪|都有")),
-    ("percent", re.compile(r"比重|占比|比例|百分|增速|增幅|增长率|几成|占.{0,6}多少")),
+    ("percent", re.compile(r"比重|占比|比例|百分|增速|增幅|增长率|几成|占(?:多少|几)")),
     ("area", re.compile(r"面积|占地|多大|亩|平方|范围")),
     ("duration", re.compile(r"多久|多长时间|几天|几个月|用了多长")),
     ("amount", re.compile(r"多少|几|规模|金额|总额|投资|总量|数量")),
@@ -148,6 +148,19 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
                 taken[i] = True
             mark(start, start + length)
 
+    # Index vocabulary terms inside the question (what cut_for_search would give, corpus-bound).
+    vocab = index.vocab
+    for length in range(min(MAX_TERM_LEN, len(stripped)), 0, -1):
+        for start in range(len(stripped) - length + 1):
+            sub = stripped[start : start + length]
+            if "|" in sub or sub not in vocab or sub in terms:
+                continue
+            if length == 1 and (covered[start] or not sub.isalnum()):
+                continue
+            terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
+            if length >= 2:
+                mark(start, start + length)
+
     # One-character typos of known names (殷家河 → 股家河, 京东芳 → 京东方).
     for chunk_start, chunk in _chunks(stripped):
         if all(covered[chunk_start : chunk_start + len(chunk)]):
@@ -165,19 +178,6 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             entities[canon or known] = gaz.expand(known)
             mark(pos, pos + len(typed))
             break
-
-    # Index vocabulary terms inside the question (what cut_for_search would give, corpus-bound).
-    vocab = index.vocab
-    for length in range(min(MAX_TERM_LEN, len(stripped)), 0, -1):
-        for start in range(len(stripped) - length + 1):
-            sub = stripped[start : start + length]
-            if "|" in sub or sub not in vocab or sub in terms:
-                continue
-            if length == 1 and (covered[start] or not sub.isalnum()):
-                continue
-            terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
-            if length >= 2:
-                mark(start, start + length)
 
     # Entity surfaces that are whole index terms join the query (aliases: 黄岛开发区 → 青岛经济技术开发区).
     for canon, surfaces in entities.items():

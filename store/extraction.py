@@ -248,6 +248,8 @@ _STOP_RE = re.compile(
     r"|五年规划|十四五|十五五|十三五|一带一路|建(?:军|党|国)[一二三四五六七八九十百]+(?:周年|年)"
 )
 _HAS_CN_NUM_RE = re.compile(r"[零〇一二两三四五六七八九十]")
+# cheap gate before the heavy patterns: no digit and no numeral character, no quantity
+_NUMERIC_RE = re.compile(r"[0-9零〇一二两三四五六七八九十百千万亿]")
 
 # --------------------------------------------------------------------------- labels
 
@@ -255,12 +257,13 @@ _ENTITY_SUFFIX = (
     r"新区|开发区|经开区|高新区|自贸区|自贸片区|片区|产业园|园区|基地|项目|公司|集团|企业|工厂|中心"
     r"|港|市|省|县|区|镇|街道|园|城|集群|平台|综合体|工程|景区"
 )
-_ENTITY_RE = re.compile(rf"[^，。；：、的]{{2,22}}?(?:{_ENTITY_SUFFIX})")
+_ENTITY_RE = re.compile(rf"[^，。；：、的]{{1,22}}?(?:{_ENTITY_SUFFIX})")
+_GENERIC_PLACES = frozenset({"园区", "景区", "社区", "城区", "市区", "片区", "小区", "地区", "辖区", "全区", "本市"})
 _DE_ENTITY_RE = re.compile(rf"的((?:\d+|[一二两三四五六七八九十百千]+)?[个项家座栋条]?[^，。；：、的]{{1,22}}?(?:{_ENTITY_SUFFIX}))")
 _FIGURE_IN_NAME_RE = re.compile(r"\d|[万亿]元|以上|以下")
 _LEADING_COUNT_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十百千]+)[个项家座栋条]?")
 _LEADING_NOISE_RE = re.compile(
-    r"^(?:(?:其中|同时|此外|另外|而且|而|并|据悉|目前|例如|比如|特别是|尤其是|从|在(?![建线校岗职售营途即]))"
+    r"^(?:(?:其中|同时|此外|另外|而且|而|并|据悉|目前|例如|比如|特别是|尤其是|已经|已|从|在(?![建线校岗职售营途即]))"
     r"|(?:力争|确保|预计|争取|计划|目标|将|要))*"
     r"(?:全力|加快|加紧|抓紧|着力|大力|奋力|聚力|持续|深入|积极|重点|全面|扎实|不断|进一步)*"
     r"(?:推进|推动|实施|建设|引进|打造|新建|新增|开工|谋划|培育|支持|围绕|聚焦|依托|抓好|抓实|加强|强化|提升|深化"
@@ -268,7 +271,7 @@ _LEADING_NOISE_RE = re.compile(
 )
 _METRIC_CUT_RE = re.compile(
     r"(?:完成|实现|累计|引进|签约|落地|集聚|推出|形成|建成|新增|新建|开工|推进|建设|入选|拥有|达成|涵盖|其中|共有"
-    r"|今年|去年|全年|年内|上年|同期|以上|分别|均|共计|合计|总计|等|、)"
+    r"|今年|去年|全年|年内|上年|同期|以上|分别|均|共计|合计|总计|确定|等|、)"
 )
 _METRIC_TRAIL_RE = re.compile(r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即)+$")
 _RANK_TRAIL_RE = re.compile(
@@ -560,7 +563,7 @@ def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> st
 
 def _right_noun(s: str, pos: int, cend: int) -> str:
     right = s[pos:cend]
-    for ch in "、（(《":
+    for ch in "、（(《)）":
         k = right.find(ch)
         if k != -1:
             right = right[:k]
@@ -583,8 +586,10 @@ def _entity_at(s: str, lo: int, hi: int) -> str | None:
     if not m:
         return None
     ent = m.group()
-    if len(ent) < 3 or ent[0] in "全本该各我其这此那每" or _FIGURE_IN_NAME_RE.search(ent):
-        return None  # 全省, 本市 are scopes; 亿元以上海洋产业项目 is a class, not an entity
+    if (len(ent) < 3 and ent != "新区") or ent in _GENERIC_PLACES or ent[0] in "全本该各我其这此那每" or ent[-2] in "全本该各我":
+        return None  # 全省, 本市, 均居全市 are scopes
+    if _FIGURE_IN_NAME_RE.search(ent):
+        return None  # 亿元以上海洋产业项目 is a class of projects, not an entity
     return ent
 
 
@@ -716,7 +721,7 @@ def _extract(
     if not s:
         return [], state
     cands: list[_Cand] = []
-    if any(ch.isdigit() for ch in s) or _HAS_CN_NUM_RE.search(s) or "亿" in s or "万" in s:
+    if _NUMERIC_RE.search(s):
         cands.extend(_number_candidates(s))
     if "第" in s or "首位" in s or "前" in s:
         cands.extend(_rank_candidates(s))

@@ -34,6 +34,6 @@ def external_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         pytest.skip("../shared/corpus/external is not present")
     path = tmp_path_factory.mktemp("external") / "bot.db"
     store = FactStore.open(f"sqlite:///{path}")
-    reports = store.ingest_paths([EXTERNAL])
+    reports = store.ingest_paths(sorted(EXTERNAL.glob("*.txt")))
     assert all(r.ok for r in reports), [r.reason for r in reports if not r.ok]
     return store

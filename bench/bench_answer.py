@@ -1,0 +1,268 @@
+"""Answer latency, index build time and bot RSS at several archive sizes, against rank_bm25 in the same process.
+
+`python -m bench.bench_answer --sizes seeds,1k,10k` builds (or reuses) one database per size,
+then starts one fresh worker process per size that opens the store like the bot does, builds
+the index, asks the gold questions several times (in-process, after a warm-up pass), and then,
+in the same process and on the same sentences and tokens, runs the usual first attempt:
+rank_bm25's BM25Okapi over jieba search tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import logging
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import common
+
+log = logging.getLogger(__name__)
+
+READY = "READY"
+RESULT = "RESULT "
+
+
+def _rss() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def _peak_rss() -> int:
+    # ru_maxrss is in KiB on Linux.
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _run_stats(samples_per_run: list[list[float]]) -> dict[str, Any]:
+    """Median over runs of each run's median and p99 (seconds), plus the pooled values."""
+    pooled = [s for run in samples_per_run for s in run]
+    return {
+        "runs": len(samples_per_run),
+        "samples": len(pooled),
+        "median": common.median([common.median(r) for r in samples_per_run]),
+        "p99": common.median([common.percentile(r, 99) for r in samples_per_run]),
+        "pooled_median": common.median(pooled),
+        "pooled_p99": common.percentile(pooled, 99),
+        "max": max(pooled),
+    }
+
+
+def _load_sentences(db: Path) -> tuple[list[str], list[list[str]], bool]:
+    """Texts and stored search tokens of the sentences the store indexes (body and headings)."""
+    with sqlite3.connect(db) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT text, tokens FROM sentence WHERE kind IN ('body', 'heading')"
+                " ORDER BY document_id, position, id"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            rows = [(t, "") for (t,) in conn.execute("SELECT text FROM sentence ORDER BY id")]
+    texts = [r[0] for r in rows]
+    stored = all(r[1] for r in rows[:1000])
+    if stored:
+        return texts, [r[1].split() for r in rows], True
+    from store.tokenize import index_tokens
+
+    return texts, [index_tokens(t) for t in texts], False
+
+
+def _baseline(db: Path, questions: list[str], runs: int, limit: int) -> dict[str, Any]:
+    """rank_bm25 BM25Okapi over the same sentences and tokens; query = the store's question tokens."""
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    from store.tokenize import query_tokens
+
+    t0 = time.perf_counter()
+    texts, tokens, stored = _load_sentences(db)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bm25 = BM25Okapi(tokens)
+    t_build = time.perf_counter() - t0
+    del tokens
+
+    def ask(q: str) -> list[str]:
+        scores = bm25.get_scores(query_tokens(q))
+        k = min(limit, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [texts[i] for i in top if scores[i] > 0]
+
+    for q in questions[:3]:
+        ask(q)
+    per_run: list[list[float]] = []
+    for _ in range(runs):
+        samples = []
+        for q in questions:
+            t = time.perf_counter()
+            ask(q)
+            samples.append(time.perf_counter() - t)
+        per_run.append(samples)
+    return {"sentences": len(texts), "load_seconds": t_load, "build_seconds": t_build,
+            "tokens_from_db": stored, **_run_stats(per_run)}
+
+
+def worker(url: str, runs: int, baseline_runs: int, limit: int, profile: Path | None) -> dict[str, Any]:
+    """Run inside a fresh process: open + warm the store, time the questions, then the baseline."""
+    t_start = time.perf_counter()
+    from store.service import FactStore
+
+    t_import = time.perf_counter()
+    store = FactStore.open(url, seed=False)
+    t_open = time.perf_counter()
+    prof = cProfile.Profile() if profile else None
+    if prof:
+        prof.enable()
+    store.warm()
+    if prof:
+        prof.disable()
+    t_ready = time.perf_counter()
+    print(READY, flush=True)
+    rss_ready = _rss()
+
+    questions = [q["q"] for q in common.load_questions()]
+    first: list[float] = []
+    answered = 0
+    for q in questions:  # warm-up pass; its timings are the first time each question is seen
+        t = time.perf_counter()
+        answered += bool(store.ask(q, limit=limit))
+        first.append(time.perf_counter() - t)
+    if prof:
+        prof.enable()
+    per_run: list[list[float]] = []
+    for _ in range(runs):
+        samples = []
+        for q in questions:
+            t = time.perf_counter()
+            store.ask(q, limit=limit)
+            samples.append(time.perf_counter() - t)
+        per_run.append(samples)
+    if prof and profile:
+        prof.disable()
+        prof.dump_stats(str(profile))
+        log.debug("profile written to %s", profile)
+    result: dict[str, Any] = {
+        "import_seconds": t_import - t_start,
+        "open_seconds": t_open - t_import,
+        "warm_seconds": t_ready - t_open,
+        "ready_seconds_in_process": t_ready - t_start,
+        "rss_ready": rss_ready,
+        "rss_after_questions": _rss(),
+        "peak_rss": _peak_rss(),
+        "questions": len(questions),
+        "answered": answered,
+        "first_ask": {"median": common.median(first), "max": max(first)},
+        "ask": _run_stats(per_run),
+    }
+    if baseline_runs > 0:
+        from store.paths import sqlite_path
+
+        db = sqlite_path(url)
+        if db is not None:
+            result["baseline"] = _baseline(db, questions, baseline_runs, limit)
+            result["peak_rss_with_baseline"] = _peak_rss()
+    return result
+
+
+def measure_size(db: common.BenchDb, *, runs: int, baseline_runs: int, limit: int,
+                 profile: bool = False) -> dict[str, Any]:
+    """Start a worker for one database; time spawn → index ready from the outside as well."""
+    cmd = [sys.executable, "-m", "bench.bench_answer", "--worker", "--url", db.url, "--runs", str(runs),
+           "--baseline-runs", str(baseline_runs), "--limit", str(limit)]
+    prof_path = common.OUT_DIR / f"answer_{db.label}.prof"
+    if profile:
+        cmd += ["--profile-path", str(prof_path)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=common.ROOT, env=common.bench_env(db.url), stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    ready_wall: float | None = None
+    result: dict[str, Any] | None = None
+    for line in proc.stdout:
+        if line.strip() == READY and ready_wall is None:
+            ready_wall = time.perf_counter() - t0
+        elif line.startswith(RESULT):
+            result = json.loads(line[len(RESULT):])
+    if proc.wait() != 0 or result is None:
+        raise RuntimeError(f"answer worker failed for {db.label} (exit {proc.returncode})")
+    result["ready_seconds_wall"] = ready_wall
+    result["db"] = db.to_json()
+    if profile:
+        result["profile"] = str(prof_path)
+        print(f"--- profile of warm() + question loop at {db.label} ({prof_path})")
+        common.print_profile(prof_path)
+    return result
+
+
+def summary_rows(results: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Table rows: one per size."""
+    rows = []
+    for r in results:
+        ask, base = r["ask"], r.get("baseline")
+        speedup = f"{base['median'] / ask['median']:.0f}×" if base else "—"
+        rows.append([
+            r["db"]["label"], f"{r['db']['documents']:,}", f"{r['db']['sentences']:,}",
+            f"{r['ready_seconds_wall']:.2f}", f"{r['warm_seconds']:.2f}",
+            common.fmt_ms(ask["median"], 3), common.fmt_ms(ask["p99"], 3),
+            common.fmt_ms(base["median"], 1) if base else "—", common.fmt_ms(base["p99"], 1) if base else "—",
+            speedup, f"{base['build_seconds']:.1f}" if base else "—",
+            f"{r['peak_rss'] / 2**20:.0f}", f"{r['answered']}/{r['questions']}",
+        ])
+    return rows
+
+
+HEADERS = ["size", "docs", "sentences", "start→ready s", "index build s", "ask median ms", "ask p99 ms",
+           "bm25 median ms", "bm25 p99 ms", "speed-up", "bm25 build s", "bot peak RSS MB", "answered"]
+
+
+def run(sizes: str, *, runs: int, baseline_runs: int, limit: int = 5, seed: int = common.DEFAULT_SEED,
+        rebuild: bool = False, profile: bool = False) -> dict[str, Any]:
+    """Measure every size; print the table; write bench/out/answer.json."""
+    results = []
+    for label, articles in common.parse_sizes(sizes):
+        db = common.ensure_db(label, articles, seed=seed, rebuild=rebuild)
+        log.info("answer latency at %s (%s sentences)", label, db.sentences)
+        results.append(measure_size(db, runs=runs, baseline_runs=baseline_runs, limit=limit, profile=profile))
+    out = {"runs": runs, "baseline_runs": baseline_runs, "limit": limit, "results": results,
+           "table": common.table(HEADERS, summary_rows(results))}
+    path = common.write_result("answer", out)
+    print(out["table"])
+    print(f"(medians over {runs} runs of the {results[0]['questions'] if results else 0} gold questions; "
+          f"rank_bm25 over {baseline_runs} runs in the same process; {path})")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI."""
+    p = argparse.ArgumentParser(prog="python -m bench.bench_answer", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="seeds,1k,10k")
+    p.add_argument("--runs", type=int, default=15, help="passes over the questions (store)")
+    p.add_argument("--baseline-runs", type=int, default=3, help="passes over the questions (rank_bm25); 0 = skip")
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--seed", type=int, default=common.DEFAULT_SEED)
+    p.add_argument("--rebuild", action="store_true", help="rebuild the databases even if present")
+    p.add_argument("--profile", action="store_true", help="cProfile warm() and the question loop")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--url", help=argparse.SUPPRESS)
+    p.add_argument("--profile-path", dest="profile_path", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        result = worker(args.url, args.runs, args.baseline_runs, args.limit, args.profile_path)
+        print(RESULT + json.dumps(result), flush=True)
+        return 0
+    common.setup_logging()
+    run(args.sizes, runs=args.runs, baseline_runs=args.baseline_runs, limit=args.limit, seed=args.seed,
+        rebuild=args.rebuild, profile=args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

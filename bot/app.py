@@ -1,0 +1,148 @@
+"""Application factory: settings + services → a configured PTB Application; `run_polling`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from bot import scheduling
+from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
+from handlers.context import App, BotData, Context
+from handlers.errors import on_error
+
+if TYPE_CHECKING:
+    from store.service import FactStore
+
+__all__ = ["App", "BotData", "Context", "Services", "build_application", "run_polling", "startup"]
+
+log = logging.getLogger(__name__)
+
+# Used when a test or the console injects its own request object instead of a real token.
+OFFLINE_TOKEN = "0:offline"
+
+
+@dataclass
+class Services:
+    """Long-lived objects the handlers use (other features add their fields here)."""
+
+    store: FactStore
+    # Extra start-up steps run after the built-in ones (e.g. scheduling jobs).
+    on_startup: list[Callable[[App], Awaitable[None]]] = field(default_factory=list)
+    # The digest and announcement engine (set by scheduling.install).
+    push: scheduling.Push | None = None
+
+
+def build_application(
+    settings: Settings,
+    services: Services,
+    *,
+    request: BaseRequest | None = None,
+) -> App:
+    """Build the Application: HTML defaults, typed bot_data, rate limiter, handlers, hooks.
+
+    `request` replaces the HTTP layer (the console uses an in-process one); without it the
+    bot talks to `settings.telegram_api_base_url` with `settings.telegram_bot_token`.
+    """
+    token = settings.token
+    if token is None and request is None:
+        raise ConfigError("配置错误 TELEGRAM_BOT_TOKEN: not set")
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=ZoneInfo(settings.timezone),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        allow_sending_without_reply=True,
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(token or OFFLINE_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .defaults(defaults)
+        .context_types(ContextTypes(bot_data=BotData))
+        .rate_limiter(AIORateLimiter(**scheduling.rate_limiter_args(settings)))
+        .post_init(startup)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request).updater(None)
+    app: App = builder.build()  # type: ignore[assignment]
+    app.bot_data.bind(
+        services.store,
+        admin_ids=frozenset(settings.admin_ids),
+        timezone=settings.timezone,
+        services=services,
+    )
+    handlers.register(app)
+    # Digests and announcements (Services.push); an injected HTTP layer is not Telegram.
+    scheduling.install(app, settings, services, deliver=request is None)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def startup(app: App) -> None:
+    """Warm the answering index and set the command menus (run as post_init)."""
+    data = app.bot_data
+    await asyncio.to_thread(data.store.warm)
+    private = [BotCommand(m.command, m.description) for m in data.menu if m.private]
+    group = [BotCommand(m.command, m.description) for m in data.menu if m.group]
+    try:
+        await app.bot.set_my_commands(private, scope=BotCommandScopeAllPrivateChats())
+        await app.bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats())
+    except TelegramError as exc:
+        # A missing menu is cosmetic; it must not keep the bot from answering.
+        log.warning("could not set the command menus: %s", exc)
+    services = data.services
+    for hook in getattr(services, "on_startup", ()):
+        await hook(app)
+    log.info("ready as @%s", app.bot.username)
+
+
+def run_polling() -> int:
+    """Load settings, open the store and poll until interrupted; return the exit status."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    token = settings.token
+    if token is None:
+        print(
+            "配置错误 TELEGRAM_BOT_TOKEN: not set (create a bot with @BotFather, put the token "
+            "in .env) — or run `python -m bot console`",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(settings)
+    redact = TokenRedactingFilter(token).redact
+
+    from store.service import FactStore  # heavy: only when we are really going to run
+
+    store = FactStore.open(settings.database_url)
+    app = build_application(settings, Services(store=store))
+    log.info("polling %s", settings.telegram_api_base_url)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)", file=sys.stderr)
+        return 1
+    except TelegramError as exc:
+        print(f"cannot reach the Bot API: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,123 @@
+"""Questions: free text in private chats, /ask, mentions and replies in groups; answer paging."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+
+from handlers import render, texts
+from handlers.common import MAX_QUESTION, addressed_text, edit, is_private, send
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWERS = 10  # answers reachable through 「更多答案」
+
+
+def answer_for(context: Context, question: str, page: int = 0) -> render.Reply:
+    """Ask the store and render an answer page, or a helpful no-answer reply."""
+    data = context.bot_data
+    answers = data.store.ask(question, limit=MAX_ANSWERS)
+    if answers:
+        return render.answer_reply(answers, page, data.queries.token(question))
+    return render.no_answer_reply(question, data.store.suggestions(question), data.queries.token)
+
+
+async def reply_to_question(message: Message, context: Context, question: str) -> None:
+    """Parse checks (empty, too long), then answer into the message's chat."""
+    question = " ".join(question.split())
+    if not question:
+        hint = texts.ASK_USAGE if is_private(message) else texts.GROUP_ASK_HINT
+        await send(message, render.Reply(hint.format(bot=render.esc(context.bot.username))))
+        return
+    if len(question) > MAX_QUESTION:
+        await send(message, render.question_too_long(len(question), MAX_QUESTION))
+        return
+    log.info("question in chat %s: %s", message.chat_id, question)
+    await send(message, answer_for(context, question))
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Free text: always a question in private chats; in groups only when addressed to us."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text = addressed_text(message, context.bot.username, context.bot.id)
+    if text is None:
+        return
+    await reply_to_question(message, context, text)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """/ask 问题 — the explicit way to ask, in groups and private chats."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question:
+        await send(message, render.Reply(texts.ASK_USAGE))
+        return
+    await reply_to_question(message, context, question)
+
+
+async def on_not_text(update: Update, context: Context) -> None:
+    """Stickers, photos, voice…: a polite pointer in private chats (groups stay silent)."""
+    message = update.effective_message
+    if message is None or not is_private(message):
+        return
+    await send(message, render.Reply(texts.NOT_TEXT))
+
+
+async def on_answer_page(update: Update, context: Context) -> None:
+    """「更多答案 ▶」/「◀ 上一条」: edit the message to show another answer."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    try:
+        _, page, token = render.parse_callback(query.data)
+    except ValueError:
+        await query.answer(texts.EXPIRED)
+        return
+    question = context.bot_data.queries.resolve(token)
+    if not question:
+        await query.answer(texts.EXPIRED)
+        return
+    await query.answer()
+    await edit(query, answer_for(context, question, page))
+
+
+async def on_paragraph(update: Update, context: Context) -> None:
+    """「原文段落」: send the whole paragraph the answer sentence comes from."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    parts = query.data.split(":")
+    if len(parts) < 2 or not parts[1].isdecimal():
+        await query.answer(texts.EXPIRED)
+        return
+    store = context.bot_data.store
+    paragraph = store.paragraph(int(parts[1]))
+    if not paragraph:
+        await query.answer(texts.PARAGRAPH_MISSING)
+        return
+    doc = store.document(int(parts[2])) if len(parts) > 2 and parts[2].isdecimal() else None
+    await query.answer()
+    if isinstance(query.message, Message):
+        await send(query.message, render.paragraph_reply(paragraph, doc), quote=False)
+
+
+async def on_example(update: Update, context: Context) -> None:
+    """An example-question button: ask it as if the user had typed it."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, _, number = query.data.partition(":")
+    examples = texts.EXAMPLE_QUESTIONS
+    if not number.isdecimal() or int(number) >= len(examples):
+        await query.answer(texts.EXPIRED)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        question = examples[int(number)]
+        await send(query.message, answer_for(context, question), quote=False)

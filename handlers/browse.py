@@ -1,0 +1,143 @@
+"""Browsing commands: /targets, /projects, /search, /sources, /source N, and their page buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from handlers import render, texts
+from handlers.common import MAX_KEYWORD, edit, send
+from handlers.context import Context
+
+
+def _argument(context: Context) -> str:
+    """The command's argument text, whitespace collapsed."""
+    return " ".join(context.args or [])
+
+
+def targets_page(context: Context, region: str, page: int) -> render.Reply:
+    """Render a page of targets for `region` ('' = every region)."""
+    store = context.bot_data.store
+    groups = store.targets(region or None)
+    if not groups:
+        if not region:
+            return render.Reply(texts.TARGETS_EMPTY)
+        known = "、".join(render.esc(name) for name in store.targets(None))
+        lines = [texts.TARGETS_NONE.format(region=render.echo(region))]
+        if known:
+            lines.append(texts.TARGETS_KNOWN.format(regions=known))
+        return render.Reply("\n".join(lines))
+    token = context.bot_data.queries.token(region)
+    return render.targets_reply(groups, page, token, region or None)
+
+
+def projects_page(context: Context, keyword: str, page: int) -> render.Reply:
+    """Render a page of project investments matching `keyword` ('' = all)."""
+    hits = context.bot_data.store.projects(keyword or None)
+    if not hits:
+        if keyword:
+            return render.Reply(texts.PROJECTS_NONE.format(keyword=render.echo(keyword)))
+        return render.Reply(texts.PROJECTS_EMPTY)
+    token = context.bot_data.queries.token(keyword)
+    return render.projects_reply(hits, page, token, keyword or None)
+
+
+def search_page(context: Context, keyword: str, page: int) -> render.Reply:
+    """Render a page of sentences containing `keyword`."""
+    hits = context.bot_data.store.search(keyword)
+    if not hits:
+        return render.Reply(texts.SEARCH_NONE.format(keyword=render.echo(keyword)))
+    return render.search_reply(hits, page, context.bot_data.queries.token(keyword), keyword)
+
+
+async def targets(update: Update, context: Context) -> None:
+    """/targets [地区] — goals and plans grouped by region."""
+    message = update.effective_message
+    if message is None:
+        return
+    region = _argument(context)
+    if len(region) > MAX_KEYWORD:
+        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
+        return
+    await send(message, targets_page(context, region, 0))
+
+
+async def projects(update: Update, context: Context) -> None:
+    """/projects [关键词] — project investments, largest first."""
+    message = update.effective_message
+    if message is None:
+        return
+    keyword = _argument(context)
+    if len(keyword) > MAX_KEYWORD:
+        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
+        return
+    await send(message, projects_page(context, keyword, 0))
+
+
+async def search(update: Update, context: Context) -> None:
+    """/search 关键词 — matching sentences with the keyword highlighted."""
+    message = update.effective_message
+    if message is None:
+        return
+    keyword = _argument(context)
+    if not keyword:
+        await send(message, render.Reply(texts.SEARCH_USAGE))
+        return
+    if len(keyword) > MAX_KEYWORD:
+        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
+        return
+    await send(message, search_page(context, keyword, 0))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/sources — the ingested documents."""
+    message = update.effective_message
+    if message is None:
+        return
+    await send(message, render.sources_reply(context.bot_data.store.documents()))
+
+
+async def source(update: Update, context: Context) -> None:
+    """/source N — one document's summary and key figures."""
+    message = update.effective_message
+    if message is None:
+        return
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdecimal():
+        await send(message, render.Reply(texts.SOURCE_USAGE))
+        return
+    store = context.bot_data.store
+    doc = store.document(int(args[0]))
+    if doc is None:
+        await send(message, render.source_not_found(args[0], store.documents()))
+        return
+    await send(message, render.source_reply(doc, store.key_facts(doc.id)))
+
+
+_PAGES = {
+    render.CB_TARGETS: targets_page,
+    render.CB_PROJECTS: projects_page,
+    render.CB_SEARCH: search_page,
+}
+
+
+async def on_page(update: Update, context: Context) -> None:
+    """◀/▶ on a list: edit the message to the requested page (search buttons send a new one)."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    try:
+        prefix, page, token = render.parse_callback(query.data)
+    except ValueError:
+        await query.answer(texts.EXPIRED)
+        return
+    if prefix == render.CB_SOURCES:
+        await query.answer()
+        await edit(query, render.sources_reply(context.bot_data.store.documents(), page))
+        return
+    argument = context.bot_data.queries.resolve(token)
+    build = _PAGES.get(prefix)
+    if argument is None or build is None:
+        await query.answer(texts.EXPIRED)
+        return
+    await query.answer()
+    await edit(query, build(context, argument, page))

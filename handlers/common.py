@@ -1,0 +1,106 @@
+"""Shared handler plumbing: addressing rules, sending rendered replies, editing pages."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+
+from handlers.render import Reply
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 200  # characters; longer text is not a question
+MAX_KEYWORD = 50
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's buttons as an inline keyboard (None without buttons)."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def is_private(message: Message) -> bool:
+    """True for a private chat with the bot."""
+    return message.chat.type == ChatType.PRIVATE
+
+
+def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The text of a message meant for the bot, without the @mention; None when not for us.
+
+    Private chats: every text. Groups: a reply to one of the bot's messages or a text that
+    @mentions the bot; other group chatter is not ours to answer.
+    """
+    text = message.text or ""
+    if is_private(message):
+        return text
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return strip_mention(message, bot_username)
+    mention = f"@{bot_username}".lower()
+    for entity, value in message.parse_entities([MessageEntity.MENTION]).items():
+        if entity.type == MessageEntity.MENTION and value.lower() == mention:
+            return strip_mention(message, bot_username)
+    return None
+
+
+def strip_mention(message: Message, bot_username: str) -> str:
+    """Message text with mentions of the bot removed."""
+    text = message.text or ""
+    mention = f"@{bot_username}".lower()
+    out, pos = [], 0
+    for _entity, value in sorted(
+        message.parse_entities([MessageEntity.MENTION]).items(), key=lambda ev: ev[0].offset
+    ):
+        if value.lower() != mention:
+            continue
+        start = text.find(value, pos)
+        if start < 0:
+            continue
+        out.append(text[pos:start])
+        pos = start + len(value)
+    out.append(text[pos:])
+    return " ".join("".join(out).split())
+
+
+def addressed_command(message: Message, bot_username: str) -> bool:
+    """True when a /command is for us: always in private, only `/cmd@us` in groups."""
+    if is_private(message):
+        return True
+    first = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    _, _, target = first.partition("@")
+    return target.lower() == bot_username.lower()
+
+
+async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
+    """Send a rendered reply into the message's chat (and topic), split over messages if long."""
+    parts = reply.messages()
+    keyboard = markup(reply)
+    if quote is None:
+        quote = not is_private(message)
+    for n, part in enumerate(parts):
+        last = n == len(parts) - 1
+        await message.reply_text(
+            part, reply_markup=keyboard if last else None, do_quote=quote and n == 0
+        )
+
+
+async def edit(query: CallbackQuery, reply: Reply) -> None:
+    """Replace a paged message in place; an unchanged page is not an error."""
+    try:
+        await query.edit_message_text(reply.single(), reply_markup=markup(reply))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+        log.debug("page unchanged: %s", exc)

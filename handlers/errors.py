@@ -1,0 +1,29 @@
+"""The error handler: log the failure with its traceback first, then tell the user briefly."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from handlers import texts
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log an exception raised by a handler or job, then answer the user in one line."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update):
+        return  # a job or the poller failed: nobody to answer
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.ERROR_SHORT)
+        elif update.effective_message is not None and update.effective_chat is not None:
+            await update.effective_message.reply_text(texts.ERROR)
+    except TelegramError as exc:
+        # Telegram itself may be what failed; never let the error handler raise.
+        log.warning("could not tell the user about the error: %s", exc)

@@ -1,0 +1,471 @@
+"""Digest subscriptions and announcements: /subscribe /unsubscribe /settings /timezone /digest /announce."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    filters,
+)
+
+from handlers import browse, texts
+from handlers.context import App, Context
+from store import subscriptions as subs
+from store.db import session_scope
+from store.digest import MESSAGE_LIMIT, Digest, esc, text_announcement_html, utf16_len
+from store.normalize import normalize_question
+from store.views import IngestReport
+
+log = logging.getLogger(__name__)
+
+CB_PREFIX = "push"  # push:t:HHMM | push:z:<zone> | push:c | push:s | push:u | push:p
+MAX_TOPICS = 10
+MAX_TOPIC_LENGTH = 20
+# Commands also work as channel posts: only a channel's admins can post there.
+COMMANDS = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+_TIME_LIKE = re.compile(r"^[0-9０-９]{1,2}[:：][0-9０-９]*$")
+_ANNOUNCE_RE = re.compile(r"^/announce(?:@\w+)?\s+(.+)$", re.DOTALL)
+_MANAGERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+class PushEngine(Protocol):
+    """What the handlers need from bot/scheduling.Push (handlers never import bot/)."""
+
+    engine: Engine
+    clock: Callable[[], datetime]
+
+    @property
+    def config(self) -> Any:
+        """Delivery settings: default time and zone, announce chats."""
+
+    def schedule(self, job_queue: Any, sub: subs.Subscription) -> Any:
+        """(Re)register a chat's daily job."""
+
+    def unschedule(self, job_queue: Any, chat_id: int) -> None:
+        """Remove a chat's daily job."""
+
+    def preview(self, chat_id: int, *, limit: int = MESSAGE_LIMIT) -> Digest:
+        """The digest the chat would get now."""
+
+    async def announce_text(self, text: str, *, key: str) -> Any:
+        """Post a free text to the announce chats."""
+
+    async def announce_documents(self, document_ids: Sequence[int]) -> Any:
+        """Announce new documents to the announce chats."""
+
+
+# --- pure parsing and rendering -----------------------------------------------------------------
+
+
+def parse_subscribe(args: Sequence[str]) -> tuple[tuple[int, int] | None, list[str]] | str:
+    """Split /subscribe arguments into an optional (hour, minute) and topics; a str is an error."""
+    when: tuple[int, int] | None = None
+    topics: list[str] = []
+    for arg in args:
+        if when is None and _TIME_LIKE.match(arg.strip()):
+            when = subs.parse_hhmm(arg)
+            if when is None:
+                return texts.PUSH_BAD_TIME.format(value=esc(arg[:10]))
+            continue
+        topic = normalize_question(arg).strip("，,、;；")
+        if topic:
+            topics.append(topic)
+    topics = list(dict.fromkeys(topics))
+    if len(topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_LENGTH for t in topics):
+        return texts.PUSH_TOO_MANY_TOPICS.format(limit=MAX_TOPICS, length=MAX_TOPIC_LENGTH)
+    return when, topics
+
+
+def format_when(moment: datetime) -> str:
+    """Return a local delivery time as 5月2日（周四）08:30."""
+    weekdays = "一二三四五六日"
+    return f"{moment.month}月{moment.day}日（周{weekdays[moment.weekday()]}）{moment:%H:%M}"
+
+
+def next_delivery(sub: subs.Subscription, now: datetime) -> str:
+    """Return when a subscription's next digest is due, in its own time zone."""
+    tz = subs.subscription_zone(sub)
+    return format_when(subs.next_slot(sub.hour, sub.minute, tz, now))
+
+
+def topics_text(topics: Sequence[str]) -> str:
+    """Return the topics as shown to users (escaped)."""
+    return esc("、".join(topics)) if topics else texts.PUSH_ALL_TOPICS
+
+
+def settings_text(sub: subs.Subscription | None, *, now: datetime, default_time: str, default_zone: str) -> str:
+    """Return the /settings message for a chat (subscribed or not)."""
+    if sub is None:
+        return texts.PUSH_SETTINGS.format(
+            status=texts.PUSH_STATUS_OFF, time=default_time, zone=esc(default_zone),
+            topics=texts.PUSH_ALL_TOPICS, next_line=texts.PUSH_NEXT_NONE,
+        )
+    next_line = (
+        texts.PUSH_NEXT_LINE.format(next=next_delivery(sub, now)) if sub.active else texts.PUSH_NEXT_NONE
+    )
+    return texts.PUSH_SETTINGS.format(
+        status=texts.PUSH_STATUS_ON if sub.active else texts.PUSH_STATUS_OFF,
+        time=sub.time_text, zone=esc(sub.timezone), topics=topics_text(sub.topics),
+        next_line=next_line,
+    )
+
+
+def settings_keyboard(sub: subs.Subscription | None) -> InlineKeyboardMarkup:
+    """Return the settings keyboard: preset times, preset zones, topics, on/off, preview."""
+
+    def button(label: str, data: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=f"{CB_PREFIX}:{data}")
+
+    current_time = sub.time_text if sub else None
+    current_zone = sub.timezone if sub else None
+    times = [
+        button(("• " if t == current_time else "") + t, "t:" + t.replace(":", ""))
+        for t in texts.PUSH_TIME_PRESETS
+    ]
+    zones = [
+        button(("• " if z == current_zone else "") + label, "z:" + z)
+        for label, z in texts.PUSH_TIMEZONE_PRESETS
+    ]
+    toggle = (
+        button(texts.PUSH_BUTTON_UNSUBSCRIBE, "u")
+        if sub is not None and sub.active
+        else button(texts.PUSH_BUTTON_SUBSCRIBE, "s")
+    )
+    last = [toggle, button(texts.PUSH_BUTTON_PREVIEW, "p")]
+    if sub is not None and sub.topics:
+        last.insert(0, button(texts.PUSH_BUTTON_CLEAR_TOPICS, "c"))
+    return InlineKeyboardMarkup([times[:3], times[3:], zones[:4], zones[4:], last])
+
+
+# --- plumbing -----------------------------------------------------------------------------------
+
+
+def _push(context: Context) -> PushEngine | None:
+    return getattr(context.bot_data.services, "push", None)
+
+
+def _now(push: PushEngine) -> datetime:
+    return push.clock()
+
+
+def _default_time(push: PushEngine) -> str:
+    return f"{push.config.default_hour:02d}:{push.config.default_minute:02d}"
+
+
+def _chat_title(chat: Chat) -> str:
+    return chat.title or chat.username or chat.first_name or ""
+
+
+async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+    return await message.reply_text(
+        text, reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=message.chat.type != ChatType.PRIVATE,
+    )
+
+
+async def may_manage(update: Update, context: Context) -> bool:
+    """True when the sender may change this chat's subscription (group admins, private user)."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True  # a channel post comes from one of the channel's admins
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous group admin posts as the group itself
+    user = update.effective_user
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:
+        log.warning("getChatMember %s/%s failed: %s", chat.id, user.id, exc)
+        return False
+    return member.status in _MANAGERS
+
+
+def _tx(engine: Engine, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """Run one repository call as a unit of work and commit."""
+    with session_scope(engine) as session:
+        result = fn(session=session, **kwargs)
+        session.commit()
+        return result
+
+
+async def _db(push: PushEngine, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(_tx, push.engine, fn, **kwargs)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+async def subscribe(update: Update, context: Context) -> None:
+    """/subscribe [HH:MM] [关键词…] — daily digest at that time, optionally on topics."""
+    message, chat, push = update.effective_message, update.effective_chat, _push(context)
+    if message is None or chat is None or push is None:
+        return
+    parsed = parse_subscribe(context.args or [])
+    if isinstance(parsed, str):
+        await _reply(message, parsed)
+        return
+    if not await may_manage(update, context):
+        await _reply(message, texts.PUSH_ADMINS_ONLY)
+        return
+    when, topics = parsed
+    now = _now(push)
+
+    def write(session: Any) -> subs.Subscription:
+        existing = subs.get_subscription(session=session, chat_id=chat.id)
+        hour, minute = when or (None, None)
+        if existing is None and when is None:
+            hour, minute = push.config.default_hour, push.config.default_minute
+        user = update.effective_user
+        return subs.subscribe(
+            session=session, chat_id=chat.id, now=now, chat_type=chat.type, title=_chat_title(chat),
+            hour=hour, minute=minute, topics=topics or None,
+            timezone=None if existing is not None else push.config.default_timezone,
+            by=user.id if user else None,
+        )
+
+    sub = await _db(push, write)
+    push.schedule(context.job_queue, sub)
+    log.info("chat %s subscribed at %s %s topics=%s", chat.id, sub.time_text, sub.timezone, sub.topics)
+    await _reply(
+        message,
+        texts.PUSH_SUBSCRIBED.format(
+            time=sub.time_text, zone=esc(sub.timezone), topics=topics_text(sub.topics),
+            next=next_delivery(sub, now),
+        ),
+    )
+
+
+async def unsubscribe(update: Update, context: Context) -> None:
+    """/unsubscribe — stop the daily digest (settings are kept)."""
+    message, chat, push = update.effective_message, update.effective_chat, _push(context)
+    if message is None or chat is None or push is None:
+        return
+    if not await may_manage(update, context):
+        await _reply(message, texts.PUSH_ADMINS_ONLY)
+        return
+    was_active = await _db(push, subs.deactivate, chat_id=chat.id, reason="unsubscribed")
+    push.unschedule(context.job_queue, chat.id)
+    await _reply(message, texts.PUSH_UNSUBSCRIBED if was_active else texts.PUSH_NOT_SUBSCRIBED)
+
+
+async def _load(push: PushEngine, chat_id: int) -> subs.Subscription | None:
+    return await _db(push, subs.get_subscription, chat_id=chat_id)
+
+
+async def show_settings(update: Update, context: Context) -> None:
+    """/settings — current time, zone and topics, with buttons to change them."""
+    message, chat, push = update.effective_message, update.effective_chat, _push(context)
+    if message is None or chat is None or push is None:
+        return
+    sub = await _load(push, chat.id)
+    text = settings_text(
+        sub, now=_now(push), default_time=_default_time(push), default_zone=push.config.default_timezone
+    )
+    await _reply(message, text, settings_keyboard(sub))
+
+
+async def set_timezone(update: Update, context: Context) -> None:
+    """/timezone Area/City — the zone the delivery time is read in."""
+    message, chat, push = update.effective_message, update.effective_chat, _push(context)
+    if message is None or chat is None or push is None:
+        return
+    sub = await _load(push, chat.id)
+    args = context.args or []
+    if len(args) != 1:
+        current = sub.timezone if sub else push.config.default_timezone
+        await _reply(message, texts.PUSH_TIMEZONE_USAGE.format(zone=esc(current)))
+        return
+    tz = subs.zone(args[0])
+    if tz is None:
+        await _reply(message, texts.PUSH_TIMEZONE_UNKNOWN.format(value=esc(args[0][:40])))
+        return
+    if sub is None:
+        await _reply(message, texts.PUSH_NOT_SUBSCRIBED)
+        return
+    if not await may_manage(update, context):
+        await _reply(message, texts.PUSH_ADMINS_ONLY)
+        return
+    now = _now(push)
+    updated = await _db(push, subs.update_subscription, chat_id=chat.id, now=now, timezone=tz.key)
+    push.schedule(context.job_queue, updated)
+    nxt = next_delivery(updated, now) if updated.active else texts.PUSH_NEXT_NONE
+    await _reply(message, texts.PUSH_TIMEZONE_SET.format(zone=esc(tz.key), next=nxt))
+
+
+async def preview_digest(update: Update, context: Context) -> None:
+    """/digest — today's digest now, as a preview (not counted, rotation untouched)."""
+    message, chat, push = update.effective_message, update.effective_chat, _push(context)
+    if message is None or chat is None or push is None:
+        return
+    await _send_preview(message, chat.id, push)
+
+
+async def _send_preview(message: Message, chat_id: int, push: PushEngine) -> None:
+    note = texts.PUSH_PREVIEW_NOTE + "\n\n"
+    digest = await asyncio.to_thread(push.preview, chat_id, limit=MESSAGE_LIMIT - utf16_len(note))
+    await _reply(message, note + digest.html)
+
+
+async def announce(update: Update, context: Context) -> None:
+    """/announce 文本 — an admin posts a free text to every announce chat."""
+    message, push = update.effective_message, _push(context)
+    if message is None or push is None:
+        return
+    user = update.effective_user
+    if not context.bot_data.is_admin(user.id if user else None):
+        await _reply(message, texts.PUSH_ANNOUNCE_ADMINS_ONLY)
+        return
+    match = _ANNOUNCE_RE.match(message.text or "")
+    text = match.group(1).strip() if match else ""
+    if not text:
+        await _reply(message, texts.PUSH_ANNOUNCE_USAGE)
+        return
+    if not push.config.announce_chat_ids:
+        await _reply(message, texts.PUSH_ANNOUNCE_NO_CHATS)
+        return
+    if utf16_len(text_announcement_html(text)) > MESSAGE_LIMIT:
+        limit = MESSAGE_LIMIT - utf16_len(text_announcement_html(""))
+        await _reply(message, texts.PUSH_ANNOUNCE_TOO_LONG.format(length=len(text), limit=limit))
+        return
+    # Keyed by the command message: a re-delivered update does not post twice.
+    report = await push.announce_text(text, key=f"{message.chat_id}:{message.message_id}")
+    await _reply(message, _announce_summary(report.outcomes, len(push.config.announce_chat_ids)))
+
+
+def _announce_summary(outcomes: Any, total: int) -> str:
+    sent = int(outcomes.get(subs.SENT, 0))
+    text = texts.PUSH_ANNOUNCE_DONE.format(sent=sent, total=total)
+    failed = sum(int(n) for k, n in outcomes.items() if k != subs.SENT and k != "skipped")
+    return text + (" " + texts.PUSH_ANNOUNCE_FAILED.format(failed=failed) if failed else "")
+
+
+async def announce_upload(message: Message, context: Context, report: IngestReport) -> None:
+    """After an admin's upload stored a new document, announce it (hook for handlers/admin.py)."""
+    push = _push(context)
+    if push is None or report.status not in ("added", "replaced") or report.document_id is None:
+        return
+    if not push.config.announce_chat_ids:
+        return
+    result = await push.announce_documents([report.document_id])
+    await _reply(message, _announce_summary(result.outcomes, len(push.config.announce_chat_ids)))
+
+
+async def start_document(update: Update, context: Context) -> None:
+    """/start doc_N — the deep link of an announcement's button: show that document."""
+    payload = (context.args or [""])[0]
+    context.args = [payload.removeprefix("doc_")]
+    await browse.source(update, context)
+    raise ApplicationHandlerStop
+
+
+# --- settings buttons ---------------------------------------------------------------------------
+
+
+async def on_settings_button(update: Update, context: Context) -> None:
+    """Apply a settings button (time, zone, topics, on/off, preview) and redraw the settings."""
+    query, chat, push = update.callback_query, update.effective_chat, _push(context)
+    if query is None or query.data is None or chat is None or push is None:
+        return
+    _, _, action = query.data.partition(":")
+    kind, _, value = action.partition(":")
+    message = query.message if isinstance(query.message, Message) else None
+    if kind == "p":
+        await query.answer()
+        if message is not None:
+            await _send_preview(message, chat.id, push)
+        return
+    if not await may_manage(update, context):
+        await query.answer(texts.PUSH_ADMINS_ONLY_SHORT, show_alert=True)
+        return
+    now = _now(push)
+    user_id = query.from_user.id if query.from_user else None
+    changes: dict[str, Any] = {}
+    if kind == "t" and len(value) == 4 and subs.parse_hhmm(f"{value[:2]}:{value[2:]}"):
+        changes = {"hour": int(value[:2]), "minute": int(value[2:])}
+    elif kind == "z" and subs.zone(value) is not None:
+        changes = {"timezone": value}
+    elif kind == "c":
+        changes = {"topics": []}
+    elif kind not in ("s", "u"):
+        await query.answer(texts.EXPIRED)
+        return
+
+    def write(session: Any) -> subs.Subscription | None:
+        existing = subs.get_subscription(session=session, chat_id=chat.id)
+        if kind == "u":
+            subs.deactivate(session=session, chat_id=chat.id, reason="unsubscribed")
+            return subs.get_subscription(session=session, chat_id=chat.id)
+        if existing is None or kind == "s" or not existing.active:
+            defaults: dict[str, Any] = {}
+            if existing is None:
+                defaults = {
+                    "hour": push.config.default_hour, "minute": push.config.default_minute,
+                    "timezone": push.config.default_timezone,
+                }
+            return subs.subscribe(
+                session=session, chat_id=chat.id, now=now, chat_type=chat.type,
+                title=_chat_title(chat), by=user_id, **{**defaults, **changes},
+            )
+        return subs.update_subscription(session=session, chat_id=chat.id, now=now, by=user_id, **changes)
+
+    sub = await _db(push, write)
+    if sub is not None:
+        push.schedule(context.job_queue, sub)
+    await query.answer(texts.PUSH_CHANGED)
+    text = settings_text(
+        sub, now=now, default_time=_default_time(push), default_zone=push.config.default_timezone
+    )
+    try:
+        await query.edit_message_text(
+            text, reply_markup=settings_keyboard(sub),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def register(app: App) -> None:
+    """Add the push commands, the settings buttons, the deep link and the upload hook."""
+    for command, description, in_groups in texts.PUSH_MENU:
+        app.bot_data.add_menu(command, description, group=in_groups)
+    # Group -1: runs before the general /start, which must not also answer the deep link.
+    app.add_handler(
+        CommandHandler(
+            "start", start_document,
+            filters=filters.UpdateType.MESSAGE & filters.Regex(r"^/start doc_\d+$"),
+        ),
+        group=-1,
+    )
+    app.add_handler(CommandHandler("subscribe", subscribe, filters=COMMANDS))
+    app.add_handler(CommandHandler("unsubscribe", unsubscribe, filters=COMMANDS))
+    app.add_handler(CommandHandler("settings", show_settings, filters=COMMANDS))
+    app.add_handler(CommandHandler("timezone", set_timezone, filters=COMMANDS))
+    app.add_handler(CommandHandler("digest", preview_digest, filters=COMMANDS))
+    app.add_handler(CommandHandler("announce", announce, filters=filters.UpdateType.MESSAGE))
+    app.add_handler(CallbackQueryHandler(on_settings_button, pattern=rf"^{CB_PREFIX}:"))
+    app.bot_data.on_ingested.append(announce_upload)
+

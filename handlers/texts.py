@@ -1,0 +1,196 @@
+"""Every user-facing Chinese string of the Telegram side (one place to edit or translate).
+
+Strings that contain HTML are HTML already; `{}` fields are filled with escaped values.
+"""
+
+from __future__ import annotations
+
+# Questions offered on /start, in "no answer" replies and by the console.
+EXAMPLE_QUESTIONS: tuple[str, ...] = (
+    "京东方青岛项目总投资多少？",
+    "西海岸新区一季度集中开工了多少个项目？",
+    "青岛开发区综合排名第几？",
+    "贝卡尔特增资多少？",
+)
+
+# Command menus (setMyCommands): private chats get everything, groups the shared commands.
+MENU_PRIVATE: tuple[tuple[str, str], ...] = (
+    ("start", "开始使用 · 示例问题"),
+    ("ask", "提问，如 /ask 京东方青岛项目总投资多少"),
+    ("targets", "各地区的目标与计划，可加地区名"),
+    ("projects", "重大项目及投资额，可加关键词"),
+    ("search", "按关键词查找原文句子"),
+    ("sources", "已收录的新闻文档"),
+    ("source", "查看一篇文档的摘要：/source 1"),
+    ("help", "使用说明"),
+)
+MENU_GROUP: tuple[tuple[str, str], ...] = (
+    ("ask", "提问，如 /ask 京东方青岛项目总投资多少"),
+    ("targets", "各地区的目标与计划"),
+    ("projects", "重大项目及投资额"),
+    ("search", "按关键词查找原文句子"),
+    ("sources", "已收录的新闻文档"),
+    ("help", "使用说明"),
+)
+
+WELCOME = (
+    "你好，{name}！我是<b>开发区新闻助手</b>。\n\n"
+    "我从开发区、新区的新闻报道里摘出数字和目标，回答你的问题，"
+    "每个数字都附上原文句子和出处，不会编造数据。\n\n"
+    "直接发一个问题给我就行，或者点下面的示例："
+)
+HELP = (
+    "<b>怎么用</b>\n"
+    "直接发送问题，例如：<i>京东方青岛项目总投资多少？</i>\n"
+    "在群里请用 /ask 问题、@我 或回复我的消息。\n\n"
+    "<b>命令</b>\n"
+    "/ask 问题 — 提问\n"
+    "/targets [地区] — 各地区的目标与计划\n"
+    "/projects [关键词] — 重大项目，按投资额从大到小\n"
+    "/search 关键词 — 查找包含关键词的原文句子\n"
+    "/sources — 已收录的文档；/source 编号 — 一篇文档的摘要和关键数据\n"
+    "/help — 本说明\n\n"
+    "<b>行内模式</b>\n"
+    "在任何聊天里输入 <code>@{bot} 京东方</code>，选一条答案发出去。"
+)
+
+# Answers
+ANSWER_SOURCE = "来源：{source}"
+ANSWER_PAGE = "第 {page}/{total} 条答案"
+NO_ANSWER = (
+    "没有找到「{question}」的可靠答案。为免误导，我不会给出没有出处的数字。"
+)
+NO_ANSWER_SUGGEST = "你是不是想找：{names}"
+NO_ANSWER_EXAMPLES = "可以这样问："
+NO_ANSWER_HINT = "也可以用 /search 关键词 查原文，或用 /sources 看看收录了哪些文档。"
+PARAGRAPH_HEADER = "<b>原文段落</b>"
+PARAGRAPH_MISSING = "这段原文已不在库中。"
+QUESTION_TOO_LONG = "问题太长了（{length} 字）。请把问题控制在 {limit} 字以内，只问一件事。"
+ASK_USAGE = "用法：/ask 问题\n例如：/ask 京东方青岛项目总投资多少？"
+GROUP_ASK_HINT = "请在 @{bot} 后面写上问题，或用 /ask 问题。"
+NOT_TEXT = "我只能读懂文字问题。请直接打字提问，例如：京东方青岛项目总投资多少？"
+EXPIRED = "这个按钮已过期，请重新提问。"
+
+# Buttons
+BUTTON_PARAGRAPH = "原文段落"
+BUTTON_MORE = "更多答案 ▶"
+BUTTON_BACK = "◀ 上一条"
+BUTTON_NEXT_PAGE = "下一页 ▶"
+BUTTON_PREV_PAGE = "◀ 上一页"
+BUTTON_SEARCH = "🔎 {name}"
+
+# Lists
+PAGE = "第 {page}/{total} 页"
+TARGETS_TITLE = "<b>🎯 目标与计划</b>"
+TARGETS_TITLE_REGION = "<b>🎯 {region}的目标与计划</b>"
+TARGETS_NONE = "没有找到「{region}」的目标或计划。"
+TARGETS_KNOWN = "已收录的地区：{regions}"
+TARGETS_EMPTY = "还没有收录任何目标或计划。"
+PROJECTS_TITLE = "<b>🏗 重大项目（按投资额）</b>"
+PROJECTS_TITLE_KEYWORD = "<b>🏗 与「{keyword}」有关的项目（按投资额）</b>"
+PROJECTS_NONE = "没有找到与「{keyword}」有关的项目投资。"
+PROJECTS_EMPTY = "还没有收录任何项目投资数据。"
+SEARCH_TITLE = "<b>🔎 「{keyword}」</b>共找到 {count} 句"
+SEARCH_NONE = "没有找到包含「{keyword}」的句子。"
+SEARCH_USAGE = "用法：/search 关键词\n例如：/search 京东方"
+KEYWORD_TOO_LONG = "关键词太长了，请控制在 {limit} 字以内。"
+
+# Sources
+SOURCES_TITLE = "<b>📚 已收录的文档</b>（共 {count} 篇）"
+SOURCES_EMPTY = "还没有收录任何文档。"
+SOURCES_FOOTER = "发送 /source 编号 查看一篇文档的摘要和关键数据。"
+SOURCE_LINE = "{regions} · {date} · {facts} 条数据"
+SOURCE_USAGE = "用法：/source 编号（编号见 /sources），例如：/source 1"
+SOURCE_NOT_FOUND = "没有编号为 {number} 的文档。用 /sources 查看已收录的文档（编号 {first}–{last}）。"
+SOURCE_REGIONS = "地区：{regions}"
+SOURCE_DATE = "日期：{date}"
+SOURCE_AUTHORS = "作者：{authors}"
+SOURCE_FILE = "文件：{name}"
+SOURCE_COUNTS = "共 {sentences} 句，提取数据 {facts} 条"
+SOURCE_KEY_FACTS = "<b>关键数据</b>"
+SOURCE_NO_FACTS = "这篇文档里没有提取到数据。"
+UNKNOWN_DATE = "日期不详"
+UNKNOWN_REGION = "地区不详"
+TARGET_MARK = "（目标）"
+
+# Commands and errors
+UNKNOWN_COMMAND = "没有 {command} 这个命令。可用的命令：/ask /targets /projects /search /sources /source /help"
+ERROR = "抱歉，处理这条消息时出错了，请稍后再试。"
+ERROR_SHORT = "出错了，请稍后再试。"
+
+# Admin uploads
+UPLOAD_NOT_ADMIN = "只有管理员可以上传文档。"
+UPLOAD_BAD_TYPE = "请上传 UTF-8 或 GB18030 编码的 .txt 文本文件。"
+UPLOAD_TOO_BIG = "文件太大（{size} KB），上限是 {limit} KB。"
+UPLOAD_DONE = "已收录《{title}》：{sentences} 句，{facts} 条数据（编号 {number}）。"
+UPLOAD_UNCHANGED = "这篇文档已经收录过了，内容没有变化。"
+UPLOAD_REFUSED = "没有收录 {name}：{reason}"
+
+# Inline mode
+INLINE_HELP_BUTTON = "怎么提问？"
+INLINE_NO_ANSWER_TITLE = "没有找到可靠答案"
+INLINE_NO_ANSWER_TEXT = "没有找到「{question}」的可靠答案。"
+
+ELLIPSIS = "…"
+
+# push — daily digests, subscriptions and announcements (issue C; handlers/push.py)
+PUSH_MENU: tuple[tuple[str, str, bool], ...] = (  # command, description, also in groups
+    ("subscribe", "订阅每日简报，如 /subscribe 08:30 港口", True),
+    ("unsubscribe", "退订每日简报", True),
+    ("settings", "查看和修改简报设置", True),
+    ("timezone", "设置时区，如 /timezone Asia/Shanghai", True),
+    ("digest", "现在预览今天的简报", True),
+)
+PUSH_SUBSCRIBED = (
+    "✅ 已订阅每日简报：每天 <b>{time}</b>（{zone}），主题：{topics}。\n"
+    "下一次推送：{next}。\n/settings 修改设置，/unsubscribe 退订。"
+)
+PUSH_UNSUBSCRIBED = "已退订每日简报。随时可以用 /subscribe 重新订阅，原来的设置会保留。"
+PUSH_NOT_SUBSCRIBED = "这个聊天还没有订阅每日简报。发送 /subscribe 订阅，例如：/subscribe 08:30 港口"
+PUSH_ALL_TOPICS = "全部"
+PUSH_BAD_TIME = "时间格式不对：「{value}」。请用 24 小时制 时:分，例如 /subscribe 08:30"
+PUSH_TOO_MANY_TOPICS = "主题太多了：最多 {limit} 个关键词，每个不超过 {length} 个字。"
+PUSH_ADMINS_ONLY = "只有群管理员可以修改这个群的订阅。"
+PUSH_ADMINS_ONLY_SHORT = "只有群管理员可以修改订阅"
+PUSH_TIMEZONE_USAGE = (
+    "用法：/timezone 地区/城市，例如 /timezone Asia/Shanghai、/timezone Asia/Hong_Kong、"
+    "/timezone Europe/London。当前时区：{zone}"
+)
+PUSH_TIMEZONE_UNKNOWN = "不认识的时区「{value}」。请用 IANA 时区名，例如 Asia/Shanghai、America/New_York。"
+PUSH_TIMEZONE_SET = "时区已改为 {zone}。下一次推送：{next}。"
+PUSH_SETTINGS = (
+    "<b>📰 每日简报设置</b>\n"
+    "状态：{status}\n"
+    "时间：每天 {time}\n"
+    "时区：{zone}\n"
+    "主题：{topics}\n"
+    "{next_line}\n"
+    "命令：/subscribe 时:分 关键词…，/timezone 地区/城市，/digest 预览"
+)
+PUSH_STATUS_ON = "✅ 已订阅"
+PUSH_STATUS_OFF = "⏸ 未订阅"
+PUSH_NEXT_LINE = "下一次推送：{next}"
+PUSH_NEXT_NONE = "订阅后每天按时推送。"
+PUSH_BUTTON_CLEAR_TOPICS = "清除主题"
+PUSH_BUTTON_SUBSCRIBE = "✅ 订阅"
+PUSH_BUTTON_UNSUBSCRIBE = "⏸ 退订"
+PUSH_BUTTON_PREVIEW = "👀 预览"
+PUSH_CHANGED = "已更新"
+PUSH_PREVIEW_NOTE = "<i>预览：以下是现在推送的样子，不计入每日推送。</i>"
+PUSH_ANNOUNCE_USAGE = "用法：/announce 公告内容（会发到所有公告群组和频道）"
+PUSH_ANNOUNCE_ADMINS_ONLY = "只有机器人管理员可以发布公告。"
+PUSH_ANNOUNCE_NO_CHATS = "还没有配置公告群组或频道（ANNOUNCE_CHAT_IDS），公告没有发出。"
+PUSH_ANNOUNCE_TOO_LONG = "公告太长了（{length} 字），上限约 {limit} 字。"
+PUSH_ANNOUNCE_DONE = "📢 已发到 {sent}/{total} 个公告群组或频道。"
+PUSH_ANNOUNCE_FAILED = "有 {failed} 个没有发出，详见日志。"
+PUSH_TIMEZONE_PRESETS: tuple[tuple[str, str], ...] = (
+    ("北京", "Asia/Shanghai"),
+    ("香港", "Asia/Hong_Kong"),
+    ("台北", "Asia/Taipei"),
+    ("东京", "Asia/Tokyo"),
+    ("新加坡", "Asia/Singapore"),
+    ("伦敦", "Europe/London"),
+    ("纽约", "America/New_York"),
+    ("UTC", "UTC"),
+)
+PUSH_TIME_PRESETS: tuple[str, ...] = ("07:00", "08:00", "09:00", "12:00", "18:00", "21:00")
