@@ -55,6 +55,7 @@ _INTENT_KINDS: dict[str, tuple[str, ...]] = {
     "other": (),
 }
 
+RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring
 MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover
 MIN_SCORE = 0.35
 
@@ -260,6 +261,8 @@ def _bm25_candidates(index: SearchIndex, terms: list[QueryTerm], limit: int) -> 
     all_scores = np.concatenate(parts_scores)
     uniq, inverse = np.unique(all_rows, return_inverse=True)
     scores = np.bincount(inverse, weights=all_scores).astype(np.float32)
+    # Sentences with figures are what questions ask for: let them into the rerank first.
+    scores *= np.where(index.has_facts[uniq], np.float32(1.15), np.float32(1.0))
     if len(uniq) > limit:
         top = np.argpartition(-scores, limit)[:limit]
         uniq, scores = uniq[top], scores[top]
@@ -313,48 +316,79 @@ class _Candidate:
     missing_entity: bool = False  # a curated entity of the question is not in sentence, paragraph or document
 
 
-def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion) -> _Candidate:
-    """Coverage of the question, best fact and its score for one candidate sentence."""
-    text = index.texts[row].lower()
-    doc = index.documents.get(int(index.doc_of_row[row]))
-    doc_text = ((doc.title if doc else "") + " " + " ".join(doc.regions if doc else ())).lower()
+@dataclass(slots=True)
+class _QueryPlan:
+    """Per-question values the candidate loop reads (computed once, not per sentence)."""
+
+    plain: list[tuple[str, float]]
+    entities: list[tuple[str, tuple[str, ...], float, bool]]  # canon, surfaces, weight, curated
+    total: float
+    qyears_by_doc: dict[int | None, set[int]]
+
+
+def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
-    plain = [t for t in pq.terms if len(t.text) > 1 and t.entity is None and t.text not in entity_terms]
-    matched = sum(t.weight for t in plain if t.text in text)
-    entity_weight = 0.0
+    plain = [
+        (t.text, t.weight)
+        for t in pq.terms
+        if len(t.text) > 1 and t.entity is None and t.text not in entity_terms
+    ]
+    curated = index.gazetteer.curated
+    entities = []
+    for canon, surfaces in pq.entities.items():
+        lowered = tuple(dict.fromkeys(s.lower() for s in surfaces))
+        weight = max((index.term_idf(s) for s in lowered), default=1.0)
+        entities.append((canon, lowered, weight, canon in curated))
+    total = sum(w for _t, w in plain) + sum(e[2] for e in entities)
+    return _QueryPlan(plain, entities, total, {})
+
+
+def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
+    """Coverage of the question, best fact and its score for one candidate sentence."""
+    text = index.texts_lower[row]
+    doc = index.documents.get(int(index.doc_of_row[row]))
+    matched = sum(w for t, w in plan.plain if t in text)
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
     missing_entity = False
-    curated = index.gazetteer.curated
-    for canon, surfaces in pq.entities.items():
-        lowered = [s.lower() for s in surfaces]
-        weight = max((index.term_idf(s) for s in lowered), default=1.0)
-        entity_weight += weight
+    previous: list[int] | None = None
+    for _canon, lowered, weight, curated in plan.entities:
         if any(s in text for s in lowered):
             entity_matched += weight
             continue
-        previous = _previous_rows(index, row, limit=2)
-        hit = next((i for i, r in enumerate(previous) if any(s in index.texts[r].lower() for s in lowered)), None)
+        if previous is None:
+            previous = _previous_rows(index, row, limit=2)
+        hit = next(
+            (i for i, r in enumerate(previous) if any(s in index.texts_lower[r] for s in lowered)),
+            None,
+        )
         if hit is not None:
             # Named a sentence or two earlier in the same paragraph: the answer quotes from there.
             entity_matched += weight * 0.85
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif any(s in doc_text for s in lowered):
+        elif doc is not None and any(s in index.doc_text_lower(doc.id) for s in lowered):
             entity_matched += weight * 0.6
-        elif canon in curated:
+        elif curated:
             missing_entity = True
-    total = sum(t.weight for t in plain) + entity_weight
-    coverage = (matched + entity_matched) / total if total > 0 else 0.0
+    coverage = (matched + entity_matched) / plan.total if plan.total > 0 else 0.0
+    if coverage < MIN_COVERAGE or missing_entity:
+        # Never shown: skip the fact scoring.
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, missing_entity)
 
-    facts = index.fact_views(row)
-    qyears = _question_years(pq, doc.year if doc else None)
+    facts = index.fact_views(row) if row in index.facts else ()
+    doc_year = doc.year if doc else None
+    qyears = plan.qyears_by_doc.get(doc_year)
+    if qyears is None:
+        qyears = plan.qyears_by_doc[doc_year] = _question_years(pq, doc_year)
     best: FactView | None = None
     best_score = -1e9
+    positions = [text.find(t) for t, _w in plan.plain if t in text] if facts else []
     for fact in facts:
         s = _fact_score(fact, pq, qyears)
-        # A figure close to the question's words in the sentence is more likely its answer.
-        s -= 0.002 * _distance_to_terms(text, fact, pq)
+        if positions:
+            # A figure close to the question's words in the sentence is more likely its answer.
+            s -= 0.002 * min(abs(p - fact.start) for p in positions)
         if s > best_score:
             best, best_score = fact, s
     return _Candidate(
@@ -373,13 +407,6 @@ def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
     return list(rows[max(0, pos - limit) : pos])
 
 
-def _distance_to_terms(text: str, fact: FactView, pq: ParsedQuestion) -> float:
-    positions = [text.find(t.text) for t in pq.terms if len(t.text) > 1 and t.text in text]
-    if not positions:
-        return 0.0
-    return float(min(abs(p - fact.start) for p in positions))
-
-
 def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:
     """Answer a question from the index: best first; empty when the evidence is weak."""
     if not question or not question.strip():
@@ -387,17 +414,20 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
     pq = parse_question(question, index)
     if pq.unknown or not pq.terms:
         return []
-    rows, bm25 = _bm25_candidates(index, pq.terms, limit=300)
+    rows, bm25 = _bm25_candidates(index, pq.terms, limit=RERANK_DEPTH)
     if len(rows) == 0:
         return []
     top_bm25 = float(bm25[0]) or 1.0
+    plan = _plan(index, pq)
     wants_figure = any(_INTENT_KINDS.get(i) for i in pq.intents)
     scored = []
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
-        cand = _row_features(index, row, pq)
+        cand = _row_features(index, row, pq, plan)
         score = 0.45 * (base / top_bm25) + 1.2 * cand.coverage + 0.35 * cand.fact_score
         if wants_figure and not cand.facts:
             score -= 0.5
+        elif wants_figure and cand.fact_score <= 0:
+            score -= 0.25  # it has figures, but none of the kind asked for
         if "list" in pq.intents:
             score += 0.1 * min(index.texts[row].count("、"), 5)
         scored.append((score, cand))
@@ -421,7 +451,7 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
             Answer(
                 text=text, doc=doc.name, score=float(score), facts=tuple(ordered),
                 sentence_id=int(index.sentence_ids[row]), document=doc,
-                figure=best.span if best is not None and "list" not in pq.intents else None,
+                figure=best.span if best is not None and cand.fact_score > 0 and "list" not in pq.intents else None,
                 intent=pq.intent,
             )
         )

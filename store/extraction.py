@@ -137,8 +137,10 @@ _PREFIXES = (
 _POSTFIXES = ("以上", "以下", "以内", "左右", "有余", "多", "余", "来")
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+"
+# The patterns start at the number (a character-class scan is fast); a prefix qualifier is looked
+# up behind it with _PREFIX_BEFORE_RE.
+_PREFIX_BEFORE_RE = re.compile(rf"(?:{_alt(_PREFIXES)})$")
 _QTY_RE = re.compile(
-    rf"(?P<pre>{_alt(_PREFIXES)})?"
     rf"(?P<num>{_NUM})"
     r"(?P<in1>余|多)?(?P<mag>[十百千万亿]{0,3})(?P<in2>余|多)?"
     rf"(?P<unit>{_alt(list(_UNIT_KIND))})"
@@ -146,8 +148,8 @@ _QTY_RE = re.compile(
 )
 # 总投资100亿 (no 元) is money only next to a money word; checked in code.
 _BARE_MAG_RE = re.compile(
-    rf"(?P<pre>{_alt(_PREFIXES)})?(?P<num>\d+(?:\.\d+)?)(?P<in1>余|多)?(?P<mag>[千百]?[万亿]{{1,2}})"
-    rf"(?P<post>以上|左右|多|余)?(?=[，。；、,;)）]|$)"
+    r"(?P<num>\d+(?:\.\d+)?)(?P<in1>余|多)?(?P<mag>[千百]?[万亿]{1,2})"
+    r"(?P<post>以上|左右|多|余)?(?=[，。；、,;)）]|$)"
 )
 _MONEY_WORD_RE = re.compile(r"投资|资金|收入|产值|销售额|营收|总值|金额|融资|贷款|税收|预算|增资|基金|规模")
 _PCT_CN_RE = re.compile(
@@ -184,11 +186,13 @@ _YEAR_NAME_NEXT = ("行动", "计划", "规划", "攻坚", "专项", "工程", "
 
 _RANK_SCOPE = r"全国|全省|全市|全区|全球|世界|同类城市|同类|中西部|东部|西部|副省级城市|省会城市|国家级经开区|国家级开发区|全国经开区|全国开发区"
 _RANK_RE = re.compile(
-    rf"(?:(?:排名|排位|位列|位居|居于|名列|稳居|跃居|跃升至|升至|上升至|上升到|提升至|保持|处于|居|列|排)(?:{_RANK_SCOPE})?(?:排名|排位|位列|位居|名列)?|(?:{_RANK_SCOPE})(?:排名|排位|位列|位居)?)"
-    r"(?:(?P<ord>第(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})(?:梯队|方阵|位|名)?)"
+    r"(?P<ord>第(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})(?P<tier>梯队|方阵)?(?:位|名)?)"
     r"|(?P<top>首位)"
-    r"|(?P<front>前(?P<fn>\d{1,3}|[一二三四五六七八九十]{1,3})(?:位|名|强)?))"
-    r"|(?P<tier>第(?P<tn>[一二三四五]|\d)(?:梯队|方阵))"
+    r"|(?P<front>前(?P<fn>\d{1,3}|[一二三四五六七八九十]{1,3})(?:位|名|强)?)"
+)
+# 第N / 首位 / 前N is a rank only after a ranking verb or scope: 全国排名第六, 位居全市第一, 居全国首位
+_RANK_CONTEXT_RE = re.compile(
+    rf"(?:排名|排位|位列|位居|居于|名列|稳居|跃居|跃升至|升至|上升至|上升到|提升至|保持|处于|居|列|排|{_RANK_SCOPE})$"
 )
 _RANK_BAD_NEXT = set("个批次届轮期条项座部款台家所例张单大号")
 
@@ -333,6 +337,11 @@ def _spans(sentence: str, open_ch: str, close_ch: str, max_len: int) -> list[tup
     return out
 
 
+def _prefix(s: str, ns: int) -> str | None:
+    m = _PREFIX_BEFORE_RE.search(s, max(0, ns - 3), ns)
+    return m.group() if m else None
+
+
 def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     num = m.group("num")
     unit = m.group("unit")
@@ -340,7 +349,7 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     ns, ne = m.span("num")
     prev = s[ns - 1] if ns else ""
     after = s[m.end("unit") : m.end("unit") + 1]
-    pre = m.group("pre")
+    pre = _prefix(s, ns)
     mag = m.group("mag")
     arabic = num[0].isdigit()
     if prev == "第" or (arabic and (prev.isascii() and (prev.isalnum() or prev in "./+#_"))):
@@ -378,11 +387,11 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
             return None  # a calendar year, handled by the time pattern
         if s.startswith(_YEAR_NAME_NEXT, m.end("unit")):
             return None  # 三年行动计划, 三年攻坚行动: programme names
+    if pre == "过" and s[ns - 2 : ns - 1] in ("通", "经", "度", "越", "穿", "跨", "超", "不"):
+        pre = None  # 通过3年, 经过5年: not the qualifier 过
     qualifier = pre or m.group("in1") or m.group("in2") or m.group("post")
-    start = m.start("pre") if pre else ns
+    start = ns - len(pre) if pre else ns
     end = m.end()
-    if pre == "过" and prev in "通经度越穿跨超不":
-        return None  # 通过3年, 经过5年
     if value is not None and unit == "成":
         value *= 10
     if kind == "money":
@@ -643,34 +652,34 @@ def _number_candidates(s: str) -> list[_Cand]:
                 cands.append(_Cand("percent", m.start(), m.end(), m.start("num"), v, "%", q))
     for m in _BARE_MAG_RE.finditer(s):
         ns = m.start("num")
-        if not _MONEY_WORD_RE.search(s, max(0, m.start() - 10), m.start()):
+        if not _MONEY_WORD_RE.search(s, max(0, ns - 10), ns):
             continue
         if ns and s[ns - 1].isascii() and (s[ns - 1].isalnum() or s[ns - 1] == "."):
             continue
         v = float(m.group("num")) * _magnitude(m.group("mag"))
-        q = m.group("pre") or m.group("in1") or m.group("post")
-        cands.append(_Cand("money", m.start(), m.end(), ns, v, "CNY", q))
+        pre = _prefix(s, ns)
+        q = pre or m.group("in1") or m.group("post")
+        cands.append(_Cand("money", ns - len(pre) if pre else ns, m.end(), ns, v, "CNY", q))
     return cands
 
 
 def _rank_candidates(s: str) -> list[_Cand]:
     cands = []
     for m in _RANK_RE.finditer(s):
-        q: str | None = None
-        if m.group("tier"):
-            st, en = m.span("tier")
-            v, q = chinese_number(m.group("tn")), m.group("tier")[-2:]
-        elif m.group("ord"):
-            st, en = m.span("ord")
-            v = chinese_number(m.group("n"))
-            q = m.group("ord")[-2:] if m.group("ord").endswith(("梯队", "方阵")) else None
-        elif m.group("top"):
-            st, en = m.span("top")
-            v = 1.0
-        else:
-            st, en = m.span("front")
+        st, en = m.span()
+        if en < len(s) and s[en] in _RANK_BAD_NEXT:
+            continue  # 第一个, 第二批, 第三届: ordinals, not ranks
+        tier = m.group("tier")
+        if not tier and not _RANK_CONTEXT_RE.search(s, max(0, st - 8), st):
+            continue
+        if m.group("top"):
+            v: float | None = 1.0
+            q = None
+        elif m.group("front"):
             v, q = chinese_number(m.group("fn")), "前"
-        if v is not None and not (en < len(s) and s[en] in _RANK_BAD_NEXT):
+        else:
+            v, q = chinese_number(m.group("n")), tier
+        if v is not None:
             cands.append(_Cand("rank", st, en, st, v, "rank", q))
     return cands
 

@@ -111,7 +111,14 @@ class SearchIndex:
     row_of_sentence: dict[int, int]
     paragraphs: dict[tuple[int, int], tuple[int, ...]]  # (doc id, paragraph) → rows
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
+    has_facts: np.ndarray  # row → bool
+    texts_lower: list[str]  # lower-cased texts (the same objects where nothing changes)
+    doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
     build_seconds: float = 0.0
+
+    def doc_text_lower(self, doc_id: int) -> str:
+        """Lower-cased title and regions of a document, for entity checks."""
+        return self.doc_texts_lower.get(doc_id, "")
 
     @property
     def size(self) -> int:
@@ -295,6 +302,15 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
         )
     facts = {row: tuple(v) for row, v in facts_acc.items()}
     fact_rows = np.asarray(sorted(facts), dtype=np.int32)
+    has_facts = np.zeros(n, dtype=bool)
+    has_facts[fact_rows] = True
+    texts_lower = []
+    for t in texts:
+        low = t.lower()
+        texts_lower.append(t if low == t else low)
+    doc_texts_lower = {
+        d.id: (d.title + " " + " ".join(d.regions)).lower() for d in documents.values()
+    }
 
     gazetteer = Gazetteer()
     for group in load_alias_groups():
@@ -311,7 +327,8 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
         sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=texts,
         vocab=vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
         facts=facts, documents=documents, gazetteer=gazetteer, row_of_sentence=row_of_sentence,
-        paragraphs=paragraphs, fact_rows=fact_rows,
+        paragraphs=paragraphs, fact_rows=fact_rows, has_facts=has_facts, texts_lower=texts_lower,
+        doc_texts_lower=doc_texts_lower,
     )
     index.build_seconds = time.perf_counter() - started
     log.info("index built: %s sentences, %s terms, %s facts in %.2fs", n, len(vocab),

@@ -142,6 +142,7 @@ _PADDED_NAME = re.compile(rf"(?<![{_HAN}])([{_HAN}])\u3000([{_HAN}])(?![{_HAN}])
 # Every character fold_width or _EXTRA_FOLD may change lies in these ranges.
 _FOLDABLE = re.compile(r"[\t\u00a0\u2000-\u206f\u3000\ufeff\uff00-\uffef]+")
 _SPACES = re.compile(r" {2,}")
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
 
 
@@ -188,7 +189,8 @@ def normalize_lines(text: str) -> list[str]:
     for raw in text.split("\n"):
         line = raw.strip()
         if line:
-            line = collapse_spaced_han(_SPACES.sub(" ", line))
+            # Markdown heading marks (*.md files) are layout, not text.
+            line = collapse_spaced_han(_SPACES.sub(" ", _MD_HEADING.sub("", line)))
         lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
@@ -262,6 +264,16 @@ _TRAILING_AUTHORS = re.compile(
     rf"(?<=[。！？!?”…])\s*[（(](?P<names>(?:(?:{_ROLE_RE})\s*)?{_NAME}(?:[\s、]+{_NAME})*)[）)]$"
 )
 _NOT_A_NAME = re.compile(r"(?:社|报|网|台|站|部|局|委|办|院|所|会|组|厅|处|完)$")
+
+
+def _is_delivery_line(line: str) -> bool:
+    """A report's dateline: "——2025年1月20日在…人民代表大会第三次会议上"."""
+    return (
+        _DELIVERY.match(line) is not None
+        and "人民代表大会" in line
+        and "，" not in line
+        and len(line) <= 100
+    )
 
 
 def _byline_names(line: str) -> list[str] | None:
@@ -378,12 +390,7 @@ def _pretag(lines: list[tuple[str, int]]) -> list[_Para]:
             para.kind, para.names = KIND_BYLINE, names
         elif _SOURCE_LINE.match(line) or _LICENCE_LINE.match(line):
             para.kind = KIND_BYLINE
-        elif (
-            _DELIVERY.match(line)
-            and "人民代表大会" in line
-            and "，" not in line
-            and len(line) <= 100
-        ):
+        elif _is_delivery_line(line):
             para.kind = KIND_BYLINE
             for pattern in _DELIVERY_SPEAKER:
                 if m := pattern.search(line):
@@ -402,7 +409,7 @@ def _pretag(lines: list[tuple[str, int]]) -> list[_Para]:
             and _NAME_ONLY.match(line)
         ):
             para.kind, para.names = KIND_BYLINE, [line]
-        elif not paras and len(line) <= 60 and _is_heading_like(line, limit=60):
+        elif not paras and _is_heading_like(line, limit=60):
             para.kind = KIND_TITLE
         elif _is_marker_heading(line):
             para.kind = KIND_HEADING
@@ -454,7 +461,7 @@ def _glue(a: str, b: str) -> str:
     return a + b
 
 
-def repair_paragraphs(lines: list[str]) -> tuple[list[_Para], list[str]]:
+def _repair_paragraphs(lines: list[str]) -> tuple[list[_Para], list[str]]:
     """Group normalised lines into paragraphs, re-joining lines broken mid-sentence; also return the joins."""
     pairs: list[tuple[str, int]] = []
     gap = 0
@@ -559,7 +566,7 @@ def _gazetteer() -> tuple[re.Pattern[str] | None, dict[str, str]]:
 
 
 def find_regions(title: str, lead: str, text: str) -> list[str]:
-    """Regions of a document: those in the title, then the lead, then any mentioned three times or more."""
+    """Regions of a document: those in the title, then the lead, then the often mentioned ones."""
     pattern, canon = _gazetteer()
     if pattern is None:
         return []
@@ -636,7 +643,7 @@ def _delivery_date(paragraphs: Sequence[_Para]) -> tuple[str, str] | None:
         if (
             para.kind == KIND_BYLINE
             and (m := _DELIVERY.match(para.text))
-            and "人民代表大会" in para.text
+            and _is_delivery_line(para.text)
         ):
             try:
                 day = dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
@@ -678,8 +685,13 @@ def find_date(paragraphs: Sequence[str], year: int | None) -> tuple[dt.date | No
 _REPORT_FORMULA = re.compile(r"我代表[^，。]{2,12}?，?向大会报告")
 
 
-def _derive_title(paras: list[_Para], regions: list[str], text: str) -> tuple[str, list[_Para]]:
-    """The document title and the paragraphs that form it (see module notes on the fallbacks)."""
+# Title, in order of preference: (1) a heading-like first line (004's spaced title, "2025年山东省政府
+# 工作报告"); (2) the heading-like lines right above the first reporter byline, joined with "：" when
+# the first is a bare region name (000 → 青岛西海岸新区：创新突破，全面实现高质量发展); (3) "政府工作报告"
+# for a report that opens with its formula but has no title line (the 2025 State Council text);
+# (4) the first heading-like line; (5) the first sentence, cut to 40 characters.
+def _derive_title(paras: list[_Para], text: str) -> tuple[str, list[_Para]]:
+    """The document title and the paragraphs that form it."""
     if paras and paras[0].kind == KIND_TITLE:
         return paras[0].text, [paras[0]]
     # A newspaper headline sits right above the reporter byline (000: region line + headline).
@@ -714,8 +726,7 @@ def _is_standalone_caption(paras: list[_Para], i: int) -> bool:
     text = para.text
     if len(text) > 30 or not text.endswith("。") or "，" in text or _has_terminal(text[:-1]):
         return False
-    prev = next((p for p in reversed(paras[:i]) if p.kind or p.text), None)
-    if prev is not None and prev.kind == KIND_CAPTION and para.gap_before >= 2:
+    if i > 0 and paras[i - 1].kind == KIND_CAPTION and para.gap_before >= 2:
         return True
     return para.gap_before >= 3 and para.gap_after >= 3
 
@@ -724,7 +735,7 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
     """Normalise, repair, tag and split a document's text, and derive its metadata (pure)."""
     lines = normalize_lines(text)
     normalized = "\n".join(lines)
-    paras, joins = repair_paragraphs(lines)
+    paras, joins = _repair_paragraphs(lines)
     if joins:
         log.debug("%s: re-joined %s broken lines", name, len(joins))
 
@@ -757,7 +768,7 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
 
     body_text = "\n".join(p.text for p in paras if p.kind != KIND_BYLINE)
     lead = next((p.text for p in paras if not p.kind and _body_like(p.text)), "")
-    title, title_paras = _derive_title(paras, [], body_text)
+    title, title_paras = _derive_title(paras, body_text)
     for para in title_paras:
         para.kind = KIND_TITLE
     for para in paras:
