@@ -1,0 +1,106 @@
+"""The command line contracts: facts --jsonl, ingest reports, sources, readable ask."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD_FACTS = [json.loads(line) for line in (ROOT / "tests/data/facts.jsonl").read_text("utf-8").splitlines() if line]
+
+
+def run_cli(args: list[str], db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot …` on a given database file."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env=env, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    db = tmp_path_factory.mktemp("facts") / "bot.db"
+    result = run_cli(["facts", "--jsonl"], db)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _same_value(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+def test_facts_jsonl_find_the_gold_facts(facts: list[dict]) -> None:
+    found = []
+    for gold in GOLD_FACTS:
+        match = next(
+            (
+                f for f in facts
+                if f["doc"] == gold["doc"] and gold["span"] in f["span"] and f["kind"] == gold["kind"]
+                and _same_value(f["value"], gold["value"]) and f["unit"] == gold["unit"]
+            ),
+            None,
+        )
+        if match is not None:
+            found.append((gold, match))
+    assert len(found) >= 27, [g["span"] for g in GOLD_FACTS if g not in [x for x, _ in found]]
+    for gold, match in found:
+        assert (match["target"], match["period"]) == (gold["target"], gold["period"]), gold["span"]
+
+
+def test_facts_jsonl_contract_and_spans(facts: list[dict]) -> None:
+    kinds = {"money", "count", "percent", "area", "rank", "date", "duration", "other"}
+    for f in facts:
+        assert {"doc", "kind", "span", "value", "unit", "target", "period", "sentence"} <= set(f)
+        assert f["kind"] in kinds
+        assert f["span"] and f["span"] in f["sentence"]
+        if f["kind"] == "money":
+            assert f["unit"] in {"CNY", "USD", "EUR", "HKD", "JPY", "GBP"}
+        if f["kind"] == "percent":
+            assert f["unit"] == "%"
+
+
+def test_fixed_phrases_are_not_facts(facts: list[dict]) -> None:
+    spans = {f["span"] for f in facts}
+    for phrase in ("二十大", "四个意识", "一核引领", "6号线", "13号线"):
+        assert not any(phrase in s for s in spans), phrase
+
+
+def test_ingest_reports_each_file_and_refuses_bad_ones(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    good = tmp_path / "news.txt"
+    good.write_text("青岛西海岸新区\n\n2024年，新区签约项目35个，总投资420亿元。\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)
+    result = run_cli(["ingest", str(good), str(empty), str(binary)], db)
+    out = result.stdout
+    assert "news.txt" in out and "added" in out
+    assert "empty.txt" in out and "image.txt" in out
+    assert out.count("refused") >= 2
+    again = run_cli(["ingest", str(good)], db)
+    assert "unchanged" in again.stdout
+    sources = run_cli(["sources"], db)
+    assert "news.txt" in sources.stdout and "004_9ba4c9d2bb8ea06c.txt" in sources.stdout
+
+
+def test_readable_ask_shows_figure_sentence_title_and_date(tmp_path: Path) -> None:
+    result = run_cli(["ask", "京东方青岛项目总投资多少？"], tmp_path / "bot.db")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[1]
+    assert "81.7亿元" in first
+    assert "总投资81.7亿元" in result.stdout
+    assert "青岛经济技术开发区" in result.stdout and "2023" in result.stdout
+
+
+def test_ask_without_answer_says_so(tmp_path: Path) -> None:
+    result = run_cli(["ask", "特斯拉上海超级工厂年产能多少辆？"], tmp_path / "bot.db")
+    assert result.returncode == 1
+    assert "没有找到" in result.stdout
