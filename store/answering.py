@@ -25,6 +25,8 @@ _QUESTION_WORDS = sorted(
     reverse=True,
 )
 _QUESTION_RE = re.compile("|".join(re.escape(w) for w in _QUESTION_WORDS))
+# Positional and linking characters that jieba may glue to a neighbour (…中排第几): not a concept.
+_GLUE = frozenset("中里内上下前后间排为与和及在对向从到把被让于以之其该此各")
 _PUNCT_RE = re.compile(r"[\s，。！？；：、“”‘’（）()《》!?,.;:\"'…·@/]+")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "年内": 0, "全年": 0, "去年": -1, "上年": -1, "前年": -2, "明年": 1}
@@ -192,12 +194,12 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     # Runs no vocabulary term covers: a phrase split into characters (占比), or an unknown concept.
     unknown = []
     for run in re.findall(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}", _uncovered(stripped, covered)):
-        found = _phrase_terms(index, run)
-        if found:
-            for term in found:
-                terms.setdefault(term.text, term)
-        else:
-            unknown.append(run)
+        for word in _words(run):
+            rows = index.phrase_rows(word)
+            if len(rows):
+                terms.setdefault(word, QueryTerm(word, index.idf_for_count(len(rows)), rows=rows))
+            elif not (len(word) == 2 and (word[0] in _GLUE or word[1] in _GLUE)):
+                unknown.append(word)
     for canon, surfaces in entities.items():
         # Only curated names can be absent: mined names and regions come from the corpus itself.
         if canon in gaz.surfaces and not any(_in_corpus(index, s.lower()) for s in surfaces):
@@ -216,19 +218,13 @@ def _in_corpus(index: SearchIndex, name: str) -> bool:
     return name in index.vocab or len(index.phrase_rows(name)) > 0
 
 
-def _phrase_terms(index: SearchIndex, run: str) -> list[QueryTerm]:
-    """Terms for an uncovered run: the run itself if some sentence has it, else its found bigrams."""
-    rows = index.phrase_rows(run)
-    if len(rows):
-        return [QueryTerm(run, index.idf_for_count(len(rows)), rows=rows)]
-    if len(run) < 3:
-        return []
-    found = []
-    for i in range(len(run) - 1):
-        rows = index.phrase_rows(run[i : i + 2])
-        if len(rows):
-            found.append(QueryTerm(run[i : i + 2], index.idf_for_count(len(rows)), rows=rows))
-    return found if len(found) * 2 >= len(run) - 1 else []
+def _words(run: str) -> list[str]:
+    """Words of two or more characters in a run the vocabulary does not cover (jieba, lazily)."""
+    if run.isascii():
+        return [run]
+    from store.tokenize import cut_words  # loads jieba only for questions that need it
+
+    return [w for w in cut_words(run) if len(w) >= 2]
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:

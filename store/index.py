@@ -92,6 +92,43 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+class TextColumn:
+    """Sentence texts kept as one string plus offsets: compact, and searchable at memchr speed."""
+
+    _SEP = "\x00"
+
+    def __init__(self, texts: list[str], *, lower: bool = False) -> None:
+        joined = self._SEP.join(texts) + self._SEP
+        self.blob = joined.lower() if lower else joined
+        lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+        self.starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.starts[1:])
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: int) -> str:
+        if i < 0:
+            i += len(self)
+        return self.blob[int(self.starts[i]) : int(self.starts[i + 1]) - 1]
+
+    def rows_containing(self, needle: str, *, limit: int = 100_000) -> np.ndarray:
+        """Rows whose text contains `needle`, in order (at most `limit`)."""
+        if not needle or self._SEP in needle:
+            return np.empty(0, dtype=np.int32)
+        blob, find = self.blob, self.blob.find
+        positions = []
+        pos = find(needle)
+        while pos >= 0 and len(positions) < limit:
+            positions.append(pos)
+            pos = find(needle, pos + 1)
+        del blob
+        if not positions:
+            return np.empty(0, dtype=np.int32)
+        rows = np.searchsorted(self.starts, np.asarray(positions, dtype=np.int64), side="right") - 1
+        return np.unique(rows).astype(np.int32)
+
+
 @dataclass(slots=True)
 class SearchIndex:
     """Everything the answering hot path reads, with no SQL per question."""
@@ -99,7 +136,7 @@ class SearchIndex:
     sentence_ids: np.ndarray  # row → Sentence.id
     doc_of_row: np.ndarray  # row → Document.id
     para_of_row: np.ndarray  # row → paragraph number
-    texts: list[str]
+    texts: TextColumn
     vocab: dict[str, int]
     post_offsets: np.ndarray  # term id → start in post_rows (CSR)
     post_rows: np.ndarray
@@ -112,7 +149,7 @@ class SearchIndex:
     paragraphs: dict[tuple[int, int], tuple[int, ...]]  # (doc id, paragraph) → rows
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
     has_facts: np.ndarray  # row → bool
-    texts_lower: list[str]  # lower-cased texts (the same objects where nothing changes)
+    texts_lower: TextColumn  # lower-cased texts, for matching
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
     build_seconds: float = 0.0
 
@@ -133,21 +170,8 @@ class SearchIndex:
         return self.post_rows[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
     def phrase_rows(self, phrase: str) -> np.ndarray:
-        """Rows whose text contains a phrase that the tokenizer split into single characters."""
-        lists = []
-        for ch in dict.fromkeys(phrase):
-            rows = self.postings(ch)
-            if rows is None:
-                return np.empty(0, dtype=np.int32)
-            lists.append(rows)
-        lists.sort(key=len)
-        candidates = lists[0]
-        for other in lists[1:]:
-            candidates = np.intersect1d(candidates, other, assume_unique=True)
-            if len(candidates) == 0:
-                break
-        texts = self.texts
-        return np.asarray([r for r in candidates.tolist() if phrase in texts[r].lower()], dtype=np.int32)
+        """Rows whose text contains a phrase (lower-case), whatever the tokenizer made of it."""
+        return self.texts_lower.rows_containing(phrase.lower())
 
     def idf_for_count(self, count: int) -> float:
         """BM25 idf of a term found in `count` sentences."""
@@ -304,10 +328,8 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     fact_rows = np.asarray(sorted(facts), dtype=np.int32)
     has_facts = np.zeros(n, dtype=bool)
     has_facts[fact_rows] = True
-    texts_lower = []
-    for t in texts:
-        low = t.lower()
-        texts_lower.append(t if low == t else low)
+    text_column = TextColumn(texts)
+    texts_lower = TextColumn(texts, lower=True)
     doc_texts_lower = {
         d.id: (d.title + " " + " ".join(d.regions)).lower() for d in documents.values()
     }
@@ -322,9 +344,10 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     for row in facts:
         for name, strong in mine_names(texts[row]):
             gazetteer.add_name(name, typo=strong)
+    del texts
 
     index = SearchIndex(
-        sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=texts,
+        sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=text_column,
         vocab=vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
         facts=facts, documents=documents, gazetteer=gazetteer, row_of_sentence=row_of_sentence,
         paragraphs=paragraphs, fact_rows=fact_rows, has_facts=has_facts, texts_lower=texts_lower,

@@ -143,6 +143,8 @@ _PADDED_NAME = re.compile(rf"(?<![{_HAN}])([{_HAN}])\u3000([{_HAN}])(?![{_HAN}])
 _FOLDABLE = re.compile(r"[\t\u00a0\u2000-\u206f\u3000\ufeff\uff00-\uffef]+")
 _SPACES = re.compile(r" {2,}")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
+# Indentation and trailing blanks, removed in one pass before the (slower) width fold.
+_INDENT = re.compile(r"^[ \t\u3000\u2002-\u200a]+|[ \t\u3000\u2002-\u200a]+$", re.MULTILINE)
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
 
 
@@ -183,14 +185,18 @@ def normalize_lines(text: str) -> list[str]:
     """Light normalisation, line by line: width fold, CRLF, indentation, spaced titles, padded names."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _PADDED_NAME.sub(r"\1\2", text)
+    text = _INDENT.sub("", text)
     # str.translate walks every character in Python; fold only the rare stretches that need it.
     text = _FOLDABLE.sub(lambda m: fold_width(m.group()).translate(_EXTRA_FOLD), text)
     lines = []
     for raw in text.split("\n"):
         line = raw.strip()
         if line:
-            # Markdown heading marks (*.md files) are layout, not text.
-            line = collapse_spaced_han(_SPACES.sub(" ", _MD_HEADING.sub("", line)))
+            if line[0] == "#":
+                line = _MD_HEADING.sub("", line)  # Markdown heading marks are layout, not text
+            if "  " in line:
+                line = _SPACES.sub(" ", line)
+            line = collapse_spaced_han(line)
         lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
@@ -384,7 +390,8 @@ def _pretag(lines: list[tuple[str, int]]) -> list[_Para]:
             para.gap_after = lines[i + 1][1]
         else:
             para.gap_after = 99
-        if _CAPTION_MARK.match(line) or (len(line) <= 80 and _PHOTO_CREDIT.search(line)):
+        credit = "摄" in line[-3:] or line.startswith("摄影")
+        if _CAPTION_MARK.match(line) or (credit and len(line) <= 80 and _PHOTO_CREDIT.search(line)):
             para.kind = KIND_CAPTION
         elif (names := _byline_names(line)) is not None:
             para.kind, para.names = KIND_BYLINE, names
@@ -589,7 +596,7 @@ _STEMS = "甲乙丙丁戊己庚辛壬癸"
 _BRANCHES = "子丑寅卯辰巳午未申酉戌亥"
 _ANIMALS = "鼠牛虎兔龙蛇马羊猴鸡狗猪"
 _CYCLICAL = re.compile(rf"([{_STEMS}])([{_BRANCHES}])[{_ANIMALS}]?年")
-_ANIMAL_YEAR = re.compile(rf"(?<![{_HAN}])([{_ANIMALS}])年|(?<=[，。、])([{_ANIMALS}])年")
+_ANIMAL_YEAR = re.compile(rf"[{_ANIMALS}]年")
 _DAY = re.compile(r"(?:(?P<y>(?:19|20)\d{2})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 _DAY_FUTURE_BEFORE = re.compile(r"(?:将于|将在|将|计划|预计|定于|拟于|到|至)\s*$")
 
@@ -625,10 +632,12 @@ def find_year(text: str) -> tuple[int | None, str]:
         if year is not None:
             cyclical.append((year, m.group()))
     for m in _ANIMAL_YEAR.finditer(text):
-        animal = m.group(1) or m.group(2)
-        year = _nearest_cycle_year(_ANIMALS.index(animal), 12, reference)
+        before = text[m.start() - 1] if m.start() else ""
+        if before and "\u3400" <= before <= "\ufaff":
+            continue  # part of a word (犀牛年), or a 癸卯兔年 the cyclical pattern has read
+        year = _nearest_cycle_year(_ANIMALS.index(m.group()[0]), 12, reference)
         if year is not None:
-            cyclical.append((year, m.group().lstrip("，。、")))
+            cyclical.append((year, m.group()))
     candidates = set(counts) | {y for y, _ in cyclical}
     if not candidates:
         return None, ""
@@ -662,6 +671,8 @@ def find_date(paragraphs: Sequence[str], year: int | None) -> tuple[dt.date | No
         return None, ""
     best: tuple[dt.date, str] | None = None
     for text in paragraphs:
+        if "日" not in text or "月" not in text:
+            continue
         cues = [(c.start(), c.group()) for c in _RELATIVE_YEAR.finditer(text)]
         for m in _DAY.finditer(text):
             if _DAY_FUTURE_BEFORE.search(text[max(0, m.start() - 3) : m.start()]):

@@ -92,9 +92,12 @@ class FactStore:
     def warm(self) -> None:
         """Build the index and load the text converters now rather than on the first question."""
         from store.normalize import normalize_question
+        from store.tokenize import get_tokenizer
 
         _ = self.index
         normalize_question("預熱")
+        get_tokenizer()
+        self.index.phrase_rows("预热")
 
     def ask(self, question: str, *, limit: int = 5) -> list[Answer]:
         """Answer a Chinese question: best answer first; empty when the corpus cannot answer."""
@@ -202,14 +205,11 @@ class FactStore:
         if not query:
             return []
         needles = [n.lower() for n in index.gazetteer.expand(query)]
+        rows = sorted({int(r) for n in needles for r in index.texts_lower.rows_containing(n, limit=limit * 4)})
         out = []
-        for row, text in enumerate(index.texts):
-            low = text.lower()
-            if any(n in low for n in needles):
-                doc = index.documents[int(index.doc_of_row[row])]
-                out.append(SentenceHit(int(index.sentence_ids[row]), text, doc, 1.0))
-                if len(out) >= limit:
-                    break
+        for row in rows[:limit]:
+            doc = index.documents[int(index.doc_of_row[row])]
+            out.append(SentenceHit(int(index.sentence_ids[row]), index.texts[row], doc, 1.0))
         return out
 
     def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
