@@ -31,7 +31,7 @@ EXTERNAL_DIR = ROOT.parent / "shared" / "corpus" / "external"
 
 # Bump when the output for a given (articles, seed) changes, so cached corpora and the
 # benchmark databases built from them are regenerated instead of silently reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 MANIFEST = ".manifest.json"  # hidden: folder ingestion skips dot files
 FILE_PREFIX = "syn"
 
@@ -467,9 +467,13 @@ def _join_broken_lines(lines: Iterable[str]) -> list[str]:
         line = raw.strip()
         if not line:
             continue
-        if pending:
+        if pending and not line.startswith("■"):
             line, pending = pending + line, ""
-        if "，" in line and line[-1] not in _TERMINATORS + "”’" and not line.startswith("■"):
+        elif pending:
+            out.append(pending)
+            pending = ""
+        broken = "\u4e00" <= line[-1] <= "\u9fff" and "，" in line and not line.startswith("■")
+        if broken and not (pending and pending.startswith("■")):
             pending = line
             continue
         out.append(line)

@@ -67,7 +67,7 @@ class Console:
             self._print(message, edited=True)
             return message
         if method == "answerCallbackQuery" and params.get("text"):
-            self._write(f"（{params['text']}）")
+            self.write(f"（{params['text']}）")
         return True
 
     def _new_id(self) -> int:
@@ -91,15 +91,16 @@ class Console:
 
     def _print(self, message: dict[str, Any], *, edited: bool = False) -> None:
         prefix = "bot›（已更新）" if edited else "bot›"
-        self._write(f"{prefix} {message['text']}")
+        self.write(f"{prefix} {message['text']}")
         rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
         buttons = [b for row in rows for b in row if b.get("callback_data")]
         if buttons:
             self.choices = [(message["message_id"], b["callback_data"]) for b in buttons]
-            self._write("  ".join(f"[{n}] {b['text']}" for n, b in enumerate(buttons, start=1)))
-        self._write("")
+            self.write("  ".join(f"[{n}] {b['text']}" for n, b in enumerate(buttons, start=1)))
+        self.write("")
 
-    def _write(self, text: str) -> None:
+    def write(self, text: str) -> None:
+        """Print one line (or block) of the conversation."""
         self.out.write(text + "\n")
         self.out.flush()
 
@@ -184,7 +185,7 @@ async def chat(settings: Settings, lines: TextIO, out: TextIO) -> None:
     interactive = lines.isatty()
     async with app:
         await startup(app)
-        console._write(BANNER)
+        console.write(BANNER)
         while True:
             if interactive:
                 out.write("你› ")
@@ -196,7 +197,7 @@ async def chat(settings: Settings, lines: TextIO, out: TextIO) -> None:
             if not line:
                 continue
             if not interactive:
-                console._write(f"你› {line}")
+                console.write(f"你› {line}")
             if line.lower() in QUIT:
                 break
             update = Update.de_json(console.update_for(line), app.bot)

@@ -17,14 +17,16 @@ import logging
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -46,6 +48,8 @@ from store.subscriptions import catch_up_slot, latest_slot, parse_hhmm, zone
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "digest:"
+T = TypeVar("T")
+R = TypeVar("R")
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -169,6 +173,44 @@ class _Prepared:
     started_at: datetime
 
 
+class _Batcher(Generic[T, R]):
+    """Runs the items submitted while a batch is in the DB thread as the next batch.
+
+    One thread hand-off and one transaction per batch instead of per chat: under a busy event
+    loop each hand-off and each SQLite call waits for the GIL.
+    """
+
+    def __init__(self, run: Callable[[list[T]], list[R]], max_size: int = 200) -> None:
+        self._run = run
+        self._max = max_size
+        self._queue: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, item: T) -> R:
+        """Queue one item and wait for its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._queue.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # let the other workers of this loop iteration queue too
+        while self._queue:
+            batch, self._queue = self._queue[: self._max], self._queue[self._max :]
+            try:
+                results = await asyncio.to_thread(self._run, [item for item, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
 class Push:
     """Schedules each subscription as a daily job and delivers digests and announcements."""
 
@@ -194,14 +236,24 @@ class Push:
         self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._corpus_lock = threading.Lock()
+        self._db_lock = threading.Lock()
+        self._preparer: _Batcher[tuple[int, bool], _Prepared | str] = _Batcher(self._prepare_batch)
+        self._recorder: _Batcher[subs.SentDigest, None] = _Batcher(self._record_batch)
         self._corpus: Corpus | None = None
         self._corpus_version: tuple[int, int, int] | None = None
 
     # --- unit-of-work helper ---
 
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A session that holds this process's DB lock: SQLite has one writer, and threads
+        queueing on its busy handler sleep in steps of up to 100 ms, which starves a fan-out."""
+        with self._db_lock, session_scope(self.engine) as session:
+            yield session
+
     def _tx(self, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
         """Run one repository function in its own transaction and commit."""
-        with session_scope(self.engine) as session:
+        with self._session() as session:
             result = fn(session=session, **kwargs)
             session.commit()
             return result
@@ -252,7 +304,7 @@ class Push:
 
     def register_jobs(self, job_queue: JobQueue[Any]) -> int:
         """Rebuild every active subscription's job from the database; return how many."""
-        with session_scope(self.engine) as session:
+        with self._session() as session:
             active = subs.active_subscriptions(session=session)
         for sub in active:
             self.schedule(job_queue, sub)
@@ -318,7 +370,7 @@ class Push:
         return await self.deliver([d.id for d in claims if d.id is not None])
 
     def _claim_due(self, wanted: set[int] | None, now: datetime) -> list[subs.Delivery]:
-        with session_scope(self.engine) as session:
+        with self._session() as session:
             rows = []
             for sub in subs.active_subscriptions(session=session):
                 if wanted is not None and sub.chat_id not in wanted:
@@ -330,6 +382,7 @@ class Push:
                 rows.append((sub.chat_id, slot.date(), slot))
             claims = subs.claim_deliveries(session=session, claims=rows, now=now)
             session.commit()
+            self.corpus(session)
             return claims
 
     async def resume(self) -> FanoutReport:
@@ -353,7 +406,7 @@ class Push:
     def _recover(
         self, now: datetime
     ) -> tuple[list[subs.Delivery], list[subs.Delivery], list[subs.Delivery], list[subs.Delivery]]:
-        with session_scope(self.engine) as session:
+        with self._session() as session:
             resumable, unknown, expired = subs.recover_deliveries(
                 session=session, now=now, grace=self.config.grace
             )
@@ -372,6 +425,7 @@ class Push:
             missing = [w for w in wanted if (w[0], w[1]) not in have]
             late = subs.claim_deliveries(session=session, claims=missing, now=now, late=True)
             session.commit()
+            self.corpus(session)
             return resumable, unknown, expired, late
 
     async def send_now(self, chat_id: int) -> str:
@@ -383,6 +437,7 @@ class Push:
             if sub is None:
                 return None
             day = now.astimezone(zone(sub.timezone) or UTC).date()
+            self.corpus(session)
             return subs.claim_deliveries(session=session, claims=[(chat_id, day, now)], now=now)
 
         claims = await self._db(claim)
@@ -410,54 +465,68 @@ class Push:
 
     # --- one chat ---
 
-    def corpus(self, session: Any) -> Corpus:
-        """Return the digest corpus, reloaded only when documents changed."""
-        version = subs.corpus_version(session=session)
+    def corpus(self, session: Any, *, refresh: bool = True) -> Corpus:
+        """Return the digest corpus, reloaded when documents changed (checked if `refresh`)."""
         with self._corpus_lock:
+            if self._corpus is not None and not refresh:
+                return self._corpus
+            version = subs.corpus_version(session=session)
             if self._corpus is None or version != self._corpus_version:
                 self._corpus = subs.load_corpus(session=session)
                 self._corpus_version = version
             return self._corpus
 
-    def _prepare(self, delivery_id: int, allow_inactive: bool) -> _Prepared | str:
+    def _prepare_batch(self, items: list[tuple[int, bool]]) -> list[_Prepared | str]:
+        """Claim pending deliveries for sending and build their digests, in one transaction."""
         now = self.clock()
-        with session_scope(self.engine) as session:
-            delivery = subs.get_delivery(session=session, delivery_id=delivery_id)
-            if delivery is None or delivery.status != subs.PENDING:
-                return "skipped"
-            sub = subs.get_subscription(session=session, chat_id=delivery.chat_id)
-            if sub is None or not (sub.active or allow_inactive):
-                subs.finish_delivery(
-                    session=session, delivery_id=delivery_id, status=subs.EXPIRED, now=now,
-                    error="unsubscribed before the send",
+        results: dict[int, _Prepared | str] = {}
+        with self._session() as session:
+            claims = subs.load_claims(session=session, delivery_ids=[i for i, _ in items])
+            eligible: list[int] = []
+            for delivery_id, allow_inactive in items:
+                delivery, sub = claims.get(delivery_id, (None, None))
+                if delivery is None or delivery.status != subs.PENDING:
+                    results[delivery_id] = "skipped"
+                elif sub is None or not (sub.active or allow_inactive):
+                    subs.finish_delivery(
+                        session=session, delivery_id=delivery_id, status=subs.EXPIRED, now=now,
+                        error="unsubscribed before the send",
+                    )
+                    results[delivery_id] = "skipped"
+                else:
+                    eligible.append(delivery_id)
+            # Compare-and-set: a claim another worker or process took meanwhile is skipped.
+            owned = subs.begin_sending_many(session=session, delivery_ids=eligible, now=now)
+            sent = subs.sent_fact_ids_many(
+                session=session, chat_ids=[claims[i][0].chat_id for i in owned]
+            )
+            # The corpus is re-checked once per fan-out (in the claim step), not per chat.
+            corpus = self.corpus(session, refresh=False)
+            for delivery_id in eligible:
+                if delivery_id not in owned:
+                    results[delivery_id] = "skipped"
+                    continue
+                delivery, sub = claims[delivery_id]
+                digest = subs.chat_digest(
+                    sub, corpus=corpus, local_date=delivery.local_date, now=now,
+                    sent_ids=sent[delivery.chat_id],
                 )
-                session.commit()
-                return "skipped"
-            if not subs.begin_sending(session=session, delivery_id=delivery_id, now=now):
-                return "skipped"  # another worker or process owns this claim
-            digest = subs.digest_for_chat(
-                session=session, chat_id=sub.chat_id, local_date=delivery.local_date, now=now,
-                corpus=self.corpus(session),
-            )
-            if digest.empty:
-                subs.finish_delivery(session=session, delivery_id=delivery_id, status=subs.EMPTY, now=now)
-                session.commit()
-                return subs.EMPTY
+                if digest.empty:
+                    subs.finish_delivery(
+                        session=session, delivery_id=delivery_id, status=subs.EMPTY, now=now
+                    )
+                    results[delivery_id] = subs.EMPTY
+                else:
+                    results[delivery_id] = _Prepared(delivery_id, delivery.chat_id, digest, now)
             session.commit()
-            return _Prepared(delivery_id, delivery.chat_id, digest, now)
+        return [results[i] for i, _ in items]
 
-    def _record_sent(self, prepared: _Prepared, message_id: int) -> None:
-        now = self.clock()
-        with session_scope(self.engine) as session:
-            subs.finish_delivery(
-                session=session, delivery_id=prepared.delivery_id, status=subs.SENT, now=now,
-                message_id=message_id,
-            )
-            subs.record_digest_sent(
-                session=session, chat_id=prepared.chat_id, fact_ids=prepared.digest.fact_ids,
-                restarted=prepared.digest.restarted, digest_started_at=prepared.started_at, now=now,
-            )
+    def _record_batch(self, items: list[subs.SentDigest]) -> list[None]:
+        """Record accepted digests, in one transaction."""
+        with self._session() as session:
+            subs.record_sent_many(session=session, sent=items, now=self.clock())
             session.commit()
+        return [None] * len(items)
 
     async def _finish(self, delivery_id: int, status: str, error: str | None = None) -> None:
         await self._db(
@@ -471,7 +540,7 @@ class Push:
         async with self.semaphore:
             failures = 0
             while True:
-                prepared = await asyncio.to_thread(self._prepare, delivery_id, allow_inactive)
+                prepared = await self._preparer.submit((delivery_id, allow_inactive))
                 if isinstance(prepared, str):
                     return prepared
                 try:
@@ -522,7 +591,12 @@ class Push:
                     log.exception("digest to chat %s crashed", prepared.chat_id)
                     return subs.UNKNOWN
                 else:
-                    await asyncio.to_thread(self._record_sent, prepared, message.message_id)
+                    await self._recorder.submit(
+                        subs.SentDigest(
+                            prepared.delivery_id, prepared.chat_id, message.message_id,
+                            prepared.digest.fact_ids, prepared.digest.restarted, prepared.started_at,
+                        )
+                    )
                     return subs.SENT
 
     async def _chat_gone(self, chat_id: int, delivery_id: int, exc: TelegramError) -> None:
@@ -564,7 +638,7 @@ class Push:
     def preview(self, chat_id: int, *, limit: int = MESSAGE_LIMIT) -> Digest:
         """Build the digest a chat would get now, without recording anything."""
         now = self.clock()
-        with session_scope(self.engine) as session:
+        with self._session() as session:
             sub = subs.get_subscription(session=session, chat_id=chat_id)
             tz = zone(sub.timezone if sub else self.config.default_timezone) or UTC
             return subs.digest_for_chat(

@@ -7,7 +7,7 @@ import logging
 from telegram import Message, Update
 
 from handlers import render, texts
-from handlers.common import MAX_QUESTION, addressed_text, edit, is_private, send
+from handlers.common import MAX_QUESTION, addressed_text, edit, is_private, send, send_after_press
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ async def on_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
+    if message.via_bot is not None and message.via_bot.id == context.bot.id:
+        return  # one of our own inline answers, posted by the user: not a question
     text = addressed_text(message, context.bot.username, context.bot.id)
     if text is None:
         return
@@ -103,8 +105,7 @@ async def on_paragraph(update: Update, context: Context) -> None:
         return
     doc = store.document(int(parts[2])) if len(parts) > 2 and parts[2].isdecimal() else None
     await query.answer()
-    if isinstance(query.message, Message):
-        await send(query.message, render.paragraph_reply(paragraph, doc), quote=False)
+    await send_after_press(update, context, render.paragraph_reply(paragraph, doc))
 
 
 async def on_example(update: Update, context: Context) -> None:
@@ -118,6 +119,4 @@ async def on_example(update: Update, context: Context) -> None:
         await query.answer(texts.EXPIRED)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        question = examples[int(number)]
-        await send(query.message, answer_for(context, question), quote=False)
+    await send_after_press(update, context, answer_for(context, examples[int(number)]))

@@ -7,6 +7,7 @@ from telegram import Update
 from handlers import render, texts
 from handlers.common import MAX_KEYWORD, edit, send
 from handlers.context import Context
+from store.normalize import normalize_question
 
 
 def _argument(context: Context) -> str:
@@ -46,7 +47,10 @@ def search_page(context: Context, keyword: str, page: int) -> render.Reply:
     hits = context.bot_data.store.search(keyword)
     if not hits:
         return render.Reply(texts.SEARCH_NONE.format(keyword=render.echo(keyword)))
-    return render.search_reply(hits, page, context.bot_data.queries.token(keyword), keyword)
+    # The store matches simplified, width-folded text: highlight that form too (京東方 → 京东方).
+    terms = [normalize_question(keyword)]
+    token = context.bot_data.queries.token(keyword)
+    return render.search_reply(hits, page, token, keyword, terms)
 
 
 async def targets(update: Update, context: Context) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import (
     CallbackQuery,
@@ -10,9 +11,11 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    Update,
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest
+from telegram.ext import CallbackContext
 
 from handlers.render import Reply
 
@@ -93,6 +96,23 @@ async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> 
         last = n == len(parts) - 1
         await message.reply_text(
             part, reply_markup=keyboard if last else None, do_quote=quote and n == 0
+        )
+
+
+async def send_after_press(update: Update, context: CallbackContext[Any, Any, Any, Any], reply: Reply) -> None:
+    """Send a new message into the chat of a pressed button (old messages may be inaccessible)."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await send(query.message, reply, quote=False)
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return  # a button on an inline-mode message: there is no chat to write to
+    keyboard = markup(reply)
+    parts = reply.messages()
+    for n, part in enumerate(parts):
+        await context.bot.send_message(
+            chat.id, part, reply_markup=keyboard if n == len(parts) - 1 else None
         )
 
 

@@ -284,6 +284,11 @@ def source_line(doc: DocumentInfo) -> str:
     return esc(" · ".join(p for p in parts if p))
 
 
+def short_source(doc: DocumentInfo) -> str:
+    """`short title · date` for list items (the region is in the heading or the text), escaped."""
+    return esc(f"{shorten(doc.title or doc.name, 20)} · {doc_date(doc)}")
+
+
 # --- answers --------------------------------------------------------------------------------
 
 
@@ -414,7 +419,7 @@ def targets_reply(
             lines.append(f"<b>📍 {esc(name)}</b>")
             current = name
         lines.append(f"{number}. {snippet(hit.sentence, hit.fact.span, 110)}")
-        lines.append(f"    <i>{source_line(hit.document)}</i>")
+        lines.append(f"    <i>{short_source(hit.document)}</i>")
     nav = _pager(CB_TARGETS, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 
@@ -436,13 +441,20 @@ def projects_reply(hits: Sequence[FactHit], page: int, token: str, keyword: str 
             f"{number}. <b>{esc(hit.fact.span)}</b>{mark} — "
             f"{snippet(hit.sentence, hit.fact.span, 90, bold=False)}"
         )
-        lines.append(f"    <i>{source_line(hit.document)}</i>")
+        lines.append(f"    <i>{short_source(hit.document)}</i>")
     nav = _pager(CB_PROJECTS, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 
 
-def search_reply(hits: Sequence[SentenceHit], page: int, token: str, keyword: str) -> Reply:
-    """Sentences containing the keyword (highlighted), PAGE_SEARCH per page."""
+def search_reply(
+    hits: Sequence[SentenceHit],
+    page: int,
+    token: str,
+    keyword: str,
+    terms: Sequence[str] = (),
+) -> Reply:
+    """Sentences containing the keyword (its forms in `terms` highlighted), PAGE_SEARCH per page."""
+    terms = [keyword, *terms]
     page, pages = _page_bounds(len(hits), page, PAGE_SEARCH)
     title = texts.SEARCH_TITLE.format(keyword=echo(keyword), count=len(hits))
     if pages > 1:
@@ -452,12 +464,12 @@ def search_reply(hits: Sequence[SentenceHit], page: int, token: str, keyword: st
         hits[page * PAGE_SEARCH : (page + 1) * PAGE_SEARCH], start=page * PAGE_SEARCH + 1
     ):
         text = " ".join(hit.text.split())
-        at = text.lower().find(keyword.lower())
+        at = max((text.lower().find(t.lower()) for t in terms), default=-1)
         if len(text) > 160 and at >= 0:
             start = max(0, at - 50)
             text = (texts.ELLIPSIS if start else "") + text[start : start + 160] + texts.ELLIPSIS
-        lines.append(f"{number}. {highlight(text, [keyword])}")
-        lines.append(f"    <i>{source_line(hit.document)}</i>")
+        lines.append(f"{number}. {highlight(text, terms)}")
+        lines.append(f"    <i>{short_source(hit.document)}</i>")
     nav = _pager(CB_SEARCH, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ def _magnitude(chars: str) -> float:
     return mult
 
 
+def _scaled(digits: str, mag: str) -> float:
+    # via the exponent, so 4.27万亿 is 4.27e12 and not 4.27 * 1e12 = 4269999999999.9995
+    if not mag:
+        return float(digits)
+    return float(f"{digits}e{round(math.log10(_magnitude(mag)))}")
+
+
 @functools.lru_cache(maxsize=4096)
 def _cn2an(text: str) -> float | None:
     import cn2an  # local: 0.15 s import, and most sentences never need it
@@ -71,7 +79,7 @@ def _number(text: str) -> float | None:
         return None
     m = _ARABIC_MAG_RE.match(text)
     if m:
-        return float(m.group(1)) * _magnitude(m.group(2))
+        return _scaled(m.group(1), m.group(2))
     if all(ch in _CN_PLACE for ch in text):
         # bare magnitudes ("千亿", "亿") are numbers in 亿元以上 / 过亿元, but cn2an refuses them
         return _magnitude(text)
@@ -259,7 +267,8 @@ _CLAUSE_DELIM_RE = re.compile(r"[，,；;：:。！？!?]")
 _STOP_RE = re.compile(
     r"四个(?:意识|自信|全面|服务|必须|革命)|两个(?:确立|维护|毫不动摇|结合|大局|一百年|先行|务必|率先|市场|根本)"
     r"|两种资源|八项规定|五项原则|三个代表|一件事|一次办好|跑一次|一张网|一张图|一盘棋|一条龙|一揽子|一站式|一把手"
-    r"|[一二三四五六七八九十]+次(?:全体)?会议|[一二三四五六七八九十]+届|三番五次|一成不变|海洋十年|二次创业|二次开发"
+    r"|[一二三四五六七八九十]+次(?:全体)?(?:会议|全会)|[一二三四五六七八九十]+届|三番五次|一成不变|海洋十年|十年禁渔"
+    r"|二次创业|二次开发"
     r"|五年规划|十四五|十五五|十三五|一带一路|建(?:军|党|国)[一二三四五六七八九十百]+(?:周年|年)"
 )
 _HAS_CN_NUM_RE = re.compile(r"[零〇一二两三四五六七八九十]")
@@ -370,10 +379,10 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     bad_next = _UNIT_BAD_NEXT.get(unit)
     if bad_next and after and after in bad_next:
         return None
-    if unit == "来" or (m.group("post") == "来" and kind != "duration"):
-        return None
+    if m.group("post") == "来" and kind != "duration":
+        return None  # 来 is a qualifier only in 三年来
     if arabic:
-        value: float | None = float(num.replace(",", "")) * _magnitude(mag)
+        value: float | None = _scaled(num.replace(",", ""), mag)
     else:
         if len(num) >= 2 and not any(ch in _CN_PLACE for ch in num):
             return None  # 一一, 三四, 二〇二三: digit strings, not quantities
@@ -688,7 +697,7 @@ def _number_candidates(s: str) -> list[_Cand]:
     cands = [c for m in _QTY_RE.finditer(s) if (c := _qty_candidate(m, s)) is not None]
     if "百分之" in s:
         for m in _PCT_CN_RE.finditer(s):
-            v = chinese_number(m.group("num").replace("点", "."))
+            v = chinese_number(m.group("num"))
             if v is not None:
                 q = m.group("pre") or m.group("post")
                 cands.append(_Cand("percent", m.start(), m.end(), m.start("num"), v, "%", q))
@@ -698,7 +707,7 @@ def _number_candidates(s: str) -> list[_Cand]:
             continue
         if ns and s[ns - 1].isascii() and (s[ns - 1].isalnum() or s[ns - 1] == "."):
             continue
-        v = float(m.group("num")) * _magnitude(m.group("mag"))
+        v = _scaled(m.group("num"), m.group("mag"))
         pre = _prefix(s, ns)
         q = pre or m.group("in1") or m.group("post")
         cands.append(_Cand("money", ns - len(pre) if pre else ns, m.end(), ns, v, "CNY", q))

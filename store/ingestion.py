@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Table, delete, insert, select
+from sqlmodel import Session
 
-from store.models import Document, Fact, Sentence
+from store.models import Document, Fact, Sentence, utcnow
 from store.normalize import fold_width
 from store.views import IngestReport
 
@@ -53,6 +53,7 @@ class IngestError(ValueError):
 # Control characters that never occur in a text file (tab, newline, CR, FF and VT are fine).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+_VISIBLE = re.compile(r"[^\s\ufeff\u200b-\u200d\u2060]")
 
 
 def decode_bytes(data: bytes, *, name: str) -> str:
@@ -77,7 +78,7 @@ def decode_bytes(data: bytes, *, name: str) -> str:
             except UnicodeDecodeError as exc:
                 raise IngestError(name, "无法解码（既不是 UTF-8 也不是 GB18030 编码）") from exc
             via = "gb18030"
-    if not fold_width(text).strip():
+    if not _VISIBLE.search(text):
         raise IngestError(name, "文件为空（只有空白字符）")
     controls = len(_CONTROL.findall(text))
     if controls > max(2, len(text) // 100):
@@ -139,8 +140,11 @@ _EXTRA_FOLD: dict[int, str | None] = {cp: " " for cp in range(0x2002, 0x200B)}
 _EXTRA_FOLD.update({0x202F: " ", 0x205F: " ", 0x09: " ", 0x200C: None, 0x200D: None, 0x2060: None})
 # A two-character name padded to three with U+3000 (李　强) is one word, unlike a two-part heading.
 _PADDED_NAME = re.compile(rf"(?<![{_HAN}])([{_HAN}])\u3000([{_HAN}])(?![{_HAN}])")
-# Every character fold_width or _EXTRA_FOLD may change lies in these ranges.
-_FOLDABLE = re.compile(r"[\t\u00a0\u2000-\u206f\u3000\ufeff\uff00-\uffef]+")
+# Exactly the characters fold_width or _EXTRA_FOLD change (full-width ，。： are not among them).
+_FOLDABLE = re.compile(
+    r"[\t\u00a0\u2002-\u200d\u202f\u205f\u2060\u3000\ufeff"
+    r"\uff05\uff0b\uff0d-\uff19\uff21-\uff3a\uff41-\uff5a]+"
+)
 _SPACES = re.compile(r" {2,}")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 # Indentation and trailing blanks, removed in one pass before the (slower) width fold.
@@ -825,9 +829,30 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
 # --------------------------------------------------------------------------------------------
 
 _INDEXED_KINDS = frozenset({KIND_BODY, KIND_HEADING, KIND_TITLE})
-# Core table inserts: one executemany per document; the ORM bulk path splits batches on None values.
+_DOCUMENT_TABLE: Table = Document.__table__  # type: ignore[attr-defined]
 _SENTENCE_TABLE: Table = Sentence.__table__  # type: ignore[attr-defined]
 _FACT_TABLE: Table = Fact.__table__  # type: ignore[attr-defined]
+_SENTENCE_COLUMNS = ("document_id", "paragraph_no", "position", "kind", "text", "tokens")
+_FACT_COLUMNS = (
+    "document_id",
+    "sentence_id",
+    "kind",
+    "span",
+    "start",
+    "end",
+    "value",
+    "unit",
+    "qualifier",
+    "target",
+    "period",
+    "subject",
+    "metric",
+    "label",
+    "date",
+)
+
+SentenceRow = tuple[int, int, str, str, str]  # paragraph_no, position, kind, text, tokens
+FactRow = tuple[Any, ...]  # _FACT_COLUMNS without document_id and sentence_id
 
 
 def _refused(name: str, path: str, reason: str) -> IngestReport:
@@ -846,26 +871,43 @@ def _joined_tokens(text: str, generation: float) -> str:
 @lru_cache(maxsize=16384)
 def _paragraph_facts(
     sentences: tuple[str, ...], doc_year: int | None
-) -> tuple[tuple[Any, ...], ...]:
-    """Facts per sentence of a body paragraph (cached: the facts are immutable values)."""
+) -> tuple[tuple[FactRow, ...], ...]:
+    """Fact rows per sentence of a body paragraph (cached: the rows are immutable values)."""
     from store.extraction import extract_paragraph  # local: extraction pulls in its own lexicons
 
-    return tuple(tuple(found) for found in extract_paragraph(sentences, doc_year=doc_year))
+    return tuple(
+        tuple(
+            (
+                f.kind,
+                f.span,
+                f.start,
+                f.end,
+                f.value,
+                f.unit,
+                f.qualifier,
+                bool(f.target),
+                f.period,
+                f.subject,
+                f.metric,
+                f.label or "",
+                f.date,
+            )
+            for f in found
+        )
+        for found in extract_paragraph(sentences, doc_year=doc_year)
+    )
 
 
-def _prepare_rows(
-    parsed: ParsedDocument,
-) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-    """Sentence rows (without ids) and, per sentence, its fact rows (without ids)."""
+def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Sequence[FactRow]]]:
+    """Sentence rows and, per sentence, its fact rows (ids are added when they are known)."""
     from store.tokenize import get_tokenizer
 
     # The tokenizer's total frequency changes whenever words are added, which retires cached tokens.
     generation = float(get_tokenizer().total)
-    sentences: list[dict[str, Any]] = []
-    facts: list[list[dict[str, Any]]] = []
-    position = 0
+    sentences: list[SentenceRow] = []
+    facts: list[Sequence[FactRow]] = []
     for paragraph_no, para in enumerate(parsed.paragraphs):
-        per_sentence: Sequence[Sequence[Any]]
+        per_sentence: Sequence[Sequence[FactRow]]
         if para.kind == KIND_BODY:
             per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year)
         else:
@@ -873,45 +915,45 @@ def _prepare_rows(
             per_sentence = [()] * len(para.sentences)
         for text, found in zip(para.sentences, per_sentence, strict=True):
             tokens = _joined_tokens(text, generation) if para.kind in _INDEXED_KINDS else ""
-            sentences.append(
-                {
-                    "paragraph_no": paragraph_no,
-                    "position": position,
-                    "kind": para.kind,
-                    "text": text,
-                    "tokens": tokens,
-                }
-            )
-            facts.append(
-                [
-                    {
-                        "kind": f.kind,
-                        "span": f.span,
-                        "start": f.start,
-                        "end": f.end,
-                        "value": f.value,
-                        "unit": f.unit,
-                        "qualifier": f.qualifier,
-                        "target": bool(f.target),
-                        "period": f.period,
-                        "subject": f.subject,
-                        "metric": f.metric,
-                        "label": f.label or "",
-                        "date": f.date,
-                    }
-                    for f in found
-                ]
-            )
-            position += 1
+            sentences.append((paragraph_no, len(sentences), para.kind, text, tokens))
+            facts.append(found)
     return sentences, facts
+
+
+def _insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows (tuples in `columns` order) with one executemany."""
+    if not rows:
+        return
+    if conn.dialect.paramstyle == "qmark":
+        # SQLAlchemy's per-row parameter processing costs more than SQLite's own insert.
+        quote = conn.dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _store(parsed: ParsedDocument, *, name: str, path: str, session: Session) -> IngestReport:
     """Write one parsed document in its own transaction (added, replaced or unchanged)."""
     digest = parsed.content_hash
-    same = session.exec(select(Document).where(Document.content_hash == digest)).first()
+    docs = _DOCUMENT_TABLE.c
+    same = (
+        session.connection()
+        .execute(
+            select(docs.id, docs.name, docs.title, docs.sentence_count, docs.fact_count).where(
+                docs.content_hash == digest
+            )
+        )
+        .first()
+    )
+    # Tokenising and extracting take most of the time: keep no transaction open meanwhile.
+    session.rollback()
     if same is not None:
-        session.rollback()  # end the read transaction; nothing was written
         return IngestReport(
             name=name,
             path=path,
@@ -922,54 +964,52 @@ def _store(parsed: ParsedDocument, *, name: str, path: str, session: Session) ->
             details={"same_as": same.name, "title": same.title},
         )
     if not any(_ends_terminal(s) for s in parsed.sentences(KIND_BODY)):
-        session.rollback()
         return _refused(name, path, "没有找到正文句子（不像一篇文章）")
     sentence_rows, fact_rows = _prepare_rows(parsed)
     fact_count = sum(len(f) for f in fact_rows)
+    char_count = sum(len(row[3]) for row in sentence_rows)
+    old_ids: list[int] = []
     try:
-        old_ids = list(session.exec(select(Document.id).where(Document.name == name)).all())
+        conn = session.connection()
+        old_ids = list(conn.execute(select(docs.id).where(docs.name == name)).scalars())
         if old_ids:
-            session.exec(delete(Fact).where(col(Fact.document_id).in_(old_ids)))
-            session.exec(delete(Sentence).where(col(Sentence.document_id).in_(old_ids)))
-            session.exec(delete(Document).where(col(Document.id).in_(old_ids)))
-        doc = Document(
-            name=name,
-            path=path,
-            content_hash=digest,
-            title=parsed.title,
-            regions=parsed.regions,
-            authors=parsed.authors,
-            year=parsed.year,
-            date=parsed.date,
-            date_source=parsed.date_source,
-            char_count=sum(len(r["text"]) for r in sentence_rows),
-            sentence_count=len(sentence_rows),
-            fact_count=fact_count,
+            conn.execute(delete(_FACT_TABLE).where(_FACT_TABLE.c.document_id.in_(old_ids)))
+            conn.execute(delete(_SENTENCE_TABLE).where(_SENTENCE_TABLE.c.document_id.in_(old_ids)))
+            conn.execute(delete(_DOCUMENT_TABLE).where(docs.id.in_(old_ids)))
+        result = conn.execute(
+            insert(_DOCUMENT_TABLE).values(
+                name=name,
+                path=path,
+                content_hash=digest,
+                title=parsed.title,
+                regions=parsed.regions,
+                authors=parsed.authors,
+                year=parsed.year,
+                date=parsed.date,
+                date_source=parsed.date_source,
+                char_count=char_count,
+                sentence_count=len(sentence_rows),
+                fact_count=fact_count,
+                ingested_at=utcnow(),
+            )
         )
-        session.add(doc)
-        session.flush()
-        doc_id = doc.id
-        assert doc_id is not None
-        for row in sentence_rows:
-            row["document_id"] = doc_id
-        if sentence_rows:
-            session.exec(insert(_SENTENCE_TABLE), params=sentence_rows)
+        key = result.inserted_primary_key
+        assert key is not None
+        doc_id = int(key[0])
+        _insert_many(
+            conn, _SENTENCE_TABLE, _SENTENCE_COLUMNS, [(doc_id, *row) for row in sentence_rows]
+        )
         # One ordered read gives every sentence id; per-row RETURNING would be row-by-row on SQLite.
-        ids = list(
-            session.exec(
-                select(Sentence.id)
-                .where(Sentence.document_id == doc_id)
-                .order_by(col(Sentence.position))
-            ).all()
-        )
-        flat: list[dict[str, Any]] = []
-        for sentence_id, rows in zip(ids, fact_rows, strict=True):
-            for row in rows:
-                row["document_id"] = doc_id
-                row["sentence_id"] = sentence_id
-                flat.append(row)
-        if flat:
-            session.exec(insert(_FACT_TABLE), params=flat)
+        sentences = _SENTENCE_TABLE.c
+        ids: Iterable[int] = conn.execute(
+            select(sentences.id).where(sentences.document_id == doc_id).order_by(sentences.position)
+        ).scalars()
+        flat = [
+            (doc_id, sentence_id, *fact)
+            for sentence_id, facts in zip(ids, fact_rows, strict=True)
+            for fact in facts
+        ]
+        _insert_many(conn, _FACT_TABLE, _FACT_COLUMNS, flat)
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -990,7 +1030,7 @@ def _store(parsed: ParsedDocument, *, name: str, path: str, session: Session) ->
             "year": parsed.year,
             "date": parsed.date,
             "joins": len(parsed.joins),
-            "chars": doc.char_count,
+            "chars": char_count,
             "replaced_ids": old_ids,
         },
     )

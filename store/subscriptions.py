@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, Column, UniqueConstraint, delete, func, update
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -408,17 +409,15 @@ def finish_delivery(
     message_id: int | None = None,
 ) -> None:
     """Record the outcome of a delivery attempt (pending again means it will be retried)."""
-    delivery = session.get(Delivery, delivery_id)
-    if delivery is None:
-        return
-    delivery.status = status
-    delivery.updated_at = _aware(now)
-    delivery.error = error[:500] if error else None
+    values: dict[str, object] = {
+        "status": status,
+        "updated_at": _aware(now),
+        "error": error[:500] if error else None,
+    }
     if status == SENT:
-        delivery.sent_at = _aware(now)
-        delivery.message_id = message_id
-    session.add(delivery)
-    session.flush()
+        values.update(sent_at=_aware(now), message_id=message_id)
+    # One UPDATE, no ORM load: this runs once per chat in a fan-out.
+    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
 
 
 def record_digest_sent(
@@ -438,16 +437,103 @@ def record_digest_sent(
         SentItem,
         [{"chat_id": chat_id, "fact_id": f, "sent_at": _aware(now)} for f in fact_ids],
     )
-    sub = get_subscription(session=session, chat_id=chat_id)
-    if sub is not None:
-        sub.last_digest_at = _aware(digest_started_at)
-        session.add(sub)
-    session.flush()
+    session.execute(
+        update(Subscription)
+        .where(col(Subscription.chat_id) == chat_id)
+        .values(last_digest_at=_aware(digest_started_at))
+    )
 
 
 def sent_fact_ids(*, session: Session, chat_id: int) -> set[int]:
     """Return the figures sent to a chat in its current rotation cycle."""
     return set(session.exec(select(SentItem.fact_id).where(SentItem.chat_id == chat_id)).all())
+
+
+# Batched forms of the per-delivery steps: a fan-out prepares and records many chats per
+# transaction, which keeps SQLite and the ORM from dominating a 10,000-chat morning.
+
+
+@dataclass(frozen=True, slots=True)
+class SentDigest:
+    """What to record about one digest Telegram accepted."""
+
+    delivery_id: int
+    chat_id: int
+    message_id: int
+    fact_ids: tuple[int, ...]
+    restarted: bool
+    started_at: datetime
+
+
+def load_claims(
+    *, session: Session, delivery_ids: Sequence[int]
+) -> dict[int, tuple[Delivery, Subscription | None]]:
+    """Return deliveries by id, each with its chat's subscription (None when there is none)."""
+    out: dict[int, tuple[Delivery, Subscription | None]] = {}
+    for start in range(0, len(delivery_ids), 500):
+        chunk = list(delivery_ids[start : start + 500])
+        stmt = (
+            select(Delivery, Subscription)
+            .join(Subscription, col(Subscription.chat_id) == col(Delivery.chat_id), isouter=True)
+            .where(col(Delivery.id).in_(chunk))
+        )
+        for delivery, sub in session.exec(stmt):
+            out[delivery.id or 0] = (delivery, sub)
+    return out
+
+
+def begin_sending_many(*, session: Session, delivery_ids: Sequence[int], now: datetime) -> set[int]:
+    """Move pending claims to sending; return the ids this caller now owns."""
+    if not delivery_ids:
+        return set()
+    stmt = (
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(delivery_ids)), col(Delivery.status) == PENDING)
+        .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=_aware(now))
+        .returning(col(Delivery.id))
+    )
+    return {int(row[0]) for row in session.execute(stmt)}
+
+
+def sent_fact_ids_many(*, session: Session, chat_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Return each chat's figures of the current rotation cycle."""
+    out: dict[int, set[int]] = {c: set() for c in chat_ids}
+    unique = sorted(set(chat_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        stmt = select(col(SentItem.chat_id), col(SentItem.fact_id)).where(col(SentItem.chat_id).in_(chunk))
+        for chat_id, fact_id in session.exec(stmt):
+            out[chat_id].add(fact_id)
+    return out
+
+
+def record_sent_many(*, session: Session, sent: Sequence[SentDigest], now: datetime) -> None:
+    """Mark digests sent and remember their rotation figures and new-documents cut-off."""
+    if not sent:
+        return
+    deliveries = Delivery.__table__  # type: ignore[attr-defined]
+    session.execute(
+        deliveries.update()
+        .where(deliveries.c.id == bindparam("b_id"))
+        .values(status=SENT, sent_at=_aware(now), updated_at=_aware(now), error=None,
+                message_id=bindparam("b_message")),
+        [{"b_id": s.delivery_id, "b_message": s.message_id} for s in sent],
+    )
+    restarted = [s.chat_id for s in sent if s.restarted]
+    if restarted:
+        session.execute(delete(SentItem).where(col(SentItem.chat_id).in_(restarted)))
+    _insert_ignore(
+        session,
+        SentItem,
+        [{"chat_id": s.chat_id, "fact_id": f, "sent_at": _aware(now)} for s in sent for f in s.fact_ids],
+    )
+    subscriptions = Subscription.__table__  # type: ignore[attr-defined]
+    session.execute(
+        subscriptions.update()
+        .where(subscriptions.c.chat_id == bindparam("b_chat"))
+        .values(last_digest_at=bindparam("b_since")),
+        [{"b_chat": s.chat_id, "b_since": _aware(s.started_at)} for s in sent],
+    )
 
 
 def reset_rotation(*, session: Session, chat_id: int) -> None:
@@ -682,17 +768,16 @@ def corpus_version(*, session: Session) -> tuple[int, int, int]:
     return int(docs[0] or 0), int(docs[1] or 0), int(max_fact or 0)
 
 
-def digest_for_chat(
+def chat_digest(
+    sub: Subscription | None,
     *,
-    session: Session,
-    chat_id: int,
+    corpus: Corpus,
     local_date: date,
     now: datetime,
-    corpus: Corpus,
+    sent_ids: set[int],
     limit: int = MESSAGE_LIMIT,
 ) -> Digest:
-    """Build a chat's digest from its settings and rotation state (nothing is recorded)."""
-    sub = get_subscription(session=session, chat_id=chat_id)
+    """Build a chat's digest from its subscription (or defaults) and rotation state (pure)."""
     since = now - timedelta(days=1)
     if sub is not None:
         # The first digest covers the day before subscribing; later ones start where the
@@ -702,7 +787,27 @@ def digest_for_chat(
         corpus,
         local_date=local_date,
         since=since,
-        sent_ids=sent_fact_ids(session=session, chat_id=chat_id),
+        sent_ids=sent_ids,
         topics=sub.topics if sub is not None else (),
+        limit=limit,
+    )
+
+
+def digest_for_chat(
+    *,
+    session: Session,
+    chat_id: int,
+    local_date: date,
+    now: datetime,
+    corpus: Corpus,
+    limit: int = MESSAGE_LIMIT,
+) -> Digest:
+    """Load a chat's settings and rotation state and build its digest (nothing is recorded)."""
+    return chat_digest(
+        get_subscription(session=session, chat_id=chat_id),
+        corpus=corpus,
+        local_date=local_date,
+        now=now,
+        sent_ids=sent_fact_ids(session=session, chat_id=chat_id),
         limit=limit,
     )

@@ -7,6 +7,9 @@ records every call, validates what Telegram validates (HTML entities, 4096 chara
 64-byte callback data, 50 inline results) and injects faults on request
 (blocked chats, 429 retry_after, chat migration, a global rate limit).
 
+Calls are recorded when they are answered (so an open getUpdates long poll is not in `calls()`
+yet; use `wait_polling()` to know the bot is ready). `Call.at` is when the request arrived.
+
 Usage::
 
     async with FakeBotApi() as api:
@@ -20,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import html
 import itertools
@@ -159,6 +163,7 @@ class Call:
     response: dict[str, Any] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    seq: int = -1  # position among all recorded calls (what `mark()` counts)
 
     @property
     def ok(self) -> bool:
@@ -219,6 +224,7 @@ class FakeBotApi:
 
         self._runner: web.AppRunner | None = None
         self._calls: list[Call] = []
+        self._by_method: dict[str, list[Call]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: Counter[int | str] = Counter()
@@ -292,7 +298,12 @@ class FakeBotApi:
 
     def calls(self, method: str | None = None, *, since: int = 0) -> list[Call]:
         """Recorded calls, optionally of one method and after a mark."""
-        return [c for c in self._calls[since:] if method is None or c.method == method]
+        if method is None:
+            return self._calls[since:]
+        # Per-method lists keep this cheap during 10,000-chat fan-outs.
+        recorded = self._by_method.get(method, [])
+        start = bisect.bisect_left(recorded, since, key=lambda c: c.seq) if since else 0
+        return recorded[start:]
 
     def sent_messages(self, chat_id: int | str | None = None, *, since: int = 0) -> list[Call]:
         """Successful sendMessage calls (optionally to one chat)."""
@@ -311,23 +322,39 @@ class FakeBotApi:
         since: int = 0,
     ) -> Call:
         """Wait for the first call of `method` after `since` that matches `predicate`."""
-        assert self._changed is not None, "server not started"
+        found: list[Call] = []
+        checked = since
 
-        def find() -> Call | None:
-            for call in self._calls[since:]:
+        def find() -> bool:
+            nonlocal checked
+            for call in self._calls[checked:]:
+                checked += 1
                 if call.method == method and (predicate is None or predicate(call)):
-                    return call
-            return None
+                    found.append(call)
+                    return True
+            return False
 
+        try:
+            await self.wait_until(find, timeout=timeout)
+        except TimeoutError:
+            seen = [(c.method, c.params.get("chat_id")) for c in self._calls[since:]]
+            raise AssertionError(f"no {method} within {timeout}s; calls since: {seen}") from None
+        return found[0]
+
+    async def wait_polling(self, *, timeout: float = 30.0) -> None:
+        """Wait until a bot has a getUpdates long poll open (it is ready for updates)."""
+        await self.wait_until(lambda: bool(self._polls), timeout=timeout)
+
+    @property
+    def polling(self) -> bool:
+        """True while a getUpdates long poll is waiting."""
+        return bool(self._polls)
+
+    async def wait_until(self, condition: Callable[[], bool], *, timeout: float = 5.0) -> None:
+        """Wait until `condition()` is true, re-checking after every call and update."""
+        assert self._changed is not None, "server not started"
         async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
-            except TimeoutError:
-                seen = [(c.method, c.params.get("chat_id")) for c in self._calls[since:]]
-                raise AssertionError(f"no {method} within {timeout}s; calls since: {seen}") from None
-        found = find()
-        assert found is not None
-        return found
+            await asyncio.wait_for(self._changed.wait_for(condition), timeout)
 
     # --- configuration and faults -----------------------------------------------------------
 
@@ -607,7 +634,9 @@ class FakeBotApi:
             call.response = {"ok": True, "result": result}
         except ApiError as exc:
             call.status, call.response = exc.code, exc.payload()
+        call.seq = len(self._calls)
         self._calls.append(call)
+        self._by_method.setdefault(method, []).append(call)
         if self.on_call is not None:
             self.on_call(call)
         await self._notify()
@@ -724,6 +753,7 @@ class FakeBotApi:
             await self._notify()
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._polls[call.token] = mine
+        await self._notify()  # wait_polling() callers learn that a poll is waiting
         assert self._changed is not None
 
         def ready() -> bool:

@@ -6,7 +6,13 @@ import asyncio
 
 import aiohttp
 import pytest
-from telegram import Bot, ChatMemberAdministrator, ChatMemberOwner, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from tests.conftest import TEST_TOKEN
@@ -45,10 +51,10 @@ async def test_json_bodies_are_accepted(fake_api: FakeBotApi) -> None:
 
 
 async def test_unknown_method_is_404(fake_api: FakeBotApi) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{fake_api.base_url}{TEST_TOKEN}/noSuchMethod") as response:
-            assert response.status == 404
-            assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
+    url = f"{fake_api.base_url}{TEST_TOKEN}/noSuchMethod"
+    async with aiohttp.ClientSession() as session, session.post(url) as response:
+        assert response.status == 404
+        assert await response.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,7 @@ async def test_length_limits(fake_api: FakeBotApi, tg: Bot) -> None:
 
 async def test_callback_data_over_64_bytes_is_refused(tg: Bot) -> None:
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="汉" * 22)]])
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         await tg.send_message(1, "hi", reply_markup=markup)
 
 
@@ -118,12 +124,11 @@ async def test_faults(fake_api: FakeBotApi, tg: Bot) -> None:
 
 
 async def test_global_rate_limit() -> None:
-    async with FakeBotApi(rate_limit=3) as api:
-        async with Bot(TEST_TOKEN, base_url=api.base_url) as tg:
-            for chat in range(3):
-                await tg.send_message(chat + 1, "x")
-            with pytest.raises(RetryAfter):
-                await tg.send_message(9, "x")
+    async with FakeBotApi(rate_limit=3) as api, Bot(TEST_TOKEN, base_url=api.base_url) as tg:
+        for chat in range(3):
+            await tg.send_message(chat + 1, "x")
+        with pytest.raises(RetryAfter):
+            await tg.send_message(9, "x")
 
 
 async def test_get_updates_long_poll_and_offset(fake_api: FakeBotApi, tg: Bot) -> None:
@@ -165,7 +170,7 @@ async def test_get_file_and_download(fake_api: FakeBotApi, tg: Bot) -> None:
     file_id = fake_api.add_file("新闻正文".encode(), "news.txt")
     file = await tg.get_file(file_id)
     assert bytes(await file.download_as_bytearray()) == "新闻正文".encode()
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await tg.get_file("nope")
 
 

@@ -186,3 +186,16 @@ async def test_stale_or_junk_buttons_are_answered_not_crashed(bot: BotHarness, d
     call = await bot.exchange(bot.api.make_callback_query(message, data), "answerCallbackQuery")
     assert call.ok
     assert call.params.get("text") in (texts.EXPIRED, texts.PARAGRAPH_MISSING)
+
+
+async def test_our_own_inline_answer_posted_in_private_is_not_a_question(bot: BotHarness) -> None:
+    message = bot.api.make_message(1001, 1001, text="81.7亿元 京东方…", via_bot=bot.api.bot_user())
+    assert await bot.replies_until_sentinel({"message": message}, 1001) == []
+
+
+async def test_paragraph_button_on_an_inaccessible_old_message_still_replies(bot: BotHarness) -> None:
+    first = await bot.private("京东方青岛项目总投资多少？")
+    inaccessible = {"chat": bot.api.chat(1001), "message_id": first.result["message_id"], "date": 0}
+    press = bot.api.make_callback_query(inaccessible, button_data(first, texts.BUTTON_PARAGRAPH))
+    call = await bot.exchange(press, predicate=lambda c: c.chat_id == 1001)
+    assert parse_html(call.text).startswith("原文段落")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,7 +114,8 @@ def test_money_units_and_magnitudes() -> None:
     assert (f.kind, f.value, f.unit) == ("money", 1454e8, "CNY")
     f = one("贝卡尔特青岛公司一次性增资5000万美元扩建生产线", "5000万美元")
     assert (f.value, f.unit) == (5e7, "USD")
-    assert one("实现地区生产总值9.86万亿元、增长5.7%", "9.86万亿元").value == pytest.approx(9.86e12)
+    assert one("实现地区生产总值9.86万亿元、增长5.7%", "9.86万亿元").value == 9.86e12
+    assert one("外贸进出口总额达到4.27万亿元", "4.27万亿元").value == 4.27e12  # exact, no float noise
     assert one("人均收入3.2万元", "3.2万元").value == pytest.approx(32000)
     assert one("投资3亿欧元", "3亿欧元").unit == "EUR"
     f = one("引进亿元以上海洋产业项目50个", "亿元以上")
@@ -186,6 +189,10 @@ def test_dates_resolve_against_doc_year() -> None:
     assert one("2023年一季度攻坚项目集中开工", "2023年一季度").date == "2023"
     assert one("截至2024年6月，全省已建成", "2024年6月").date == "2024-06"
     assert [f for f in extract_facts("今年春节期间") if f.kind == "date"] == []  # no doc year, no guess
+    assert one("去年10月回到福建考察", "去年10月", doc_year=2025).date == "2024-10"
+    assert [f.span for f in extract_facts("1—11月规上工业增加值增长6%", doc_year=2025)] == ["6%"]
+    f = one("较2022年增长55.6%", "2022年", doc_year=2023)
+    assert (f.kind, f.date) == ("date", "2022")
 
 
 def test_durations() -> None:
@@ -232,6 +239,10 @@ def test_chinese_numerals() -> None:
         "打造千亿级产业集群",
         "第十四届全国人民代表大会第三次会议",
         "按照“两年见成效、三年大变样”总体要求",
+        "全面把握五个“必须统筹好”",
+        "助力打好实现建军一百年奋斗目标攻坚战",
+        "落细落实省委十一届六次全会确定的任务",
+        "持续推进长江十年禁渔",
     ],
 )
 def test_fixed_phrases_are_not_facts(sentence: str) -> None:
@@ -280,6 +291,21 @@ def test_paragraph_carries_period() -> None:
 def test_context_period_for_report_review_sections() -> None:
     f = one("全年粮食产量1.13亿吨", "1.13亿吨", doc_year=2025, context_period=2024)
     assert (f.kind, f.target, f.period) == ("other", False, 2024)
+    out = extract_paragraph(["全年实际使用外资50亿美元。"], doc_year=2025, context_period=2024)
+    assert [(f.target, f.period) for f in out[0]] == [(False, 2024)]
+
+
+def test_review_style_sentences_are_not_targets() -> None:
+    # exhortation reaches only its own clause; 争取 can mean "secured"; 将…调整 is the disposal 将
+    s = "加快建设“万亩千亿”产业平台，新增8个省产业园"
+    assert one(s, "8个", doc_year=2025).target is False
+    s = "预计全省研发投入强度3.6%左右，区域创新能力连续8年全国第一"
+    assert one(s, "3.6%", doc_year=2025).target is True
+    assert one(s, "第一", doc_year=2025).target is False
+    s = "支持惠州打造新增长极，将23项省级行政职权事项调整由中新知识城实施"
+    assert one(s, "23项", doc_year=2025).target is False
+    s = "近岸海域优良海水面积优于国家考核目标19.8个百分点"
+    assert one(s, "19.8个百分点", doc_year=2025).target is False
 
 
 def test_subject_and_metric_labels() -> None:
@@ -291,6 +317,11 @@ def test_subject_and_metric_labels() -> None:
 
 
 # --------------------------------------------------------------------------- robustness
+
+
+def test_import_has_no_side_effects() -> None:
+    code = "import sys, store.extraction; assert 'cn2an' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 @settings(max_examples=300, deadline=None)

@@ -130,10 +130,23 @@ def test_crlf_bom_and_indentation() -> None:
     assert normalize_lines(text) == ["现在，我代表省人民政府。", "", "一、2024年工作回顾"]
 
 
+def test_markdown_heading_marks_are_dropped() -> None:
+    doc = parse_document(
+        "# 青岛开发区年度报告\n\n## 一、总体情况\n\n总投资81.7亿元。\n", name="a.md"
+    )
+    assert doc.title == "青岛开发区年度报告"
+    assert [(p.kind, p.text) for p in doc.paragraphs[1:]] == [
+        ("heading", "一、总体情况"),
+        ("body", "总投资81.7亿元。"),
+    ]
+
+
 def test_foldable_pattern_covers_every_folded_character() -> None:
     changed = [chr(cp) for cp in range(0x10000) if fold_width(chr(cp)) != chr(cp)]
+    changed += [chr(cp) for cp in ingestion._EXTRA_FOLD]
     assert changed
     assert all(ingestion._FOLDABLE.fullmatch(ch) for ch in changed)
+    assert not ingestion._FOLDABLE.search("，。：；（）！？")
 
 
 def test_spaced_title_collapses(seed004: ParsedDocument) -> None:
@@ -410,6 +423,7 @@ def test_year_ignores_future_targets() -> None:
         (b"PK\x03\x04\x00\x00binary", "二进制"),
         (bytes(range(1, 9)) * 50 + "正文。".encode(), "二进制"),
         (b"\x80\x80\x81\x20\xff\xfe\xff", "无法解码"),
+        (b"\xfe\xfe" * 40, "无法解码"),  # GB18030 "decodes" it to private-use characters
     ],
 )
 def test_decode_refusals_name_the_file(data: bytes, reason: str) -> None:
@@ -516,12 +530,11 @@ def test_failure_rolls_back_only_that_document(
 ) -> None:
     real = ingestion._prepare_rows
 
-    def broken(parsed: ParsedDocument) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    def broken(parsed: ParsedDocument) -> tuple[list[Any], list[Any]]:
         sentences, facts = real(parsed)
         if parsed.title.startswith("青岛经济技术开发区"):
-            facts[-1].append(
-                {"no_such_column": 1}
-            )  # fails after the document and sentences are written
+            # a malformed fact row fails after the document and its sentences are written
+            facts[-1] = [("too", "short")]
         return sentences, facts
 
     monkeypatch.setattr(ingestion, "_prepare_rows", broken)
