@@ -394,13 +394,8 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
 
 def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
     """Up to `limit` sentences before this one in its paragraph, in reading order."""
-    key = (int(index.doc_of_row[row]), int(index.para_of_row[row]))
-    rows = index.paragraphs.get(key, ())
-    try:
-        pos = rows.index(row)
-    except ValueError:
-        return []
-    return list(rows[max(0, pos - limit) : pos])
+    rows = index.paragraph_rows(row)
+    return list(range(max(rows.start, row - limit), row))
 
 
 def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:

@@ -104,6 +104,14 @@ class TextColumn:
         self.starts = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.starts[1:])
 
+    @classmethod
+    def from_blob(cls, blob: str, starts: np.ndarray) -> TextColumn:
+        """Rebuild a column from its saved string and offsets."""
+        column = cls.__new__(cls)
+        column.blob = blob
+        column.starts = starts
+        return column
+
     def __len__(self) -> int:
         return len(self.starts) - 1
 
@@ -145,13 +153,12 @@ class SearchIndex:
     facts: dict[int, tuple[FactTuple, ...]]  # row → facts of that sentence
     documents: dict[int, DocumentInfo]
     gazetteer: Gazetteer
-    row_of_sentence: dict[int, int]
-    paragraphs: dict[tuple[int, int], tuple[int, ...]]  # (doc id, paragraph) → rows
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
     has_facts: np.ndarray  # row → bool
     texts_lower: TextColumn  # lower-cased texts, for matching
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
     build_seconds: float = 0.0
+    sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
 
     def doc_text_lower(self, doc_id: int) -> str:
         """Lower-cased title and regions of a document, for entity checks."""
@@ -191,10 +198,33 @@ class SearchIndex:
         did = int(self.doc_of_row[row])
         return tuple(_fact_view(t, text, sid, did) for t in self.facts.get(row, ()))
 
+    def row_of(self, sentence_id: int) -> int | None:
+        """The row of a Sentence.id, or None when it is not indexed."""
+        order = self._sentence_order()
+        pos = int(np.searchsorted(self.sentence_ids, sentence_id, sorter=order))
+        if pos < len(order) and self.sentence_ids[order[pos]] == sentence_id:
+            return int(order[pos])
+        return None
+
+    def _sentence_order(self) -> np.ndarray:
+        if self.sentence_order is None:
+            self.sentence_order = np.argsort(self.sentence_ids, kind="stable")
+        return self.sentence_order
+
+    def paragraph_rows(self, row: int) -> range:
+        """Rows of the paragraph a row belongs to (rows are stored in reading order)."""
+        doc, para = self.doc_of_row[row], self.para_of_row[row]
+        start = row
+        while start > 0 and self.doc_of_row[start - 1] == doc and self.para_of_row[start - 1] == para:
+            start -= 1
+        end = row + 1
+        while end < self.size and self.doc_of_row[end] == doc and self.para_of_row[end] == para:
+            end += 1
+        return range(start, end)
+
     def paragraph_text(self, row: int) -> str:
         """The paragraph a row belongs to, sentences joined in order."""
-        key = (int(self.doc_of_row[row]), int(self.para_of_row[row]))
-        return "".join(self.texts[r] for r in self.paragraphs.get(key, (row,)))
+        return "".join(self.texts[r] for r in self.paragraph_rows(row))
 
 
 def _fact_view(t: FactTuple, text: str, sentence_id: int, document_id: int) -> FactView:
@@ -308,10 +338,6 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     )
 
     row_of_sentence = {int(s): i for i, s in enumerate(sentence_ids)}
-    paragraphs_acc: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i in range(n):
-        paragraphs_acc[(int(doc_of_row[i]), int(para_of_row[i]))].append(i)
-    paragraphs = {k: tuple(v) for k, v in paragraphs_acc.items()}
 
     facts_acc: dict[int, list[FactTuple]] = defaultdict(list)
     for f in fact_rows_raw:
@@ -349,8 +375,8 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     index = SearchIndex(
         sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=text_column,
         vocab=vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
-        facts=facts, documents=documents, gazetteer=gazetteer, row_of_sentence=row_of_sentence,
-        paragraphs=paragraphs, fact_rows=fact_rows, has_facts=has_facts, texts_lower=texts_lower,
+        facts=facts, documents=documents, gazetteer=gazetteer,
+        fact_rows=fact_rows, has_facts=has_facts, texts_lower=texts_lower,
         doc_texts_lower=doc_texts_lower,
     )
     index.build_seconds = time.perf_counter() - started

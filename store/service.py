@@ -76,16 +76,35 @@ class FactStore:
 
     @property
     def index(self) -> SearchIndex:
-        """The answering index, built on first use and after every ingestion."""
+        """The answering index: loaded from its snapshot, or built (and saved) on first use."""
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = build_index(self._connect)
+                    self._index = self._load_or_build()
         return self._index
 
-    def refresh(self) -> None:
-        """Rebuild the index from the database (after ingestion)."""
+    def _load_or_build(self, *, rebuild: bool = False) -> SearchIndex:
+        from store import snapshot
+
+        path = self._sqlite_file()
+        if path is None:
+            return build_index(self._connect)
+        directory = snapshot.snapshot_dir(path)
+        fingerprint = snapshot.db_fingerprint(self._connect)
+        if not rebuild:
+            loaded = snapshot.load_index(directory, fingerprint)
+            if loaded is not None:
+                return loaded
         index = build_index(self._connect)
+        try:
+            snapshot.save_index(index, directory, fingerprint)
+        except OSError as exc:  # a read-only folder only costs the next start a rebuild
+            log.warning("could not write the index snapshot %s: %s", directory, exc)
+        return index
+
+    def refresh(self) -> None:
+        """Rebuild the index from the database (after ingestion) and replace the snapshot."""
+        index = self._load_or_build(rebuild=True)
         with self._lock:
             self._index = index
 
@@ -152,7 +171,7 @@ class FactStore:
 
     def paragraph(self, sentence_id: int) -> str | None:
         """The whole paragraph a sentence belongs to."""
-        row = self.index.row_of_sentence.get(sentence_id)
+        row = self.index.row_of(sentence_id)
         return None if row is None else self.index.paragraph_text(row)
 
     def _matches_region(self, doc: DocumentInfo, region: str) -> bool:
@@ -204,13 +223,23 @@ class FactStore:
         query = normalize_question(keyword)
         if not query:
             return []
-        needles = [n.lower() for n in index.gazetteer.expand(query)]
-        rows = sorted({int(r) for n in needles for r in index.texts_lower.rows_containing(n, limit=limit * 4)})
+        matched_by: dict[int, str] = {}
+        for needle in index.gazetteer.expand(query):
+            for row in index.texts_lower.rows_containing(needle.lower(), limit=limit * 4).tolist():
+                matched_by.setdefault(row, needle)
         out = []
-        for row in rows[:limit]:
+        for row in sorted(matched_by)[:limit]:
             doc = index.documents[int(index.doc_of_row[row])]
-            out.append(SentenceHit(int(index.sentence_ids[row]), index.texts[row], doc, 1.0))
+            text = index.texts[row]
+            start = text.lower().find(matched_by[row].lower())
+            matched = text[start : start + len(matched_by[row])] if start >= 0 else matched_by[row]
+            out.append(SentenceHit(int(index.sentence_ids[row]), text, doc, 1.0, matched))
         return out
+
+    def sentence_document(self, sentence_id: int) -> DocumentInfo | None:
+        """The document a sentence belongs to."""
+        row = self.index.row_of(sentence_id)
+        return None if row is None else self.index.documents.get(int(self.index.doc_of_row[row]))
 
     def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
         """Ingest files or folders, then refresh the index; one report per file."""

@@ -92,6 +92,7 @@ class SentenceHit:
     text: str
     document: DocumentInfo
     score: float = 0.0
+    matched: str = ""  # the surface form found in the text (an alias of the keyword, say)
 
 
 @dataclass(frozen=True, slots=True)
