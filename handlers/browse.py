@@ -47,8 +47,8 @@ def search_page(context: Context, keyword: str, page: int) -> render.Reply:
     hits = context.bot_data.store.search(keyword)
     if not hits:
         return render.Reply(texts.SEARCH_NONE.format(keyword=render.echo(keyword)))
-    # The store matches simplified, width-folded text: highlight that form too (京東方 → 京东方).
-    terms = [normalize_question(keyword)]
+    # Highlight what was found: the simplified keyword and any alias it matched (BOE → 京东方).
+    terms = list(dict.fromkeys([normalize_question(keyword), *(h.matched for h in hits if h.matched)]))
     token = context.bot_data.queries.token(keyword)
     return render.search_reply(hits, page, token, keyword, terms)
 

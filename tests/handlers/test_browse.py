@@ -150,3 +150,8 @@ async def test_lists_in_groups(bot: BotHarness) -> None:
 async def test_search_in_traditional_characters_highlights_the_simplified_match(bot: BotHarness) -> None:
     call = await bot.private("/search 京東方")
     assert "<b>京东方</b>" in call.text
+
+
+async def test_search_by_alias_highlights_the_name_found(bot: BotHarness) -> None:
+    call = await bot.private("/search 黄岛开发区")
+    assert "<b>青岛开发区</b>" in call.text or "<b>青岛经济技术开发区</b>" in call.text
