@@ -21,7 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
 
 def _database_url() -> str:
     """DATABASE_URL from the environment or .env, without importing the Telegram stack."""
-    from bot.config import database_url_from_env
+    from bot.env import database_url_from_env
 
     return database_url_from_env()
 
@@ -130,7 +130,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """With a token run the bot, without one start the console."""
-    from bot.config import token_configured
+    from bot.env import token_configured
 
     return cmd_run(args) if token_configured() else cmd_console(args)
 

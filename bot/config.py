@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,10 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+from bot.env import DEFAULT_DATABASE_URL, ENV_FILE, database_url_from_env, token_configured
+
+__all__ = ["ConfigError", "Settings", "database_url_from_env", "load_settings", "token_configured"]
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
-ENV_FILE = ".env"
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -150,45 +151,6 @@ def load_settings(env_file: str | Path | None = ENV_FILE, **overrides: Any) -> S
         return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
-
-
-def _dotenv_value(key: str, env_file: str | Path = ENV_FILE) -> str | None:
-    """Read one key from a .env file with a tiny parser (no pydantic on the CLI's cold path)."""
-    try:
-        lines = Path(env_file).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    found: str | None = None
-    for raw in lines:
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, value = line.removeprefix("export ").partition("=")
-        if not sep or name.strip() != key:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        found = value
-    return found
-
-
-def _env_value(key: str) -> str | None:
-    """Return a non-empty value from the environment, else from .env, else None."""
-    value = os.environ.get(key) or _dotenv_value(key)
-    return value or None
-
-
-def database_url_from_env() -> str:
-    """Return DATABASE_URL from the environment or .env (default sqlite:///data/bot.db)."""
-    return _env_value("DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
-def token_configured() -> bool:
-    """Return True when TELEGRAM_BOT_TOKEN is set in the environment or .env."""
-    return _env_value("TELEGRAM_BOT_TOKEN") is not None
 
 
 class TokenRedactingFilter(logging.Filter):
