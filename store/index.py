@@ -125,7 +125,7 @@ class TextColumn:
         if not needle or self._SEP in needle:
             return np.empty(0, dtype=np.int32)
         blob, find = self.blob, self.blob.find
-        positions = []
+        positions: list[int] = []
         pos = find(needle)
         while pos >= 0 and len(positions) < limit:
             positions.append(pos)
@@ -341,9 +341,10 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
 
     facts_acc: dict[int, list[FactTuple]] = defaultdict(list)
     for f in fact_rows_raw:
-        row = row_of_sentence.get(int(f[1]))
-        if row is None:
+        found = row_of_sentence.get(int(f[1]))
+        if found is None:
             continue
+        row = found
         facts_acc[row].append(
             (
                 int(f[0]), sys.intern(f[2]), int(f[3]), int(f[4]), f[5], sys.intern(f[6] or ""),
@@ -385,7 +386,7 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     return index
 
 
-def _document_info(r: tuple) -> DocumentInfo:  # type: ignore[type-arg]
+def _document_info(r: tuple[Any, ...]) -> DocumentInfo:
     import json
 
     def _list(v: object) -> tuple[str, ...]:

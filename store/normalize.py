@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 # Full-width digits and Latin letters fold to ASCII; so do ％ ． ＋ － ／.  Chinese punctuation
 # such as ，。：（） is kept: full NFKC would turn ， into , and shift spans.
-_FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}
+_FOLD: dict[int, int | str | None] = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})
 _FOLD.update({ord("％"): "%", ord("．"): ".", ord("＋"): "+", ord("－"): "-", ord("／"): "/"})
@@ -22,7 +23,7 @@ def fold_width(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _t2s():  # type: ignore[no-untyped-def]
+def _t2s() -> Any:
     import opencc  # local: loading the conversion tables costs time
 
     return opencc.OpenCC("t2s")
