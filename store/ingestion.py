@@ -369,9 +369,15 @@ def _bridges_word(left: str, right: str) -> bool:
     tok = get_tokenizer()
     window = left + right
     cut = len(left)
-    for word, start, end in tok.tokenize(window, HMM=False):
-        if start < cut < end and tok.FREQ.get(word, 0) >= 100:
-            return True
+    for _word, start, end in tok.tokenize(window, HMM=False):
+        if start < cut < end:
+            # The token itself or a common word inside it across the cut (违法犯|罪 → 犯罪).
+            return any(
+                tok.FREQ.get(window[i:j], 0) >= 100
+                for i in range(start, cut)
+                for j in range(cut + 1, end + 1)
+                if j - i >= 2
+            )
     return False
 
 
@@ -461,9 +467,30 @@ def _should_join(prev: _Para, nxt: _Para, after: _Para | None) -> str | None:
         return "link"  # a wiki link set on its own line between two halves of a sentence
     if gap == 0 and prev.lines > 1:
         return "link-tail"
-    if _sentence_like(a) and _body_like(b) and _bridges_word(a[-4:], b[:4]):
+    if not _body_like(b):
+        return None
+    if _is_han(a[-1]) and _is_han(b[0]) and (_has_terminal(a) or ("，" in a and len(a) > 40)):
+        # Body text (too long or too punctuated for a heading) cut between two characters; but a
+        # next line opening with a short topic phrase (深化污染防治攻坚。) starts a paragraph.
+        head = _FIRST_CLAUSE.match(b)
+        topic = (
+            head is not None
+            and len(head.group()) <= 15
+            and head.group()[-1] in _TERMINALS
+            and len(b) > head.end()
+        )
+        if not topic:
+            return "unfinished"
+    if _sentence_like(a) and _bridges_word(a[-4:], b[:4]):
         return "word"
     return None
+
+
+_FIRST_CLAUSE = re.compile(r"[^，。；！？!?;,]*[，。；！？!?;,]")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
 def _glue(a: str, b: str) -> str:
@@ -870,7 +897,7 @@ def _joined_tokens(text: str, generation: float) -> str:
 
 @lru_cache(maxsize=16384)
 def _paragraph_facts(
-    sentences: tuple[str, ...], doc_year: int | None
+    sentences: tuple[str, ...], doc_year: int | None, section_year: int | None = None
 ) -> tuple[tuple[FactRow, ...], ...]:
     """Fact rows per sentence of a body paragraph (cached: the rows are immutable values)."""
     from store.extraction import extract_paragraph  # local: extraction pulls in its own lexicons
@@ -894,8 +921,25 @@ def _paragraph_facts(
             )
             for f in found
         )
-        for found in extract_paragraph(sentences, doc_year=doc_year)
+        for found in extract_paragraph(sentences, doc_year=doc_year, context_period=section_year)
     )
+
+
+# A report's review section ("一、2024年工作回顾", "过去一年和五年工作回顾") is about a past year.
+_REVIEW_HEADING = re.compile(r"(?:((?:19|20)\d{2})\s*年|过去一年).{0,8}工作回顾")
+_TOP_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+
+
+def section_year(heading: str, doc_year: int | None, current: int | None) -> int | None:
+    """The year a section is about after `heading`: set by a review heading, reset by the next one."""
+    match = _REVIEW_HEADING.search(heading)
+    if match:
+        if match.group(1):
+            return int(match.group(1))
+        return doc_year - 1 if doc_year is not None else None
+    if _TOP_HEADING.match(heading.strip()):
+        return None
+    return current
 
 
 def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Sequence[FactRow]]]:
@@ -906,10 +950,13 @@ def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Seque
     generation = float(get_tokenizer().total)
     sentences: list[SentenceRow] = []
     facts: list[Sequence[FactRow]] = []
+    period: int | None = None
     for paragraph_no, para in enumerate(parsed.paragraphs):
         per_sentence: Sequence[Sequence[FactRow]]
+        if para.kind == KIND_HEADING:
+            period = section_year("".join(para.sentences), parsed.year, period)
         if para.kind == KIND_BODY:
-            per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year)
+            per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year, period)
         else:
             # facts of titles, headings, captions and bylines are not kept
             per_sentence = [()] * len(para.sentences)

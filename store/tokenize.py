@@ -72,15 +72,26 @@ def add_words(words: list[str]) -> None:
     _cached_tokens.cache_clear()
 
 
-def _keep(token: str) -> bool:
-    token = token.strip()
-    return bool(token) and token not in _STOP_TOKENS and bool(_WORD.fullmatch(token))
+# token → its index form, or "" when it is dropped; a corpus has few distinct tokens.
+_TOKEN_FORM: dict[str, str] = {}
+
+
+def _index_form(token: str) -> str:
+    form = _TOKEN_FORM.get(token)
+    if form is None:
+        stripped = token.strip()
+        keep = bool(stripped) and stripped not in _STOP_TOKENS and bool(_WORD.fullmatch(stripped))
+        form = stripped.lower() if keep else ""
+        if len(_TOKEN_FORM) < 2_000_000:
+            _TOKEN_FORM[token] = form
+    return form
 
 
 def index_tokens(text: str) -> list[str]:
     """Search-mode tokens of a sentence (compound words and their parts), lower-cased."""
     tok = get_tokenizer()
-    return [t.lower() for t in tok.cut_for_search(text) if _keep(t)]
+    forms = (_index_form(t) for t in tok.cut_for_search(text))
+    return [f for f in forms if f]
 
 
 @lru_cache(maxsize=4096)
