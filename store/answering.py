@@ -459,7 +459,8 @@ def suggest(index: SearchIndex, question: str, *, limit: int = 5) -> list[str]:
     if not text:
         return []
     gaz = index.gazetteer
-    choices = sorted(set(gaz.surfaces) | {r for d in index.documents.values() for r in d.regions})
+    known = {c for c, surfaces in gaz.surfaces.items() if any(_in_corpus(index, x.lower()) for x in surfaces)}
+    choices = sorted(known | {r for d in index.documents.values() for r in d.regions})
     if not choices:
         return []
     found = process.extract(text, choices, scorer=fuzz.partial_ratio, limit=limit * 2, score_cutoff=50)

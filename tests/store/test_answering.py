@@ -153,3 +153,7 @@ def test_figure_is_bold_candidate_and_in_text(seeded_store: FactStore) -> None:
 def test_suggestions_name_known_entities(seeded_store: FactStore) -> None:
     names = seeded_store.suggestions("西海岸的天气")
     assert any("西海岸" in n for n in names)
+
+
+def test_suggestions_only_name_what_the_corpus_knows(seeded_store: FactStore) -> None:
+    assert "浦东新区" not in seeded_store.suggestions("上海浦东新区的GDP是多少？")
