@@ -38,7 +38,7 @@ _UNIT_HINT_RE = re.compile(rf"(?:多少|几)([{_COUNT_UNITS}]|人次)")
 _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"什么时候|什么时间|啥时候|何时|哪一?年|哪一?天|几月|几号|日期|时间")),
     ("rank", re.compile(r"第几|排名|排第|位列|位居|名次|排位|排在")),
-    ("list", re.compile(r"哪些|有什么|包括什么|包含哪|都有")),
+    ("list", re.compile(r"哪些|有什么|包括什么|包含哪|都有|哪[两二三四五六七八九十几]+[大个项家类条]")),
     ("percent", re.compile(r"比重|占比|比例|百分|增速|增幅|增长率|几成|占(?:多少|几)")),
     ("area", re.compile(r"面积|占地|多大|亩|平方|范围")),
     ("duration", re.compile(r"多久|多长时间|几天|几个月|用了多长")),
@@ -324,10 +324,11 @@ class _QueryPlan:
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
+    # Parts of an entity's name (西海, 海岸 of 西海岸新区) are judged with the entity, not again.
     plain = [
         (t.text, t.weight)
         for t in pq.terms
-        if len(t.text) > 1 and t.entity is None and t.text not in entity_terms
+        if len(t.text) > 1 and t.entity is None and not any(t.text in e for e in entity_terms)
     ]
     curated = index.gazetteer.curated
     entities = []
@@ -354,8 +355,13 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             continue
         if previous is None:
             previous = _previous_rows(index, row, limit=2)
+        # The nearest earlier sentence naming the entity starts the quoted context.
         hit = next(
-            (i for i, r in enumerate(previous) if any(s in index.texts_lower[r] for s in lowered)),
+            (
+                i
+                for i in range(len(previous) - 1, -1, -1)
+                if any(s in index.texts_lower[previous[i]] for s in lowered)
+            ),
             None,
         )
         if hit is not None:
@@ -414,7 +420,7 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
     scored = []
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
         cand = _row_features(index, row, pq, plan)
-        score = 0.45 * (base / top_bm25) + 1.2 * cand.coverage + 0.35 * cand.fact_score
+        score = 0.45 * (base / top_bm25) + 1.5 * cand.coverage + 0.35 * cand.fact_score
         if wants_figure and not cand.facts:
             score -= 0.5
         elif wants_figure and cand.fact_score <= 0:
