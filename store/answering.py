@@ -240,23 +240,71 @@ def _uncovered(text: str, covered: list[bool]) -> str:
     return "".join(ch if not c else "|" for ch, c in zip(text, covered, strict=True))
 
 
-def _bm25_candidates(index: SearchIndex, terms: list[QueryTerm], limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with the highest BM25 scores (tf = 1) and their scores."""
-    if not terms or index.size == 0:
+def _entity_rows(index: SearchIndex, surfaces: tuple[str, ...]) -> np.ndarray:
+    """Rows whose sentence names the entity (any of its surfaces)."""
+    parts = []
+    for surface in surfaces:
+        key = surface.lower()
+        rows = index.postings(key)
+        parts.append(rows if rows is not None else index.phrase_rows(key))
+    parts = [p for p in parts if p is not None and len(p)]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+
+
+def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:
+    """Rows one or two sentences after `rows` in the same paragraph (the entity's context)."""
+    out = []
+    for k in range(1, steps + 1):
+        nxt = rows + k
+        nxt = nxt[nxt < index.size]
+        src = nxt - k
+        same = (index.doc_of_row[nxt] == index.doc_of_row[src]) & (index.para_of_row[nxt] == index.para_of_row[src])
+        out.append(nxt[same])
+    return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.int32)
+
+
+def _bm25_candidates(
+    index: SearchIndex, pq: ParsedQuestion, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with the highest BM25 scores (tf = 1), with entity context counted, and their scores."""
+    if not pq.terms or index.size == 0:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     parts_rows, parts_scores = [], []
-    for term in terms:
+    entity_text = [s.lower() for surfaces in pq.entities.values() for s in surfaces]
+    for term in pq.terms:
+        if term.entity is not None or any(term.text in e for e in entity_text):
+            continue  # an entity counts once, below, whichever of its names a sentence uses
         rows = term.rows if term.rows is not None else index.postings(term.text)
         if rows is None or len(rows) == 0:
             continue
         parts_rows.append(rows)
         parts_scores.append(index.norm[rows] * np.float32(term.weight))
+    doc_bonus: list[tuple[np.ndarray, float]] = []
+    for canon, surfaces in pq.entities.items():
+        weight = max(index.term_idf(s.lower()) for s in surfaces)
+        named = _entity_rows(index, surfaces)
+        if len(named):
+            parts_rows.append(named)
+            parts_scores.append(index.norm[named] * np.float32(weight))
+            # A sentence right after one naming the entity is about it too (王台片区，… 。立足…33.95平方公里…).
+            after = _following_rows(index, named)
+            if len(after):
+                parts_rows.append(after)
+                parts_scores.append(index.norm[after] * np.float32(weight * 0.85))
+        docs = index.documents_naming(canon, surfaces)
+        if len(docs):
+            doc_bonus.append((docs, weight * 0.6))
     if not parts_rows:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     all_rows = np.concatenate(parts_rows)
     all_scores = np.concatenate(parts_scores)
     uniq, inverse = np.unique(all_rows, return_inverse=True)
     scores = np.bincount(inverse, weights=all_scores).astype(np.float32)
+    if doc_bonus:
+        row_docs = index.doc_of_row[uniq]
+        for docs, bonus in doc_bonus:
+            # Rows of a document whose title or region names the entity.
+            scores += np.isin(row_docs, docs) * index.norm[uniq] * np.float32(bonus)
     # Sentences with figures are what questions ask for: let them into the rerank first.
     scores *= np.where(index.has_facts[uniq], np.float32(1.15), np.float32(1.0))
     if len(uniq) > limit:
@@ -411,7 +459,7 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
     pq = parse_question(question, index)
     if pq.unknown or not pq.terms:
         return []
-    rows, bm25 = _bm25_candidates(index, pq.terms, limit=RERANK_DEPTH)
+    rows, bm25 = _bm25_candidates(index, pq, limit=RERANK_DEPTH)
     if len(rows) == 0:
         return []
     top_bm25 = float(bm25[0]) or 1.0

@@ -159,6 +159,22 @@ class SearchIndex:
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
     build_seconds: float = 0.0
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
+    doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
+    phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def documents_naming(self, canon: str, surfaces: tuple[str, ...]) -> np.ndarray:
+        """Ids of documents whose title or regions name an entity (cached per entity)."""
+        cached = self.doc_name_cache.get(canon)
+        if cached is None:
+            lowered = [s.lower() for s in surfaces]
+            cached = np.asarray(
+                [d for d, text in self.doc_texts_lower.items() if any(s in text for s in lowered)],
+                dtype=np.int32,
+            )
+            if len(self.doc_name_cache) > 10_000:
+                self.doc_name_cache.clear()
+            self.doc_name_cache[canon] = cached
+        return cached
 
     def doc_text_lower(self, doc_id: int) -> str:
         """Lower-cased title and regions of a document, for entity checks."""
@@ -177,8 +193,19 @@ class SearchIndex:
         return self.post_rows[self.post_offsets[tid] : self.post_offsets[tid + 1]]
 
     def phrase_rows(self, phrase: str) -> np.ndarray:
-        """Rows whose text contains a phrase (lower-case), whatever the tokenizer made of it."""
-        return self.texts_lower.rows_containing(phrase.lower())
+        """Rows whose text contains a phrase (lower-case), whatever the tokenizer made of it.
+
+        A scan of all text (memchr speed), so results are cached: entity names and unknown
+        words recur across questions, and the index never changes under a cache.
+        """
+        key = phrase.lower()
+        rows = self.phrase_cache.get(key)
+        if rows is None:
+            rows = self.texts_lower.rows_containing(key)
+            if len(self.phrase_cache) >= 20_000:
+                self.phrase_cache.clear()
+            self.phrase_cache[key] = rows
+        return rows
 
     def idf_for_count(self, count: int) -> float:
         """BM25 idf of a term found in `count` sentences."""
