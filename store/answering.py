@@ -57,8 +57,10 @@ _INTENT_KINDS: dict[str, tuple[str, ...]] = {
     "other": (),
 }
 
+COMMON_TERM_ROWS = 5_000  # postings longer than this (and 3 % of rows) only count in the rerank
 RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring
 MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover
+MIN_TOPIC_COVERAGE = 0.5  # share of its non-entity words (the metric asked about)
 MIN_SCORE = 0.35
 
 
@@ -271,12 +273,19 @@ def _bm25_candidates(
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     parts_rows, parts_scores = [], []
     entity_text = [s.lower() for surfaces in pq.entities.values() for s in surfaces]
+    plain_postings = []
     for term in pq.terms:
         if term.entity is not None or any(term.text in e for e in entity_text):
             continue  # an entity counts once, below, whichever of its names a sentence uses
         rows = term.rows if term.rows is not None else index.postings(term.text)
-        if rows is None or len(rows) == 0:
-            continue
+        if rows is not None and len(rows):
+            plain_postings.append((term, rows))
+    # Very common terms (增长, 项目 in a large archive) barely move BM25 but cost the most to
+    # add up; the rerank still counts them through coverage.
+    common = max(COMMON_TERM_ROWS, int(index.size * 0.03))
+    if any(len(rows) <= common for _t, rows in plain_postings) or pq.entities:
+        plain_postings = [(t, rows) for t, rows in plain_postings if len(rows) <= common]
+    for term, rows in plain_postings:
         parts_rows.append(rows)
         parts_scores.append(index.norm[rows] * np.float32(term.weight))
     doc_bonus: list[tuple[np.ndarray, float]] = []
@@ -293,25 +302,30 @@ def _bm25_candidates(
                 parts_scores.append(index.norm[after] * np.float32(weight * 0.85))
         docs = index.documents_naming(canon, surfaces)
         if len(docs):
-            doc_bonus.append((docs, weight * 0.6))
+            doc_bonus.append((docs, weight * 0.8))
     if not parts_rows:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-    all_rows = np.concatenate(parts_rows)
-    all_scores = np.concatenate(parts_scores)
-    uniq, inverse = np.unique(all_rows, return_inverse=True)
-    scores = np.bincount(inverse, weights=all_scores).astype(np.float32)
-    if doc_bonus:
-        row_docs = index.doc_of_row[uniq]
+    with index.score_lock:
+        # A dense score buffer, reset after use: cheaper than sorting the union of postings.
+        buf = index.score_buffer()
+        for rows, scores in zip(parts_rows, parts_scores, strict=True):
+            buf[rows] += scores  # rows are unique within one part
+        touched = np.concatenate(parts_rows)
         for docs, bonus in doc_bonus:
-            # Rows of a document whose title or region names the entity.
-            scores += np.isin(row_docs, docs) * index.norm[uniq] * np.float32(bonus)
-    # Sentences with figures are what questions ask for: let them into the rerank first.
-    scores *= np.where(index.has_facts[uniq], np.float32(1.15), np.float32(1.0))
-    if len(uniq) > limit:
-        top = np.argpartition(-scores, limit)[:limit]
-        uniq, scores = uniq[top], scores[top]
-    order = np.argsort(-scores, kind="stable")
-    return uniq[order], scores[order]
+            # Rows of a document whose title or region names the entity (once per row).
+            flag = np.zeros(int(index.doc_of_row.max()) + 1 if index.size else 1, dtype=bool)
+            flag[docs[docs < len(flag)]] = True
+            hit = touched[flag[index.doc_of_row[touched]]]
+            buf[hit] += np.float32(bonus)
+        # Sentences with figures are what questions ask for: let them into the rerank first.
+        values = buf[touched] * np.where(index.has_facts[touched], np.float32(1.15), np.float32(1.0))
+        pool = min(len(touched), limit * 4)
+        top = np.argpartition(-values, pool - 1)[:pool] if pool < len(touched) else np.arange(len(touched))
+        candidates = np.unique(touched[top])
+        cand_scores = buf[candidates] * np.where(index.has_facts[candidates], np.float32(1.15), np.float32(1.0))
+        buf[touched] = 0.0
+    order = np.argsort(-cand_scores, kind="stable")[:limit]
+    return candidates[order].astype(np.int32), cand_scores[order].astype(np.float32)
 
 
 def _question_years(pq: ParsedQuestion, doc_year: int | None) -> set[int]:
@@ -368,6 +382,7 @@ class _QueryPlan:
     entities: list[tuple[str, tuple[str, ...], float, bool]]  # canon, surfaces, weight, curated
     total: float
     qyears_by_doc: dict[int | None, set[int]]
+    plain_total: float = 0.0
 
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
@@ -377,6 +392,8 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         (t.text, t.weight)
         for t in pq.terms
         if len(t.text) > 1 and t.entity is None and not any(t.text in e for e in entity_terms)
+        # 目标/计划 in a question ask for a target fact; the sentence says 力争 or 将 instead.
+        and not (pq.target and _TARGET_RE.fullmatch(t.text))
     ]
     curated = index.gazetteer.curated
     entities = []
@@ -384,8 +401,9 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         lowered = tuple(dict.fromkeys(s.lower() for s in surfaces))
         weight = max((index.term_idf(s) for s in lowered), default=1.0)
         entities.append((canon, lowered, weight, canon in curated))
-    total = sum(w for _t, w in plain) + sum(e[2] for e in entities)
-    return _QueryPlan(plain, entities, total, {})
+    plain_total = sum(w for _t, w in plain)
+    total = plain_total + sum(e[2] for e in entities)
+    return _QueryPlan(plain, entities, total, {}, plain_total)
 
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
@@ -422,6 +440,9 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         elif curated:
             missing_entity = True
     coverage = (matched + entity_matched) / plan.total if plan.total > 0 else 0.0
+    # What the question asks about (人口, 员工 …) must be there, not only who it is about.
+    if plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE:
+        missing_entity = True
     if coverage < MIN_COVERAGE or missing_entity:
         # Never shown: skip the fact scoring.
         return _Candidate(row, coverage, 0.0, None, (), context_rows, missing_entity)

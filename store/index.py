@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -161,6 +162,14 @@ class SearchIndex:
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
     doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
     phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
+    score_lock: threading.Lock = field(default_factory=threading.Lock)
+    _scores: np.ndarray | None = None
+
+    def score_buffer(self) -> np.ndarray:
+        """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
+        if self._scores is None or len(self._scores) != self.size:
+            self._scores = np.zeros(self.size, dtype=np.float32)
+        return self._scores
 
     def documents_naming(self, canon: str, surfaces: tuple[str, ...]) -> np.ndarray:
         """Ids of documents whose title or regions name an entity (cached per entity)."""
