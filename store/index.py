@@ -7,6 +7,7 @@ import re
 import sys
 import threading
 import time
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -330,7 +331,23 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
             "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
             " WHERE kind IN ('body', 'heading') ORDER BY document_id, position, id"
         )
-        sentence_rows = cur.fetchall()
+        # Streamed row by row: holding 1M rows with their token strings would double peak memory.
+        ids_buf, docs_buf, paras_buf = array("q"), array("i"), array("i")
+        texts: list[str] = []
+        vocab: dict[str, int] = {}
+        flat = array("i")  # 4 bytes a posting: a list of ints would take ten times that
+        counts_buf, lengths_buf = array("i"), array("f")
+        setdefault = vocab.setdefault
+        for sid, doc_id, para_no, text, tokens in cur:
+            ids_buf.append(sid)
+            docs_buf.append(doc_id)
+            paras_buf.append(para_no)
+            texts.append(text)
+            toks = tokens.split() if tokens else []
+            lengths_buf.append(len(toks))
+            term_set = {setdefault(t, len(vocab)) for t in toks}
+            counts_buf.append(len(term_set))
+            flat.extend(term_set)
         cur.execute(
             "SELECT id, sentence_id, kind, start, \"end\", value, unit, qualifier, target, period,"
             " subject, metric, date FROM fact ORDER BY sentence_id, start, id"
@@ -339,26 +356,15 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
     finally:
         raw.close()
 
-    n = len(sentence_rows)
-    sentence_ids = np.fromiter((r[0] for r in sentence_rows), dtype=np.int64, count=n)
-    doc_of_row = np.fromiter((r[1] for r in sentence_rows), dtype=np.int32, count=n)
-    para_of_row = np.fromiter((r[2] for r in sentence_rows), dtype=np.int32, count=n)
-    texts = [r[3] for r in sentence_rows]
+    n = len(texts)
+    sentence_ids = np.frombuffer(ids_buf, dtype=np.int64).copy()
+    doc_of_row = np.frombuffer(docs_buf, dtype=np.int32).copy()
+    para_of_row = np.frombuffer(paras_buf, dtype=np.int32).copy()
+    counts = np.frombuffer(counts_buf, dtype=np.int32).copy()
+    lengths = np.frombuffer(lengths_buf, dtype=np.float32).copy()
+    del ids_buf, docs_buf, paras_buf, counts_buf, lengths_buf
 
-    vocab: dict[str, int] = {}
-    flat: list[int] = []
-    counts = np.zeros(n, dtype=np.int32)
-    lengths = np.zeros(n, dtype=np.float32)
-    setdefault = vocab.setdefault
-    for row, r in enumerate(sentence_rows):
-        toks = r[4].split() if r[4] else []
-        lengths[row] = len(toks)
-        ids = {setdefault(t, len(vocab)) for t in toks}
-        counts[row] = len(ids)
-        flat.extend(ids)
-    del sentence_rows
-
-    term_ids = np.asarray(flat, dtype=np.int32)
+    term_ids = np.frombuffer(flat, dtype=np.int32).copy()
     del flat
     rows = np.repeat(np.arange(n, dtype=np.int32), counts)
     order = np.argsort(term_ids, kind="stable")
