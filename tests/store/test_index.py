@@ -1,0 +1,76 @@
+"""The answering index: text column search, gazetteer typos, snapshots and their invalidation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from store import snapshot
+from store.index import Gazetteer, TextColumn, mine_names
+from store.service import FactStore
+
+SAMPLE = st.lists(st.text(alphabet="青岛开发区京东方投资亿元ab，。", max_size=12), max_size=30)
+
+
+@given(texts=SAMPLE, needle=st.text(alphabet="青岛开发区京东方投资亿元ab，", min_size=1, max_size=3))
+def test_rows_containing_matches_a_plain_scan(texts: list[str], needle: str) -> None:
+    column = TextColumn(texts)
+    expected = [i for i, t in enumerate(texts) if needle in t]
+    assert column.rows_containing(needle).tolist() == expected
+    assert [column[i] for i in range(len(column))] == texts
+
+
+def test_text_column_round_trips_through_its_blob() -> None:
+    column = TextColumn(["京东方", "", "总投资81.7亿元。"])
+    again = TextColumn.from_blob(column.blob, column.starts)
+    assert [again[i] for i in range(3)] == ["京东方", "", "总投资81.7亿元。"]
+
+
+def test_gazetteer_bridges_one_wrong_character_only() -> None:
+    gaz = Gazetteer()
+    gaz.add_alias_group("京东方", ["BOE"])
+    gaz.add_name("股家河片区", typo=True)
+    gaz.add_name("青岛市", typo=False)
+    assert ("京东芳", "京东方") in gaz.typo_candidates("京东芳青岛项目")
+    assert ("殷家河片区", "股家河片区") in gaz.typo_candidates("殷家河片区改造")
+    assert not gaz.typo_candidates("京西芳")  # two characters off
+    assert not [c for c in gaz.typo_candidates("青岛天气") if c[1] == "青岛市"]  # generic names stay exact
+    assert gaz.expand("boe")[0] == "boe" and "京东方" in gaz.expand("BOE")
+
+
+def test_mined_names_keep_the_core_of_a_place_name() -> None:
+    names = dict(mine_names("总投资208亿元的股家河片区改造工程已近尾声"))
+    assert names.get("股家河片区") is True
+    assert names.get("股家河") is True
+
+
+def test_snapshot_is_written_reused_and_invalidated_by_ingestion(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    first = FactStore.open(url)
+    answers = [a.to_json() for a in first.ask("京东方青岛项目总投资多少？")]
+    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    assert (directory / "meta.json").exists()
+
+    second = FactStore.open(url)
+    fingerprint = snapshot.db_fingerprint(second._connect)
+    assert snapshot.load_index(directory, fingerprint) is not None
+    assert [a.to_json() for a in second.ask("京东方青岛项目总投资多少？")] == answers
+
+    news = tmp_path / "news.txt"
+    news.write_text("青岛西海岸新区\n\n2024年，西海岸新区新签约项目35个，总投资420亿元。\n", encoding="utf-8")
+    second.ingest_paths([news])
+    assert snapshot.load_index(directory, fingerprint) is None  # the old fingerprint no longer matches
+    third = FactStore.open(url)
+    top = third.ask("西海岸新区新签约项目多少个？")
+    assert top and "35个" in top[0].text
+
+
+def test_a_corrupt_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    FactStore.open(url).warm()
+    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    (directory / "objects.pickle").write_bytes(b"not a pickle")
+    store = FactStore.open(url)
+    assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
