@@ -67,6 +67,13 @@ class Gazetteer:
             key = name[:i] + "?" + name[i + 1 :]
             self.wildcard.setdefault(key, set()).add(name)
 
+    def copy(self) -> Gazetteer:
+        """A copy that can learn more names while the original keeps serving."""
+        return Gazetteer(
+            canonical=dict(self.canonical), surfaces=dict(self.surfaces), names=set(self.names),
+            wildcard={k: set(v) for k, v in self.wildcard.items()}, curated=set(self.curated),
+        )
+
     def expand(self, name: str) -> tuple[str, ...]:
         """All surfaces of the entity a name belongs to (the name itself first)."""
         canon = self.canonical.get(name.lower())
@@ -114,6 +121,15 @@ class TextColumn:
         column.starts = starts
         return column
 
+    def extended(self, texts: list[str], *, lower: bool = False) -> TextColumn:
+        """A new column with `texts` appended."""
+        if not texts:
+            return self
+        more = TextColumn(texts, lower=lower)
+        return TextColumn.from_blob(
+            self.blob + more.blob, np.concatenate([self.starts, more.starts[1:] + self.starts[-1]])
+        )
+
     def __len__(self) -> int:
         return len(self.starts) - 1
 
@@ -152,6 +168,7 @@ class SearchIndex:
     post_rows: np.ndarray
     idf: np.ndarray  # term id → BM25 idf
     norm: np.ndarray  # row → BM25 tf=1 weight (length normalisation)
+    lengths: np.ndarray  # row → number of tokens (to recompute norm when rows are added)
     facts: dict[int, tuple[FactTuple, ...]]  # row → facts of that sentence
     documents: dict[int, DocumentInfo]
     gazetteer: Gazetteer
@@ -313,28 +330,46 @@ def _intern(s: str | None) -> str | None:
     return sys.intern(s) if s else s
 
 
-def build_index(connect: Callable[[], Any]) -> SearchIndex:
-    """Build the index from the database (sentences with their stored tokens, facts, documents).
+@dataclass(slots=True)
+class _Batch:
+    """Rows read from the database for a build or an extension of the index."""
 
-    `connect` returns a DB-API connection, so the read path needs neither SQLAlchemy nor SQLModel.
-    """
-    started = time.perf_counter()
+    documents: dict[int, DocumentInfo]
+    sentence_ids: np.ndarray
+    doc_of_row: np.ndarray
+    para_of_row: np.ndarray
+    lengths: np.ndarray
+    counts: np.ndarray
+    term_ids: np.ndarray  # flat term ids, `counts[i]` of them for row i
+    texts: list[str]
+    fact_rows_raw: list[tuple[Any, ...]]
+
+
+def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] | None = None) -> _Batch:
+    """Read documents, sentences (adding their terms to `vocab`) and facts, optionally of some documents."""
+    where_doc = ""
+    params: tuple[int, ...] = ()
+    if doc_ids is not None:
+        where_doc = f" AND document_id IN ({','.join('?' * len(doc_ids))})"
+        params = tuple(doc_ids)
     raw = connect()
     try:
         cur = raw.cursor()
+        doc_where = f" WHERE id IN ({','.join('?' * len(doc_ids))})" if doc_ids is not None else ""
         cur.execute(
             "SELECT id, name, title, regions, authors, year, date, fact_count, sentence_count,"
-            " ingested_at FROM document ORDER BY id"
+            f" ingested_at FROM document{doc_where} ORDER BY id",
+            params,
         )
         documents = {int(r[0]): _document_info(r) for r in cur.fetchall()}
         cur.execute(
             "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
-            " WHERE kind IN ('body', 'heading') ORDER BY document_id, position, id"
+            f" WHERE kind IN ('body', 'heading'){where_doc} ORDER BY document_id, position, id",
+            params,
         )
         # Streamed row by row: holding 1M rows with their token strings would double peak memory.
         ids_buf, docs_buf, paras_buf = array("q"), array("i"), array("i")
         texts: list[str] = []
-        vocab: dict[str, int] = {}
         flat = array("i")  # 4 bytes a posting: a list of ints would take ten times that
         counts_buf, lengths_buf = array("i"), array("f")
         setdefault = vocab.setdefault
@@ -350,82 +385,161 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
             flat.extend(term_set)
         cur.execute(
             "SELECT id, sentence_id, kind, start, \"end\", value, unit, qualifier, target, period,"
-            " subject, metric, date FROM fact ORDER BY sentence_id, start, id"
+            f" subject, metric, date FROM fact WHERE 1=1{where_doc} ORDER BY sentence_id, start, id",
+            params,
         )
         fact_rows_raw = cur.fetchall()
     finally:
         raw.close()
-
-    n = len(texts)
-    sentence_ids = np.frombuffer(ids_buf, dtype=np.int64).copy()
-    doc_of_row = np.frombuffer(docs_buf, dtype=np.int32).copy()
-    para_of_row = np.frombuffer(paras_buf, dtype=np.int32).copy()
-    counts = np.frombuffer(counts_buf, dtype=np.int32).copy()
-    lengths = np.frombuffer(lengths_buf, dtype=np.float32).copy()
-    del ids_buf, docs_buf, paras_buf, counts_buf, lengths_buf
-
-    term_ids = np.frombuffer(flat, dtype=np.int32).copy()
-    del flat
-    rows = np.repeat(np.arange(n, dtype=np.int32), counts)
-    order = np.argsort(term_ids, kind="stable")
-    post_rows = rows[order]
-    df = np.bincount(term_ids, minlength=len(vocab)).astype(np.int64)
-    post_offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(df, out=post_offsets[1:])
-    del term_ids, rows, order
-    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-    avg = float(lengths.mean()) if n else 1.0
-    norm = ((BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(avg, 1.0)))).astype(
-        np.float32
+    return _Batch(
+        documents=documents,
+        sentence_ids=np.frombuffer(ids_buf, dtype=np.int64).copy(),
+        doc_of_row=np.frombuffer(docs_buf, dtype=np.int32).copy(),
+        para_of_row=np.frombuffer(paras_buf, dtype=np.int32).copy(),
+        lengths=np.frombuffer(lengths_buf, dtype=np.float32).copy(),
+        counts=np.frombuffer(counts_buf, dtype=np.int32).copy(),
+        term_ids=np.frombuffer(flat, dtype=np.int32).copy(),
+        texts=texts,
+        fact_rows_raw=fact_rows_raw,
     )
 
-    row_of_sentence = {int(s): i for i, s in enumerate(sentence_ids)}
 
+def _bm25_weights(df: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(idf per term, tf=1 weight per row) for BM25."""
+    n = len(lengths)
+    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    avg = max(float(lengths.mean()) if n else 1.0, 1.0)
+    norm = ((BM25_K1 + 1) / (1 + BM25_K1 * (1 - BM25_B + BM25_B * lengths / avg))).astype(np.float32)
+    return idf, norm
+
+
+def _fact_tuples(batch: _Batch, first_row: int) -> dict[int, tuple[FactTuple, ...]]:
+    """Facts grouped by (global) row."""
+    row_of_sentence = {int(s): first_row + i for i, s in enumerate(batch.sentence_ids)}
     facts_acc: dict[int, list[FactTuple]] = defaultdict(list)
-    for f in fact_rows_raw:
-        found = row_of_sentence.get(int(f[1]))
-        if found is None:
+    for f in batch.fact_rows_raw:
+        row = row_of_sentence.get(int(f[1]))
+        if row is None:
             continue
-        row = found
         facts_acc[row].append(
             (
                 int(f[0]), sys.intern(f[2]), int(f[3]), int(f[4]), f[5], sys.intern(f[6] or ""),
                 _intern(f[7]), bool(f[8]), f[9], f[10], _intern(f[11]), f[12],
             )
         )
-    facts = {row: tuple(v) for row, v in facts_acc.items()}
-    fact_rows = np.asarray(sorted(facts), dtype=np.int32)
-    has_facts = np.zeros(n, dtype=bool)
-    has_facts[fact_rows] = True
-    text_column = TextColumn(texts)
-    texts_lower = TextColumn(texts, lower=True)
-    doc_texts_lower = {
-        d.id: (d.title + " " + " ".join(d.regions)).lower() for d in documents.values()
-    }
+    return {row: tuple(v) for row, v in facts_acc.items()}
 
-    gazetteer = Gazetteer()
-    for group in load_alias_groups():
-        gazetteer.add_alias_group(group[0], group[1:])
-    for doc in documents.values():
+
+def _teach_gazetteer(
+    gazetteer: Gazetteer, documents: Iterable[DocumentInfo], facts: dict[int, Any], texts: list[str], first_row: int
+) -> None:
+    """Add document regions and the names mined from sentences with figures."""
+    for doc in documents:
         for region in doc.regions:
             gazetteer.add_name(region)
             gazetteer.curated.add(region)
     for row in facts:
-        for name, strong in mine_names(texts[row]):
+        for name, strong in mine_names(texts[row - first_row]):
             gazetteer.add_name(name, typo=strong)
-    del texts
+
+
+def build_index(connect: Callable[[], Any]) -> SearchIndex:
+    """Build the index from the database (sentences with their stored tokens, facts, documents).
+
+    `connect` returns a DB-API connection, so the read path needs neither SQLAlchemy nor SQLModel.
+    """
+    started = time.perf_counter()
+    vocab: dict[str, int] = {}
+    batch = _read(connect, vocab)
+    n = len(batch.texts)
+    rows = np.repeat(np.arange(n, dtype=np.int32), batch.counts)
+    order = np.argsort(batch.term_ids, kind="stable")
+    post_rows = rows[order]
+    df = np.bincount(batch.term_ids, minlength=len(vocab)).astype(np.int64)
+    del rows, order
+    post_offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(df, out=post_offsets[1:])
+    idf, norm = _bm25_weights(df, batch.lengths)
+
+    facts = _fact_tuples(batch, 0)
+    fact_rows = np.asarray(sorted(facts), dtype=np.int32)
+    has_facts = np.zeros(n, dtype=bool)
+    has_facts[fact_rows] = True
+    gazetteer = Gazetteer()
+    for group in load_alias_groups():
+        gazetteer.add_alias_group(group[0], group[1:])
+    _teach_gazetteer(gazetteer, batch.documents.values(), facts, batch.texts, 0)
 
     index = SearchIndex(
-        sentence_ids=sentence_ids, doc_of_row=doc_of_row, para_of_row=para_of_row, texts=text_column,
-        vocab=vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
-        facts=facts, documents=documents, gazetteer=gazetteer,
-        fact_rows=fact_rows, has_facts=has_facts, texts_lower=texts_lower,
-        doc_texts_lower=doc_texts_lower,
+        sentence_ids=batch.sentence_ids, doc_of_row=batch.doc_of_row, para_of_row=batch.para_of_row,
+        texts=TextColumn(batch.texts), vocab=vocab, post_offsets=post_offsets, post_rows=post_rows,
+        idf=idf, norm=norm, lengths=batch.lengths, facts=facts, documents=batch.documents,
+        gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
+        texts_lower=TextColumn(batch.texts, lower=True),
+        doc_texts_lower={d.id: _doc_text(d) for d in batch.documents.values()},
     )
     index.build_seconds = time.perf_counter() - started
     log.info("index built: %s sentences, %s terms, %s facts in %.2fs", n, len(vocab),
-             len(fact_rows_raw), index.build_seconds)
+             len(batch.fact_rows_raw), index.build_seconds)
     return index
+
+
+def extend_index(index: SearchIndex, connect: Callable[[], Any], doc_ids: list[int]) -> SearchIndex:
+    """A new index: `index` plus the given (newly added) documents, without re-reading the rest.
+
+    The old index keeps serving while this runs; nothing of it is modified.
+    """
+    started = time.perf_counter()
+    vocab = dict(index.vocab)
+    old_terms = len(vocab)
+    batch = _read(connect, vocab, doc_ids)
+    first = index.size
+    n_new = len(batch.texts)
+    new_rows = np.repeat(np.arange(first, first + n_new, dtype=np.int32), batch.counts)
+    order = np.argsort(batch.term_ids, kind="stable")
+    new_terms, new_rows = batch.term_ids[order], new_rows[order]
+    # Every new row comes after every old one: inserting each at the end of its term's old
+    # postings keeps each postings list sorted.
+    positions = index.post_offsets[np.minimum(new_terms, old_terms - 1) + 1] if old_terms else np.zeros(
+        len(new_terms), dtype=np.int64
+    )
+    positions = np.where(new_terms < old_terms, positions, len(index.post_rows))
+    post_rows = np.insert(index.post_rows, positions, new_rows)
+    old_df = np.diff(index.post_offsets)
+    df = np.concatenate([old_df, np.zeros(len(vocab) - old_terms, dtype=np.int64)])
+    df += np.bincount(batch.term_ids, minlength=len(vocab)).astype(np.int64)
+    post_offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(df, out=post_offsets[1:])
+    lengths = np.concatenate([index.lengths, batch.lengths])
+    idf, norm = _bm25_weights(df, lengths)
+
+    new_facts = _fact_tuples(batch, first)
+    facts = {**index.facts, **new_facts}
+    fact_rows = np.concatenate([index.fact_rows, np.asarray(sorted(new_facts), dtype=np.int32)])
+    has_facts = np.concatenate([index.has_facts, np.zeros(n_new, dtype=bool)])
+    has_facts[fact_rows] = True
+    gazetteer = index.gazetteer.copy()
+    _teach_gazetteer(gazetteer, batch.documents.values(), new_facts, batch.texts, first)
+    documents = {**index.documents, **batch.documents}
+
+    extended = SearchIndex(
+        sentence_ids=np.concatenate([index.sentence_ids, batch.sentence_ids]),
+        doc_of_row=np.concatenate([index.doc_of_row, batch.doc_of_row]),
+        para_of_row=np.concatenate([index.para_of_row, batch.para_of_row]),
+        texts=index.texts.extended(batch.texts), vocab=vocab, post_offsets=post_offsets,
+        post_rows=post_rows, idf=idf, norm=norm, lengths=lengths, facts=facts, documents=documents,
+        gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
+        texts_lower=index.texts_lower.extended(batch.texts, lower=True),
+        doc_texts_lower={**index.doc_texts_lower, **{d.id: _doc_text(d) for d in batch.documents.values()}},
+    )
+    extended.build_seconds = time.perf_counter() - started
+    log.info("index extended by %s documents (%s sentences) in %.2fs", len(batch.documents), n_new,
+             extended.build_seconds)
+    return extended
+
+
+def _doc_text(doc: DocumentInfo) -> str:
+    return (doc.title + " " + " ".join(doc.regions)).lower()
 
 
 def _document_info(r: tuple[Any, ...]) -> DocumentInfo:

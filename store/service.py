@@ -102,11 +102,38 @@ class FactStore:
             log.warning("could not write the index snapshot %s: %s", directory, exc)
         return index
 
-    def refresh(self) -> None:
-        """Rebuild the index from the database (after ingestion) and replace the snapshot."""
-        index = self._load_or_build(rebuild=True)
+    def refresh(self, added: list[int] | None = None) -> None:
+        """Bring the index up to date after ingestion and replace the snapshot.
+
+        With only `added` documents and an index in memory, they are appended (seconds at any
+        size); otherwise (a replaced file, or no index yet) the index is rebuilt from SQL.
+        """
+        current = self._index
+        if added and current is not None:
+            from store import snapshot
+            from store.index import extend_index
+
+            index = extend_index(current, self._connect, added)
+            path = self._sqlite_file()
+            if path is not None:
+                try:
+                    fingerprint = snapshot.db_fingerprint(self._connect)
+                    snapshot.save_index(index, snapshot.snapshot_dir(path), fingerprint)
+                except OSError as exc:
+                    log.warning("could not write the index snapshot: %s", exc)
+        else:
+            index = self._load_or_build(rebuild=True)
         with self._lock:
             self._index = index
+
+    def _refresh_after(self, reports: list[IngestReport]) -> None:
+        changed = [r for r in reports if r.status in ("added", "replaced")]
+        if not changed:
+            return
+        if all(r.status == "added" and r.document_id is not None for r in changed):
+            self.refresh(added=[r.document_id for r in changed if r.document_id is not None])
+        else:
+            self.refresh()
 
     def warm(self) -> None:
         """Build the index and load the text converters now rather than on the first question."""
@@ -248,8 +275,7 @@ class FactStore:
 
         with db.session_scope(self.engine) as session:
             reports = ingest_paths(list(paths), session=session)
-        if any(r.status in ("added", "replaced") for r in reports):
-            self.refresh()
+        self._refresh_after(reports)
         return reports
 
     def ingest_bytes(self, data: bytes, *, name: str) -> IngestReport:
@@ -259,8 +285,7 @@ class FactStore:
 
         with db.session_scope(self.engine) as session:
             report = ingest_bytes(data, name=name, session=session)
-        if report.status in ("added", "replaced"):
-            self.refresh()
+        self._refresh_after([report])
         return report
 
     def facts(self) -> Iterator[dict[str, Any]]:

@@ -20,9 +20,9 @@ from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
-           "fact_rows", "has_facts")
+           "lengths", "fact_rows", "has_facts")
 _OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower")
 
 

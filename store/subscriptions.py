@@ -811,3 +811,12 @@ def digest_for_chat(
         sent_ids=sent_fact_ids(session=session, chat_id=chat_id),
         limit=limit,
     )
+
+
+def next_digest_at(*, session: Session, sub: Subscription, now: datetime) -> datetime:
+    """Return when a subscription's next digest goes out (skipping a local day already served)."""
+    tz = subscription_zone(sub)
+    slot = next_slot(sub.hour, sub.minute, tz, now)
+    if delivery_for(session=session, chat_id=sub.chat_id, local_date=slot.date()) is not None:
+        slot = slot_on(slot.date() + timedelta(days=1), sub.hour, sub.minute, tz)
+    return slot
