@@ -74,3 +74,26 @@ def test_a_corrupt_snapshot_is_rebuilt(tmp_path: Path) -> None:
     (directory / "objects.pickle").write_bytes(b"not a pickle")
     store = FactStore.open(url)
     assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
+
+
+def test_extending_with_added_documents_equals_a_rebuild(tmp_path: Path) -> None:
+    from store.answering import answer
+    from store.index import build_index
+
+    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    store.warm()
+    first = tmp_path / "a.txt"
+    first.write_text("山东省\n\n2024年，山东省新签约项目35个，总投资420亿元，同比增长12%。\n", "utf-8")
+    second = tmp_path / "b.txt"
+    second.write_text("京东方\n\n京东方成都基地总投资465亿元，力争2025年量产。\n", "utf-8")
+    reports = store.ingest_paths([first, second])
+    assert [r.status for r in reports] == ["added", "added"]
+    extended = store.index
+    rebuilt = build_index(store._connect)
+    assert extended.sentence_ids.tolist() == rebuilt.sentence_ids.tolist()
+    assert extended.norm.tolist() == rebuilt.norm.tolist()
+    for term in ("京东方", "山东省", "增长", "总投资", "成都"):
+        a, b = extended.postings(term), rebuilt.postings(term)
+        assert a is not None and b is not None and a.tolist() == b.tolist(), term
+    for q in ("京东方成都基地总投资多少？", "京东方青岛项目总投资多少？", "山东省新签约项目多少个？"):
+        assert [x.to_json() for x in answer(extended, q)] == [x.to_json() for x in answer(rebuilt, q)], q
