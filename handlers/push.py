@@ -101,10 +101,6 @@ def format_when(moment: datetime) -> str:
     return f"{moment.month}月{moment.day}日（周{weekdays[moment.weekday()]}）{moment:%H:%M}"
 
 
-def next_delivery(sub: subs.Subscription, now: datetime) -> str:
-    """Return when a subscription's next digest is due, in its own time zone."""
-    tz = subs.subscription_zone(sub)
-    return format_when(subs.next_slot(sub.hour, sub.minute, tz, now))
 
 
 def topics_text(topics: Sequence[str]) -> str:
@@ -112,15 +108,19 @@ def topics_text(topics: Sequence[str]) -> str:
     return esc("、".join(topics)) if topics else texts.PUSH_ALL_TOPICS
 
 
-def settings_text(sub: subs.Subscription | None, *, now: datetime, default_time: str, default_zone: str) -> str:
-    """Return the /settings message for a chat (subscribed or not)."""
+def settings_text(
+    sub: subs.Subscription | None, *, next_at: datetime | None, default_time: str, default_zone: str
+) -> str:
+    """Return the /settings message for a chat (subscribed or not); `next_at` in the chat's zone."""
     if sub is None:
         return texts.PUSH_SETTINGS.format(
             status=texts.PUSH_STATUS_OFF, time=default_time, zone=esc(default_zone),
             topics=texts.PUSH_ALL_TOPICS, next_line=texts.PUSH_NEXT_NONE,
         )
     next_line = (
-        texts.PUSH_NEXT_LINE.format(next=next_delivery(sub, now)) if sub.active else texts.PUSH_NEXT_NONE
+        texts.PUSH_NEXT_LINE.format(next=format_when(next_at))
+        if sub.active and next_at is not None
+        else texts.PUSH_NEXT_NONE
     )
     return texts.PUSH_SETTINGS.format(
         status=texts.PUSH_STATUS_ON if sub.active else texts.PUSH_STATUS_OFF,
@@ -233,27 +233,28 @@ async def subscribe(update: Update, context: Context) -> None:
     when, topics = parsed
     now = _now(push)
 
-    def write(session: Any) -> subs.Subscription:
+    def write(session: Any) -> tuple[subs.Subscription, datetime]:
         existing = subs.get_subscription(session=session, chat_id=chat.id)
         hour, minute = when or (None, None)
         if existing is None and when is None:
             hour, minute = push.config.default_hour, push.config.default_minute
         user = update.effective_user
-        return subs.subscribe(
+        sub = subs.subscribe(
             session=session, chat_id=chat.id, now=now, chat_type=chat.type, title=_chat_title(chat),
             hour=hour, minute=minute, topics=topics or None,
             timezone=None if existing is not None else push.config.default_timezone,
             by=user.id if user else None,
         )
+        return sub, subs.next_digest_at(session=session, sub=sub, now=now)
 
-    sub = await _db(push, write)
+    sub, next_at = await _db(push, write)
     push.schedule(context.job_queue, sub)
     log.info("chat %s subscribed at %s %s topics=%s", chat.id, sub.time_text, sub.timezone, sub.topics)
     await _reply(
         message,
         texts.PUSH_SUBSCRIBED.format(
             time=sub.time_text, zone=esc(sub.timezone), topics=topics_text(sub.topics),
-            next=next_delivery(sub, now),
+            next=format_when(next_at),
         ),
     )
 
@@ -271,8 +272,17 @@ async def unsubscribe(update: Update, context: Context) -> None:
     await _reply(message, texts.PUSH_UNSUBSCRIBED if was_active else texts.PUSH_NOT_SUBSCRIBED)
 
 
-async def _load(push: PushEngine, chat_id: int) -> subs.Subscription | None:
-    return await _db(push, subs.get_subscription, chat_id=chat_id)
+async def _load(push: PushEngine, chat_id: int) -> tuple[subs.Subscription | None, datetime | None]:
+    """Return a chat's subscription and, when active, its next delivery time."""
+    now = _now(push)
+
+    def read(session: Any) -> tuple[subs.Subscription | None, datetime | None]:
+        sub = subs.get_subscription(session=session, chat_id=chat_id)
+        if sub is None or not sub.active:
+            return sub, None
+        return sub, subs.next_digest_at(session=session, sub=sub, now=now)
+
+    return await _db(push, read)
 
 
 async def show_settings(update: Update, context: Context) -> None:
@@ -280,9 +290,9 @@ async def show_settings(update: Update, context: Context) -> None:
     message, chat, push = update.effective_message, update.effective_chat, _push(context)
     if message is None or chat is None or push is None:
         return
-    sub = await _load(push, chat.id)
+    sub, next_at = await _load(push, chat.id)
     text = settings_text(
-        sub, now=_now(push), default_time=_default_time(push), default_zone=push.config.default_timezone
+        sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
     )
     await _reply(message, text, settings_keyboard(sub))
 
@@ -292,7 +302,7 @@ async def set_timezone(update: Update, context: Context) -> None:
     message, chat, push = update.effective_message, update.effective_chat, _push(context)
     if message is None or chat is None or push is None:
         return
-    sub = await _load(push, chat.id)
+    sub, _ = await _load(push, chat.id)
     args = context.args or []
     if len(args) != 1:
         current = sub.timezone if sub else push.config.default_timezone
@@ -309,9 +319,11 @@ async def set_timezone(update: Update, context: Context) -> None:
         await _reply(message, texts.PUSH_ADMINS_ONLY)
         return
     now = _now(push)
-    updated = await _db(push, subs.update_subscription, chat_id=chat.id, now=now, timezone=tz.key)
+    await _db(push, subs.update_subscription, chat_id=chat.id, now=now, timezone=tz.key)
+    updated, next_at = await _load(push, chat.id)
+    assert updated is not None
     push.schedule(context.job_queue, updated)
-    nxt = next_delivery(updated, now) if updated.active else texts.PUSH_NEXT_NONE
+    nxt = format_when(next_at) if next_at is not None else texts.PUSH_NEXT_NONE
     await _reply(message, texts.PUSH_TIMEZONE_SET.format(zone=esc(tz.key), next=nxt))
 
 
@@ -431,12 +443,13 @@ async def on_settings_button(update: Update, context: Context) -> None:
             )
         return subs.update_subscription(session=session, chat_id=chat.id, now=now, by=user_id, **changes)
 
-    sub = await _db(push, write)
+    await _db(push, write)
+    sub, next_at = await _load(push, chat.id)
     if sub is not None:
         push.schedule(context.job_queue, sub)
     await query.answer(texts.PUSH_CHANGED)
     text = settings_text(
-        sub, now=now, default_time=_default_time(push), default_zone=push.config.default_timezone
+        sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
     )
     try:
         await query.edit_message_text(

@@ -49,6 +49,8 @@ HELP = (
     "/projects [关键词] — 重大项目，按投资额从大到小\n"
     "/search 关键词 — 查找包含关键词的原文句子\n"
     "/sources — 已收录的文档；/source 编号 — 一篇文档的摘要和关键数据\n"
+    "/subscribe [时:分] [关键词…] — 订阅每日简报；/unsubscribe — 退订\n"
+    "/settings — 简报的时间、关键词和时区；/digest — 现在预览今天的简报\n"
     "/help — 本说明\n\n"
     "<b>行内模式</b>\n"
     "在任何聊天里输入 <code>@{bot} 京东方</code>，选一条答案发出去。"
@@ -114,7 +116,10 @@ UNKNOWN_REGION = "地区不详"
 TARGET_MARK = "（目标）"
 
 # Commands and errors
-UNKNOWN_COMMAND = "没有 {command} 这个命令。可用的命令：/ask /targets /projects /search /sources /source /help"
+UNKNOWN_COMMAND = (
+    "没有 {command} 这个命令。可用的命令：/ask /targets /projects /search /sources /source "
+    "/subscribe /unsubscribe /settings /digest /help"
+)
 ERROR = "抱歉，处理这条消息时出错了，请稍后再试。"
 ERROR_SHORT = "出错了，请稍后再试。"
 

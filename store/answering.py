@@ -507,6 +507,8 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
             continue
         if wants_figure and best is None and "list" not in pq.intents and "other" not in pq.intents:
             continue
+        if answers and wants_figure and cand.fact_score <= 0 and "list" not in pq.intents:
+            continue  # further answers must carry a figure of the kind asked for
         text = "".join(index.texts[r] for r in (*cand.context_rows, row))
         if text in seen_texts:
             continue

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
@@ -41,29 +44,27 @@ async def no_sleep(_seconds: float) -> None:
     """Backoff without waiting (RetryAfter from the server is still honoured by PTB's limiter)."""
 
 
-@pytest.fixture(scope="session")
-def push_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A seeded database file that tests copy (subscriptions must not leak between tests)."""
+@functools.lru_cache(maxsize=1)
+def template_db() -> Path:
+    """A seeded database file, made once per test process, that tests copy."""
     from store.service import FactStore
 
-    path = tmp_path_factory.mktemp("push-template") / "bot.db"
-    store = FactStore.open(f"sqlite:///{path}")
-    store.engine.dispose()
+    folder = Path(tempfile.mkdtemp(prefix="push-template-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "bot.db"
+    FactStore.open(f"sqlite:///{path}").engine.dispose()
     return path
 
 
-def copy_db(template: Path, target_dir: Path) -> str:
-    """Copy the template database (WAL included, via the backup API); return its URL."""
+def fresh_db(target_dir: Path) -> str:
+    """Copy the seeded template (WAL included, via the backup API) into a folder; return its URL.
+
+    Each test gets its own database: subscriptions must not leak into other tests.
+    """
     target = target_dir / "bot.db"
-    with sqlite3.connect(template) as src, sqlite3.connect(target) as dst:
+    with sqlite3.connect(template_db()) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return f"sqlite:///{target}"
-
-
-@pytest.fixture
-def push_db(push_template_db: Path, tmp_path: Path) -> str:
-    """A fresh copy of the seeded database for one test."""
-    return copy_db(push_template_db, tmp_path)
 
 
 def add_subscriptions(

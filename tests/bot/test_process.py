@@ -76,9 +76,9 @@ async def test_bot_process_answers_start_question_button_and_inline(
             assert "开发区新闻助手" in parse_html(start.text)
 
             question, t_question = await timed(
-                fake_api, fake_api.make_private_text("京东方青岛项目总投资多少？"), "sendMessage"
+                fake_api, fake_api.make_private_text("西海岸新区重点项目总投资多少？"), "sendMessage"
             )
-            assert question.text.startswith("<b>81.7亿元</b>")
+            assert question.text.startswith("<b>2953亿元</b>")
 
             message = fake_api.messages[(1001, question.result["message_id"])]
             press = fake_api.make_callback_query(message, button_data(question, texts.BUTTON_MORE))

@@ -20,14 +20,13 @@ from handlers import texts
 from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore
-from tests.bot.pushkit import (  # noqa: F401  (fixtures)
+from tests.bot.pushkit import (
     FakeClock,
     add_subscriptions,
     deliveries,
+    fresh_db,
     make_bot,
     no_sleep,
-    push_db,
-    push_template_db,
     settings_for,
 )
 from tests.conftest import TEST_TOKEN, BotHarness, button_data, buttons
@@ -44,6 +43,12 @@ ARTICLE = (
     "推送新区新签约重点项目35个，总投资达到260亿元。\n\n"
     "推送新区力争年内新引进高新技术企业50家。\n"
 )
+
+
+@pytest.fixture
+def push_db(tmp_path: Path) -> str:
+    """A fresh copy of the seeded database."""
+    return fresh_db(tmp_path)
 
 
 @pytest.fixture
@@ -397,3 +402,12 @@ async def test_cli_digest_dry_run_and_subscribers(api: FakeBotApi, push_db: str,
     assert listing.returncode == 0, listing.stderr
     assert "4242" in listing.stdout and "07:45" in listing.stdout and "1 subscriptions, 1 active" in listing.stdout
     assert api.sent_messages() == [] and deliveries(engine) == {}
+
+    send_env = _cli_env(api, push_db, TELEGRAM_BOT_TOKEN=TEST_TOKEN)
+    sent = await _cli(["digest", "--chat", "4242"], send_env, tmp_path)
+    assert sent.returncode == 0 and "chat 4242: sent" in sent.stdout, sent.stderr
+    assert len(api.sent_messages(4242)) == 1
+    again = await _cli(["digest", "--chat", "4242"], send_env, tmp_path)
+    assert again.returncode == 1 and "already" in again.stdout  # still once per day
+    assert len(api.sent_messages(4242)) == 1
+    assert TEST_TOKEN not in sent.stdout + sent.stderr + again.stdout + again.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,14 +15,13 @@ from bot.scheduling import Push, PushConfig, job_name, maybe_delivered
 from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore
-from tests.bot.pushkit import (  # noqa: F401  (fixtures)
+from tests.bot.pushkit import (
     FakeClock,
     add_subscriptions,
     deliveries,
+    fresh_db,
     make_bot,
     no_sleep,
-    push_db,
-    push_template_db,
     settings_for,
 )
 from tests.fake_bot_api import FakeBotApi
@@ -30,6 +30,12 @@ SH = ZoneInfo("Asia/Shanghai")
 # 2024-05-01 08:30 in Shanghai is 00:30 UTC.
 SLOT = datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
 DAY = date(2024, 5, 1)
+
+
+@pytest.fixture
+def push_db(tmp_path: Path) -> str:
+    """A fresh copy of the seeded database."""
+    return fresh_db(tmp_path)
 
 
 # --- pure time logic ----------------------------------------------------------------------------

@@ -165,3 +165,11 @@ def test_last_deliveries_lists_each_chats_latest_day(session):
     session.commit()
     latest = subs.last_deliveries(session=session)
     assert latest[1].local_date == date(2024, 5, 2) and latest[2].local_date == date(2024, 4, 1)
+
+
+def test_next_digest_skips_a_local_day_already_served(session):
+    sub = subs.subscribe(session=session, chat_id=77, now=NOW, hour=20, minute=0)  # 20:00 Shanghai
+    today_slot = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert subs.next_digest_at(session=session, sub=sub, now=NOW) == today_slot
+    subs.claim_deliveries(session=session, claims=[(77, date(2024, 5, 1), NOW)], now=NOW)
+    assert subs.next_digest_at(session=session, sub=sub, now=NOW) == today_slot + timedelta(days=1)
