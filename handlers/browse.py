@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from handlers import render, texts
@@ -53,20 +55,10 @@ def search_page(context: Context, keyword: str, page: int) -> render.Reply:
     return render.search_reply(hits, page, token, keyword, terms)
 
 
-async def targets(update: Update, context: Context) -> None:
-    """/targets [地区] — goals and plans grouped by region."""
-    message = update.effective_message
-    if message is None:
-        return
-    region = _argument(context)
-    if len(region) > MAX_KEYWORD:
-        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
-        return
-    await send(message, targets_page(context, region, 0))
-
-
-async def projects(update: Update, context: Context) -> None:
-    """/projects [关键词] — project investments, largest first."""
+async def _first_page(
+    update: Update, context: Context, page: Callable[[Context, str, int], render.Reply]
+) -> None:
+    """Reply with page 0 of a list whose optional argument is a keyword (or a usage hint)."""
     message = update.effective_message
     if message is None:
         return
@@ -74,7 +66,17 @@ async def projects(update: Update, context: Context) -> None:
     if len(keyword) > MAX_KEYWORD:
         await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
         return
-    await send(message, projects_page(context, keyword, 0))
+    await send(message, page(context, keyword, 0))
+
+
+async def targets(update: Update, context: Context) -> None:
+    """/targets [地区] — goals and plans grouped by region."""
+    await _first_page(update, context, targets_page)
+
+
+async def projects(update: Update, context: Context) -> None:
+    """/projects [关键词] — project investments, largest first."""
+    await _first_page(update, context, projects_page)
 
 
 async def search(update: Update, context: Context) -> None:

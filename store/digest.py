@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from store.ranking import fact_weight
+
 MESSAGE_LIMIT = 4096
 # Kinds that make a figure worth repeating in a daily rotation; dates and durations alone
 # ("1月28日", "3年") say little without their sentence and are only kept when they are targets.
 ROTATION_KINDS = frozenset({"money", "count", "percent", "area", "rank"})
-_KIND_WEIGHT = {"money": 5.0, "count": 3.0, "area": 3.0, "percent": 3.0, "rank": 3.0}
 _TITLE_MAX = 80
 _EXCERPT_WIDTH = 30
 _WEEKDAYS = "一二三四五六日"
@@ -79,15 +80,8 @@ class Digest:
 
 
 def fact_score(fact: DigestFact) -> float:
-    """Return how informative a figure is (money first, then counts, areas, percents, targets)."""
-    score = _KIND_WEIGHT.get(fact.kind, 1.0)
-    if fact.target:
-        score += 2.0
-    if fact.label:
-        score += 1.0
-    if fact.value is None:
-        score -= 2.0  # "亿元以上", "过亿元": a qualifier, not a figure
-    return score
+    """Return how informative a figure is (the shared ranking of store.ranking)."""
+    return fact_weight(fact)
 
 
 def rank_facts(facts: Iterable[DigestFact]) -> list[DigestFact]:

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from store.views import FactView
+from typing import Protocol
 
 _KIND_WEIGHT = {
-    "money": 3.0,
-    "count": 2.0,
-    "percent": 2.0,
-    "area": 1.8,
-    "rank": 2.2,
-    "duration": 0.8,
+    "money": 5.0,
+    "count": 3.0,
+    "percent": 3.0,
+    "area": 3.0,
+    "rank": 3.0,
+    "duration": 1.0,
     "date": 0.3,
-    "other": 0.5,
+    "other": 1.0,
 }
 
 
-def fact_weight(fact: FactView) -> float:
-    """A score for ordering facts: larger money, targets and labelled figures first."""
-    weight = _KIND_WEIGHT.get(fact.kind, 0.5)
+class RankableFact(Protocol):
+    """What ranking needs to know of a fact (FactView and digest figures both have it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def target(self) -> bool: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+
+
+def fact_weight(fact: RankableFact) -> float:
+    """A score for ordering facts: money first, then counts, areas, percents; targets and labels up."""
+    weight = _KIND_WEIGHT.get(fact.kind, 1.0)
     if fact.target:
+        weight += 2.0
+    if fact.label:
         weight += 1.0
-    if fact.metric:
-        weight += 0.5
-    if fact.kind == "money" and fact.value:
-        # log-ish scale: 1亿 → +0.8, 100亿 → +1.6, 1000亿 → +2.0
+    if fact.value is None:
+        weight -= 2.0  # "亿元以上", "过亿元": a qualifier, not a figure
+    elif fact.kind == "money":
+        # Larger sums first among money figures: 1亿 → +1.5, 1000亿 → +2.0 (digits / 6, capped).
         weight += min(len(str(int(fact.value))) / 6.0, 2.2)
-    if fact.kind == "count" and fact.unit in ("人", "元"):
-        weight -= 0.5
     return weight
