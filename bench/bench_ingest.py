@@ -38,7 +38,9 @@ _PHASES = (
     ("store.ingestion", "parse_document", "decode + parse (paragraphs, sentences, metadata)"),
     ("store.tokenize", "index_tokens", "jieba tokens for the index"),
     ("store.ingestion", "_paragraph_facts", "fact extraction"),
-    ("store.service", "build_index", "index refresh after ingest"),
+    ("store.service", "build_index", "index rebuild after ingest"),
+    ("store.index", "extend_index", "index update after ingest"),
+    ("store.snapshot", "save_index", "index snapshot write"),
 )
 _REST = "SQLite writes + glue (rest)"
 
