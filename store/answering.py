@@ -408,7 +408,7 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
     """Coverage of the question, best fact and its score for one candidate sentence."""
-    text = index.texts_lower[row]
+    text = index.lower_text(row)
     doc = index.documents.get(int(index.doc_of_row[row]))
     matched = sum(w for t, w in plan.plain if t in text)
     entity_matched = 0.0
@@ -426,7 +426,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             (
                 i
                 for i in range(len(previous) - 1, -1, -1)
-                if any(s in index.texts_lower[previous[i]] for s in lowered)
+                if any(s in index.lower_text(previous[i]) for s in lowered)
             ),
             None,
         )

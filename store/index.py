@@ -106,9 +106,8 @@ class TextColumn:
 
     _SEP = "\x00"
 
-    def __init__(self, texts: list[str], *, lower: bool = False) -> None:
-        joined = self._SEP.join(texts) + self._SEP
-        self.blob = joined.lower() if lower else joined
+    def __init__(self, texts: list[str]) -> None:
+        self.blob = self._SEP.join(texts) + self._SEP
         lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
         self.starts = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.starts[1:])
@@ -121,11 +120,11 @@ class TextColumn:
         column.starts = starts
         return column
 
-    def extended(self, texts: list[str], *, lower: bool = False) -> TextColumn:
+    def extended(self, texts: list[str]) -> TextColumn:
         """A new column with `texts` appended."""
         if not texts:
             return self
-        more = TextColumn(texts, lower=lower)
+        more = TextColumn(texts)
         return TextColumn.from_blob(
             self.blob + more.blob, np.concatenate([self.starts, more.starts[1:] + self.starts[-1]])
         )
@@ -139,16 +138,22 @@ class TextColumn:
         return self.blob[int(self.starts[i]) : int(self.starts[i + 1]) - 1]
 
     def rows_containing(self, needle: str, *, limit: int = 100_000) -> np.ndarray:
-        """Rows whose text contains `needle`, in order (at most `limit`)."""
+        """Rows whose text contains `needle` (Latin letters case-insensitively), in order."""
         if not needle or self._SEP in needle:
             return np.empty(0, dtype=np.int32)
-        blob, find = self.blob, self.blob.find
         positions: list[int] = []
-        pos = find(needle)
-        while pos >= 0 and len(positions) < limit:
-            positions.append(pos)
-            pos = find(needle, pos + 1)
-        del blob
+        if any("a" <= ch.lower() <= "z" for ch in needle):
+            # Rare (5G, RCEP): a case-insensitive regex instead of a second, lower-cased copy.
+            for match in re.finditer(re.escape(needle), self.blob, re.IGNORECASE):
+                positions.append(match.start())
+                if len(positions) >= limit:
+                    break
+        else:
+            find = self.blob.find
+            pos = find(needle)
+            while pos >= 0 and len(positions) < limit:
+                positions.append(pos)
+                pos = find(needle, pos + 1)
         if not positions:
             return np.empty(0, dtype=np.int32)
         rows = np.searchsorted(self.starts, np.asarray(positions, dtype=np.int64), side="right") - 1
@@ -174,7 +179,6 @@ class SearchIndex:
     gazetteer: Gazetteer
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
     has_facts: np.ndarray  # row → bool
-    texts_lower: TextColumn  # lower-cased texts, for matching
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
     build_seconds: float = 0.0
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
@@ -203,6 +207,10 @@ class SearchIndex:
             self.doc_name_cache[canon] = cached
         return cached
 
+    def lower_text(self, row: int) -> str:
+        """A sentence lower-cased (Latin letters; Chinese is unaffected), for matching."""
+        return self.texts[row].lower()
+
     def doc_text_lower(self, doc_id: int) -> str:
         """Lower-cased title and regions of a document, for entity checks."""
         return self.doc_texts_lower.get(doc_id, "")
@@ -228,7 +236,7 @@ class SearchIndex:
         key = phrase.lower()
         rows = self.phrase_cache.get(key)
         if rows is None:
-            rows = self.texts_lower.rows_containing(key)
+            rows = self.texts.rows_containing(key)
             if len(self.phrase_cache) >= 20_000:
                 self.phrase_cache.clear()
             self.phrase_cache[key] = rows
@@ -475,7 +483,6 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
         texts=TextColumn(batch.texts), vocab=vocab, post_offsets=post_offsets, post_rows=post_rows,
         idf=idf, norm=norm, lengths=batch.lengths, facts=facts, documents=batch.documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
-        texts_lower=TextColumn(batch.texts, lower=True),
         doc_texts_lower={d.id: _doc_text(d) for d in batch.documents.values()},
     )
     index.build_seconds = time.perf_counter() - started
@@ -529,7 +536,6 @@ def extend_index(index: SearchIndex, connect: Callable[[], Any], doc_ids: list[i
         texts=index.texts.extended(batch.texts), vocab=vocab, post_offsets=post_offsets,
         post_rows=post_rows, idf=idf, norm=norm, lengths=lengths, facts=facts, documents=documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
-        texts_lower=index.texts_lower.extended(batch.texts, lower=True),
         doc_texts_lower={**index.doc_texts_lower, **{d.id: _doc_text(d) for d in batch.documents.values()}},
     )
     extended.build_seconds = time.perf_counter() - started

@@ -252,7 +252,7 @@ class FactStore:
             return []
         matched_by: dict[int, str] = {}
         for needle in index.gazetteer.expand(query):
-            for row in index.texts_lower.rows_containing(needle.lower(), limit=limit * 4).tolist():
+            for row in index.texts.rows_containing(needle, limit=limit * 4).tolist():
                 matched_by.setdefault(row, needle)
         out = []
         for row in sorted(matched_by)[:limit]:

@@ -20,7 +20,7 @@ from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
 _OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower")
@@ -59,9 +59,6 @@ def save_index(index: SearchIndex, directory: Path, fingerprint: str) -> None:
     np.savez(tmp / "arrays.npz", text_starts=index.texts.starts,
              **{name: getattr(index, name) for name in _ARRAYS})
     (tmp / "texts.txt").write_text(index.texts.blob, encoding="utf-8")
-    lower_same = index.texts_lower.blob == index.texts.blob
-    if not lower_same:
-        (tmp / "texts_lower.txt").write_text(index.texts_lower.blob, encoding="utf-8")
     with (tmp / "objects.pickle").open("wb") as fh:
         pickle.dump({name: getattr(index, name) for name in _OBJECTS}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     (tmp / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "size": index.size}), "utf-8")
@@ -89,16 +86,11 @@ def load_index(directory: Path, fingerprint: str) -> SearchIndex | None:
         with (directory / "objects.pickle").open("rb") as fh:
             objects = pickle.load(fh)  # written by this program only, beside its own database
         texts = TextColumn.from_blob((directory / "texts.txt").read_text("utf-8"), arrays["text_starts"])
-        lower_path = directory / "texts_lower.txt"
-        texts_lower = (
-            TextColumn.from_blob(lower_path.read_text("utf-8"), arrays["text_starts"])
-            if lower_path.exists() else texts
-        )
     except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError) as exc:
         log.warning("index snapshot %s unreadable (%s); rebuilding", directory, exc)
         return None
     index = SearchIndex(
-        texts=texts, texts_lower=texts_lower,
+        texts=texts,
         **{name: arrays[name] for name in _ARRAYS}, **objects,
     )
     index.build_seconds = time.perf_counter() - started
