@@ -217,7 +217,8 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
 def _in_corpus(index: SearchIndex, name: str) -> bool:
     """True when some indexed sentence contains the name (as a token or as characters)."""
-    return name in index.vocab or len(index.phrase_rows(name)) > 0
+    rows = index.postings(name)
+    return (rows is not None and len(rows) > 0) or len(index.phrase_rows(name)) > 0
 
 
 def _words(run: str) -> list[str]:

@@ -544,6 +544,37 @@ def extend_index(index: SearchIndex, connect: Callable[[], Any], doc_ids: list[i
     return extended
 
 
+def remove_documents(index: SearchIndex, doc_ids: set[int]) -> SearchIndex:
+    """A new index without the given documents (replaced or deleted files), renumbering rows."""
+    started = time.perf_counter()
+    keep = ~np.isin(index.doc_of_row, np.asarray(sorted(doc_ids), dtype=np.int32))
+    new_row = np.cumsum(keep, dtype=np.int64) - 1  # old row → new row (where kept)
+    term_of_posting = np.repeat(np.arange(len(index.post_offsets) - 1, dtype=np.int32), np.diff(index.post_offsets))
+    kept_postings = keep[index.post_rows]
+    post_rows = new_row[index.post_rows[kept_postings]].astype(np.int32)
+    df = np.bincount(term_of_posting[kept_postings], minlength=len(index.post_offsets) - 1).astype(np.int64)
+    del term_of_posting, kept_postings
+    post_offsets = np.zeros(len(df) + 1, dtype=np.int64)
+    np.cumsum(df, out=post_offsets[1:])
+    lengths = index.lengths[keep]
+    idf, norm = _bm25_weights(df, lengths)
+    kept_rows = np.flatnonzero(keep)
+    facts = {int(new_row[r]): f for r, f in index.facts.items() if keep[r]}
+    fact_rows = np.asarray(sorted(facts), dtype=np.int32)
+    has_facts = index.has_facts[keep]
+    smaller = SearchIndex(
+        sentence_ids=index.sentence_ids[keep], doc_of_row=index.doc_of_row[keep],
+        para_of_row=index.para_of_row[keep], texts=TextColumn([index.texts[int(r)] for r in kept_rows]),
+        vocab=index.vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
+        lengths=lengths, facts=facts, documents={d: v for d, v in index.documents.items() if d not in doc_ids},
+        gazetteer=index.gazetteer, fact_rows=fact_rows, has_facts=has_facts,
+        doc_texts_lower={d: v for d, v in index.doc_texts_lower.items() if d not in doc_ids},
+    )
+    smaller.build_seconds = time.perf_counter() - started
+    log.info("index shrunk by %s documents in %.2fs", len(doc_ids), smaller.build_seconds)
+    return smaller
+
+
 def _doc_text(doc: DocumentInfo) -> str:
     return (doc.title + " " + " ".join(doc.regions)).lower()
 

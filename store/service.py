@@ -105,15 +105,24 @@ class FactStore:
     def refresh(self, added: list[int] | None = None) -> None:
         """Bring the index up to date after ingestion and replace the snapshot.
 
-        With only `added` documents and an index in memory, they are appended (seconds at any
-        size); otherwise (a replaced file, or no index yet) the index is rebuilt from SQL.
+        With an index in memory, documents gone from the database (replaced files) are dropped
+        from it and `added` ones appended — seconds at any size, and no second full index in
+        memory; without one, the index is built from SQL.
         """
         current = self._index
-        if added and current is not None:
+        if added is not None and current is not None:
             from store import snapshot
-            from store.index import extend_index
+            from store.index import extend_index, remove_documents
 
-            index = extend_index(current, self._connect, added)
+            conn = self._connect()
+            try:
+                stored = {int(r[0]) for r in conn.execute("SELECT id FROM document")}
+            finally:
+                conn.close()
+            # SQLite reuses the ids of deleted rows, so an added id already in the index is stale.
+            gone = (set(current.documents) - stored) | (set(added) & set(current.documents))
+            index = remove_documents(current, gone) if gone else current
+            index = extend_index(index, self._connect, added) if added else index
             path = self._sqlite_file()
             if path is not None:
                 try:
@@ -127,13 +136,9 @@ class FactStore:
             self._index = index
 
     def _refresh_after(self, reports: list[IngestReport]) -> None:
-        changed = [r for r in reports if r.status in ("added", "replaced")]
-        if not changed:
-            return
-        if all(r.status == "added" and r.document_id is not None for r in changed):
-            self.refresh(added=[r.document_id for r in changed if r.document_id is not None])
-        else:
-            self.refresh()
+        changed = [r.document_id for r in reports if r.status in ("added", "replaced")]
+        if changed:
+            self.refresh(added=[d for d in changed if d is not None])
 
     def warm(self) -> None:
         """Build the index and load the text converters now rather than on the first question."""

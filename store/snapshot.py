@@ -40,6 +40,10 @@ def db_fingerprint(connect: Callable[[], Any]) -> str:
             " (SELECT count(*) FROM sentence), (SELECT max(id) FROM sentence),"
             " (SELECT count(*) FROM fact), (SELECT max(id) FROM fact)"
         ).fetchone()
+        # Row ids are reused after a delete: the documents' content hashes tell a replacement.
+        contents = hashlib.sha256()
+        for (content_hash,) in conn.execute("SELECT content_hash FROM document ORDER BY id"):
+            contents.update(content_hash.encode())
     finally:
         conn.close()
     lexicon = hashlib.sha256()
@@ -47,7 +51,7 @@ def db_fingerprint(connect: Callable[[], Any]) -> str:
         path = LEXICON_DIR / name
         if path.exists():
             lexicon.update(path.read_bytes())
-    return json.dumps([FORMAT_VERSION, list(row), lexicon.hexdigest()[:16]])
+    return json.dumps([FORMAT_VERSION, list(row), contents.hexdigest()[:16], lexicon.hexdigest()[:16]])
 
 
 def save_index(index: SearchIndex, directory: Path, fingerprint: str) -> None:

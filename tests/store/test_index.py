@@ -97,3 +97,26 @@ def test_extending_with_added_documents_equals_a_rebuild(tmp_path: Path) -> None
         assert a is not None and b is not None and a.tolist() == b.tolist(), term
     for q in ("京东方成都基地总投资多少？", "京东方青岛项目总投资多少？", "山东省新签约项目多少个？"):
         assert [x.to_json() for x in answer(extended, q)] == [x.to_json() for x in answer(rebuilt, q)], q
+
+
+def test_a_replaced_file_leaves_the_index_as_a_rebuild_would(tmp_path: Path) -> None:
+    from store.answering import answer
+    from store.index import build_index
+
+    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    store.warm()
+    news = tmp_path / "news.txt"
+    news.write_text("青岛西海岸新区\n\n2024年，西海岸新区新签约项目35个，总投资420亿元。\n", "utf-8")
+    store.ingest_paths([news])
+    news.write_text("青岛西海岸新区\n\n2024年，西海岸新区新签约项目41个，总投资515亿元。\n", "utf-8")
+    assert [r.status for r in store.ingest_paths([news])] == ["replaced"]
+    updated = store.index
+    rebuilt = build_index(store._connect)
+    assert updated.sentence_ids.tolist() == rebuilt.sentence_ids.tolist()
+    assert sorted(updated.documents) == sorted(rebuilt.documents)
+    for term in ("西海岸新区", "签约", "总投资"):
+        a, b = updated.postings(term), rebuilt.postings(term)
+        assert a is not None and b is not None and a.tolist() == b.tolist(), term
+    question = "西海岸新区新签约项目多少个？"
+    assert [x.to_json() for x in answer(updated, question)] == [x.to_json() for x in answer(rebuilt, question)]
+    assert "41个" in answer(updated, question)[0].text
