@@ -32,6 +32,7 @@ _NAME_SUFFIXES = (
     "经济技术开发区|高新技术产业开发区|开发区|新区|片区|自贸区|产业园区|产业园|园区|工业区|示范区|基地|"
     "信息港|之窗|项目|工程|公司|集团|中心|产业带|城|港|谷|湾区|省|市|县|区"
 )
+_REGION_SUFFIX = re.compile(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区|省|市)$")
 _NAME_BREAK = re.compile(r"[的在与和等了是由为对把从向及将并或、，。；：！？“”‘’（）()《》〈〉【】\[\]\s,.;:!?\"'·…—\-0-9%]+")
 _NAME_IN_CHUNK = re.compile(rf"([\u4e00-\u9fffA-Za-z]{{1,16}}?({_NAME_SUFFIXES}))")
 
@@ -446,6 +447,10 @@ def _teach_gazetteer(
         for region in doc.regions:
             gazetteer.add_name(region)
             gazetteer.curated.add(region)
+            # People say 山东 for 山东省 and 上海 for 上海市.
+            short = _REGION_SUFFIX.sub("", region)
+            if short != region and len(short) >= 2:
+                gazetteer.add_alias_group(region, [short])
     for row in facts:
         for name, strong in mine_names(texts[row - first_row]):
             gazetteer.add_name(name, typo=strong)

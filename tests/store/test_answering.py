@@ -157,3 +157,14 @@ def test_suggestions_name_known_entities(seeded_store: FactStore) -> None:
 
 def test_suggestions_only_name_what_the_corpus_knows(seeded_store: FactStore) -> None:
     assert "浦东新区" not in seeded_store.suggestions("上海浦东新区的GDP是多少？")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("山东实际使用外资多少？", "118.1亿美元"), ("2025年国内生产总值增长目标是多少？", "5%左右")],
+)
+def test_external_reports_answer_with_short_region_names(
+    external_store: FactStore, question: str, expected: str
+) -> None:
+    answers = external_store.ask(question)
+    assert answers and expected in answers[0].text
