@@ -6,6 +6,7 @@ import codecs
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -985,7 +986,12 @@ def _insert_many(
         conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def _store(parsed: ParsedDocument, *, name: str, path: str, session: Session) -> IngestReport:
+Prepared = tuple[list[SentenceRow], list[Sequence[FactRow]]]
+
+
+def _store(
+    parsed: ParsedDocument, *, name: str, path: str, session: Session, prepared: Prepared | None = None
+) -> IngestReport:
     """Write one parsed document in its own transaction (added, replaced or unchanged)."""
     digest = parsed.content_hash
     docs = _DOCUMENT_TABLE.c
@@ -1012,7 +1018,7 @@ def _store(parsed: ParsedDocument, *, name: str, path: str, session: Session) ->
         )
     if not any(_ends_terminal(s) for s in parsed.sentences(KIND_BODY)):
         return _refused(name, path, "没有找到正文句子（不像一篇文章）")
-    sentence_rows, fact_rows = _prepare_rows(parsed)
+    sentence_rows, fact_rows = prepared if prepared is not None else _prepare_rows(parsed)
     fact_count = sum(len(f) for f in fact_rows)
     char_count = sum(len(row[3]) for row in sentence_rows)
     old_ids: list[int] = []
@@ -1119,10 +1125,48 @@ def _suffix_reason(path: Path) -> str:
     return f"不支持的文件类型 {shown}（只接受 {' / '.join(SUPPORTED_SUFFIXES)}）"
 
 
+# From this many files on, parsing, jieba and extraction run in worker processes (one per core)
+# while this process writes: jieba holds the GIL, so threads would not help.
+PARALLEL_MIN_FILES = 16
+
+
+def _prepare_file(path: str) -> tuple[str, str, ParsedDocument, Prepared] | IngestReport:
+    """Read, decode, parse, tokenise and extract one file (runs in a worker process)."""
+    item = Path(path)
+    try:
+        data = item.read_bytes()
+        parsed = parse_document(decode_bytes(data, name=item.name), name=item.name)
+    except OSError as exc:
+        return _refused(item.name, path, f"无法读取文件：{exc.strerror or exc}")
+    except IngestError as exc:
+        return _refused(item.name, path, exc.reason)
+    return item.name, path, parsed, _prepare_rows(parsed)
+
+
+def _workers(files: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, 4) if files >= PARALLEL_MIN_FILES and cores > 1 else 0
+
+
 def ingest_paths(paths: Iterable[str | Path], *, session: Session) -> list[IngestReport]:
     """Ingest files and folders (*.txt, *.md), one transaction per document; one report per file."""
+    items = list(_expand(paths))
+    files = [str(i) for i in items if not isinstance(i, IngestReport)]
+    workers = _workers(len(files))
+    if workers:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the caller may be a running bot with threads.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            prepared = iter(pool.map(_prepare_file, files, chunksize=4))
+            return [
+                item if isinstance(item, IngestReport) else _store_prepared(next(prepared), session)
+                for item in items
+            ]
     reports: list[IngestReport] = []
-    for item in _expand(paths):
+    for item in items:
         if isinstance(item, IngestReport):
             reports.append(item)
             continue
@@ -1133,3 +1177,13 @@ def ingest_paths(paths: Iterable[str | Path], *, session: Session) -> list[Inges
             continue
         reports.append(ingest_bytes(data, name=item.name, session=session, path=str(item)))
     return reports
+
+
+def _store_prepared(
+    result: tuple[str, str, ParsedDocument, Prepared] | IngestReport, session: Session
+) -> IngestReport:
+    """Store what a worker prepared (or pass its refusal on)."""
+    if isinstance(result, IngestReport):
+        return result
+    name, path, parsed, prepared = result
+    return _store(parsed, name=name, path=path, session=session, prepared=prepared)

@@ -568,3 +568,39 @@ def test_all_external_reports_ingest(session: Session) -> None:
     assert [r.status for r in reports] == ["added"] * 14
     assert all(r.facts > 0 and r.sentences > 200 for r in reports)
     assert _counts(session)[0] == 14
+
+
+def test_many_files_are_prepared_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
+    """From PARALLEL_MIN_FILES files on, workers parse and tokenise; the stored rows are the same."""
+    import sqlite3
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for i in range(ingestion.PARALLEL_MIN_FILES):
+        (folder / f"n{i:02d}.txt").write_text(
+            f"第{i}号新闻\n\n2024年，示范区新签约项目{i + 3}个，总投资{i * 10 + 5}亿元，同比增长{i}%。\n",
+            encoding="utf-8",
+        )
+    (folder / "empty.txt").write_bytes(b"")
+    rows = {}
+    for mode, minimum in (("parallel", ingestion.PARALLEL_MIN_FILES), ("serial", 10**9)):
+        engine = make_engine(f"sqlite:///{tmp_path / mode}.db")
+        init_db(engine)
+        old = ingestion.PARALLEL_MIN_FILES
+        ingestion.PARALLEL_MIN_FILES = minimum
+        try:
+            with session_scope(engine) as session:
+                reports = ingestion.ingest_paths([folder], session=session)
+        finally:
+            ingestion.PARALLEL_MIN_FILES = old
+        assert [r.status for r in reports].count("added") == ingestion.PARALLEL_MIN_FILES
+        assert any(r.status == "refused" and r.name == "empty.txt" for r in reports)
+        conn = sqlite3.connect(tmp_path / f"{mode}.db")
+        rows[mode] = conn.execute(
+            "SELECT d.name, s.position, s.text, s.tokens, f.span, f.value FROM sentence s"
+            " JOIN document d ON d.id = s.document_id LEFT JOIN fact f ON f.sentence_id = s.id"
+            " ORDER BY d.name, s.position, f.start"
+        ).fetchall()
+        conn.close()
+    assert rows["parallel"] == rows["serial"]
+    assert rows["parallel"]
