@@ -20,6 +20,7 @@ _QUESTION_WORDS = sorted(
         "怎么样", "怎样", "如何", "情况", "是否", "有没有", "是不是", "请问", "请", "告诉我", "我想知道",
         "知道", "一下", "吗", "呢", "吧", "啊", "呀", "么", "是", "了", "的", "有", "在", "都", "共",
         "一共", "总共", "大概", "大约", "具体", "现在", "目前", "排名第几", "为", "达到", "到",
+        "这次", "那次", "本次", "这个", "那个", "这些", "那些", "到底", "究竟", "差不多",
     },
     key=len,
     reverse=True,
@@ -44,6 +45,7 @@ _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("duration", re.compile(r"多久|多长时间|几天|几个月|用了多长")),
     ("amount", re.compile(r"多少|几|规模|金额|总额|投资|总量|数量")),
 )
+_DAY_RE = re.compile(r"哪天|哪一天|几号|几月几[日号]|哪一日|具体日期")
 _TARGET_RE = re.compile(r"目标|计划|力争|预计|将要|要形成|要实现|打算|今年要|年内要|规划要|任务")
 
 _INTENT_KINDS: dict[str, tuple[str, ...]] = {
@@ -89,6 +91,7 @@ class ParsedQuestion:
     unknown: list[str]  # content the corpus has never seen
     content_weight: float = 0.0
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    wants_day: bool = False  # 哪天, 几号: a date with a day
 
     @property
     def intent(self) -> str:
@@ -212,6 +215,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         unit_hint=unit_match.group(1) if unit_match else None, years=years,
         relative_years=relative, terms=list(terms.values()), entities=entities, unknown=unknown,
         content_weight=content_weight, corrections=corrections,
+        wants_day=bool(_DAY_RE.search(lowered)),
     )
 
 
@@ -346,9 +350,12 @@ def _fact_score(fact: FactView, pq: ParsedQuestion, qyears: set[int]) -> float:
         elif fact.kind in wanted:
             score += 0.6
         else:
-            score -= 0.3
+            # 什么时候 wants a date, 第几 a rank: another kind of figure does not answer it.
+            score -= 0.3 if pq.intent == "amount" else 1.5
     if fact.kind == "date" and fact.date:
         score += 0.15 * fact.date.count("-")  # a day beats a month beats a year
+        if pq.wants_day and fact.date.count("-") < 2:
+            score -= 1.5  # 哪天 asks for a day: 2022年年底 does not answer it
     if pq.unit_hint and fact.unit:
         score += 0.6 if fact.unit == pq.unit_hint else -0.2
     if pq.target:

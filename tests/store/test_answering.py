@@ -168,3 +168,33 @@ def test_external_reports_answer_with_short_region_names(
 ) -> None:
     answers = external_store.ask(question)
     assert answers and expected in answers[0].text
+
+
+# Paraphrases in the users' own words (colloquial, fillers, other names for the same thing).
+PARAPHRASES = [
+    ("京东方青岛的项目投了多少钱？", "81.7亿元"),
+    ("贝卡尔特青岛公司这次增资了多少钱？", "5000万美元"),
+    ("6号线一期啥时候空载试运行？", "6号线"),
+    ("京东方青岛工厂哪天量产的？", "2022年11月25日"),
+    ("青岛开发区利用外资全国第几？", "第九"),
+    ("殷家河改造投资了多少？", "208亿元"),
+    ("西海岸新区去年推进了多少个攻坚项目？", "160个"),
+    ("西海岸新区跨境电商进口贸易额有多少？", "56.7亿元"),
+    ("王台片区2022年开工在建项目有几个？", "27个"),
+    ("京東方之窗什麼時候建成啟用？", "2022年12月28日"),
+    ("黄岛开发区综合排名？", "第七"),
+    ("联东U谷生态科技谷首批入驻多少家企业？", "15家"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PARAPHRASES, ids=[q for q, _ in PARAPHRASES])
+def test_paraphrased_questions(seeded_store: FactStore, question: str, expected: str) -> None:
+    answers = seeded_store.ask(question)
+    assert answers and expected in answers[0].text
+
+
+@pytest.mark.parametrize(
+    "question", ["京东方的员工有多少人？", "青岛西海岸新区的人口是多少？", "深圳的GDP多少？", "青岛港吞吐量是多少？"]
+)
+def test_abstains_when_the_asked_measure_is_not_there(seeded_store: FactStore, question: str) -> None:
+    assert seeded_store.ask(question) == []
