@@ -389,14 +389,21 @@ def delivery_for(*, session: Session, chat_id: int, local_date: date) -> Deliver
     return session.exec(stmt).first()
 
 
-def begin_sending(*, session: Session, delivery_id: int, now: datetime) -> bool:
-    """Move a claim from pending to sending; False when another worker or process owns it."""
+def _pending_to_sending(
+    session: Session, model: type[Delivery] | type[Announcement], row_id: int, now: datetime
+) -> bool:
+    """Move one claim (a delivery or an announcement) from pending to sending, atomically."""
     result = session.execute(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == PENDING)
-        .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=_aware(now))
+        update(model)
+        .where(col(model.id) == row_id, col(model.status) == PENDING)
+        .values(status=SENDING, attempts=model.attempts + 1, updated_at=_aware(now))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def begin_sending(*, session: Session, delivery_id: int, now: datetime) -> bool:
+    """Move a claim from pending to sending; False when another worker or process owns it."""
+    return _pending_to_sending(session, Delivery, delivery_id, now)
 
 
 def finish_delivery(
@@ -501,7 +508,9 @@ def sent_fact_ids_many(*, session: Session, chat_ids: Sequence[int]) -> dict[int
     unique = sorted(set(chat_ids))
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        stmt = select(col(SentItem.chat_id), col(SentItem.fact_id)).where(col(SentItem.chat_id).in_(chunk))
+        stmt = select(col(SentItem.chat_id), col(SentItem.fact_id)).where(
+            col(SentItem.chat_id).in_(chunk)
+        )
         for chat_id, fact_id in session.exec(stmt):
             out[chat_id].add(fact_id)
     return out
@@ -515,8 +524,13 @@ def record_sent_many(*, session: Session, sent: Sequence[SentDigest], now: datet
     session.execute(
         deliveries.update()
         .where(deliveries.c.id == bindparam("b_id"))
-        .values(status=SENT, sent_at=_aware(now), updated_at=_aware(now), error=None,
-                message_id=bindparam("b_message")),
+        .values(
+            status=SENT,
+            sent_at=_aware(now),
+            updated_at=_aware(now),
+            error=None,
+            message_id=bindparam("b_message"),
+        ),
         [{"b_id": s.delivery_id, "b_message": s.message_id} for s in sent],
     )
     restarted = [s.chat_id for s in sent if s.restarted]
@@ -525,7 +539,11 @@ def record_sent_many(*, session: Session, sent: Sequence[SentDigest], now: datet
     _insert_ignore(
         session,
         SentItem,
-        [{"chat_id": s.chat_id, "fact_id": f, "sent_at": _aware(now)} for s in sent for f in s.fact_ids],
+        [
+            {"chat_id": s.chat_id, "fact_id": f, "sent_at": _aware(now)}
+            for s in sent
+            for f in s.fact_ids
+        ],
     )
     subscriptions = Subscription.__table__  # type: ignore[attr-defined]
     session.execute(
@@ -570,7 +588,9 @@ def recover_deliveries(
     return resumable, unknown, expired
 
 
-def deliveries_on(*, session: Session, chat_ids: Iterable[int], days: Iterable[date]) -> set[tuple[int, date]]:
+def deliveries_on(
+    *, session: Session, chat_ids: Iterable[int], days: Iterable[date]
+) -> set[tuple[int, date]]:
     """Return which (chat, local day) pairs already have a delivery row of any status."""
     chat_list = sorted(set(chat_ids))
     day_list = sorted(set(days))
@@ -619,9 +639,7 @@ def claim_announcements(
     document_id: int | None = None,
 ) -> list[Announcement]:
     """Claim one announcement per chat under `key`; return only the new claims."""
-    existing = set(
-        session.exec(select(Announcement.chat_id).where(Announcement.key == key)).all()
-    )
+    existing = set(session.exec(select(Announcement.chat_id).where(Announcement.key == key)).all())
     rows: list[dict[str, object]] = [
         {
             "key": key,
@@ -650,12 +668,7 @@ def announced_chats(*, session: Session, key: str) -> set[int]:
 
 def begin_announcement(*, session: Session, announcement_id: int, now: datetime) -> bool:
     """Move an announcement from pending to sending; False when someone else owns it."""
-    result = session.execute(
-        update(Announcement)
-        .where(col(Announcement.id) == announcement_id, col(Announcement.status) == PENDING)
-        .values(status=SENDING, attempts=Announcement.attempts + 1, updated_at=_aware(now))
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _pending_to_sending(session, Announcement, announcement_id, now)
 
 
 def finish_announcement(
