@@ -7,7 +7,15 @@ import logging
 from telegram import Message, Update
 
 from handlers import render, texts
-from handlers.common import MAX_QUESTION, addressed_text, edit, is_private, send, send_after_press
+from handlers.common import (
+    MAX_QUESTION,
+    addressed_text,
+    edit,
+    is_private,
+    page_callback,
+    send,
+    send_after_press,
+)
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -76,11 +84,10 @@ async def on_answer_page(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    try:
-        _, page, token = render.parse_callback(query.data)
-    except ValueError:
-        await query.answer(texts.EXPIRED)
+    parsed = await page_callback(query)
+    if parsed is None:
         return
+    _, page, token = parsed
     question = context.bot_data.queries.resolve(token)
     if not question:
         await query.answer(texts.EXPIRED)

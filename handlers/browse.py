@@ -7,7 +7,7 @@ from collections.abc import Callable
 from telegram import Update
 
 from handlers import render, texts
-from handlers.common import MAX_KEYWORD, edit, send
+from handlers.common import MAX_KEYWORD, edit, page_callback, send
 from handlers.context import Context
 from store.normalize import normalize_question
 
@@ -131,11 +131,10 @@ async def on_page(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    try:
-        prefix, page, token = render.parse_callback(query.data)
-    except ValueError:
-        await query.answer(texts.EXPIRED)
+    parsed = await page_callback(query)
+    if parsed is None:
         return
+    prefix, page, token = parsed
     if prefix == render.CB_SOURCES:
         await query.answer()
         await edit(query, render.sources_reply(context.bot_data.store.documents(), page))

@@ -17,6 +17,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext
 
+from handlers import render, texts
 from handlers.render import Reply
 
 log = logging.getLogger(__name__)
@@ -124,3 +125,12 @@ async def edit(query: CallbackQuery, reply: Reply) -> None:
         if "not modified" not in str(exc).lower():
             raise
         log.debug("page unchanged: %s", exc)
+
+
+async def page_callback(query: CallbackQuery) -> tuple[str, int, str] | None:
+    """(prefix, page, token) of a paging button, or None after telling the user it expired."""
+    try:
+        return render.parse_callback(query.data or "")
+    except ValueError:
+        await query.answer(texts.EXPIRED)
+        return None
