@@ -35,9 +35,9 @@ RESULT = "RESULT "
 # refactor of the store only loses detail. Listed functions must not call each other (no double
 # counting); whatever they do not cover is reported as the rest (SQLite writes, glue).
 _PHASES = (
-    ("store.ingestion", "parse_document", "decode + parse (paragraphs, sentences, metadata)"),
+    ("store.ingest.parse", "parse_document", "decode + parse (paragraphs, sentences, metadata)"),
     ("store.tokenize", "index_tokens", "jieba tokens for the index"),
-    ("store.ingestion", "_paragraph_facts", "fact extraction"),
+    ("store.ingest.writer", "_paragraph_facts", "fact extraction"),
     ("store.service", "build_index", "index rebuild after ingest"),
     ("store.index", "extend_index", "index update after ingest"),
     ("store.snapshot", "save_index", "index snapshot write"),

@@ -30,7 +30,7 @@ DEFAULT_SEED = 1
 SIZES: dict[str, int] = {"seeds": 0, "1k": 1000, "10k": 10_000}
 
 # Files whose change makes a stored benchmark database stale (ingestion, extraction, lexicon).
-_STORE_CODE_GLOBS = ("store/*.py", "seeds/*.txt", "seeds/lexicon/*")
+_STORE_CODE_GLOBS = ("store/*.py", "store/ingest/*.py", "seeds/*.txt", "seeds/lexicon/*")
 
 
 def parse_sizes(spec: str) -> list[tuple[str, int]]:

@@ -65,7 +65,7 @@ def document_count(*, session: Session) -> int:
 
 def ensure_seeded(engine: Engine, seeds_dir: Path = SEEDS_DIR) -> int:
     """Fill an empty database from the seed articles; return how many were ingested."""
-    from store.ingestion import ingest_paths  # local: ingestion pulls in extraction/jieba
+    from store.ingest.writer import ingest_paths  # local: ingestion pulls in extraction/jieba
 
     with session_scope(engine) as session:
         if document_count(session=session) > 0:

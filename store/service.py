@@ -276,7 +276,7 @@ class FactStore:
     def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
         """Ingest files or folders, then refresh the index; one report per file."""
         from store import db
-        from store.ingestion import ingest_paths
+        from store.ingest.writer import ingest_paths
 
         with db.session_scope(self.engine) as session:
             reports = ingest_paths(list(paths), session=session)
@@ -286,7 +286,7 @@ class FactStore:
     def ingest_bytes(self, data: bytes, *, name: str) -> IngestReport:
         """Ingest one uploaded file's bytes, then refresh the index."""
         from store import db
-        from store.ingestion import ingest_bytes
+        from store.ingest.writer import ingest_bytes
 
         with db.session_scope(self.engine) as session:
             report = ingest_bytes(data, name=name, session=session)

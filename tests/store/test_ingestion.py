@@ -1,4 +1,4 @@
-"""Tests for store.ingestion: decoding, normalisation, paragraph repair, tagging, metadata, storage."""
+"""Tests for store.ingest: decoding, normalisation, paragraph repair, tagging, metadata, storage."""
 
 from __future__ import annotations
 
@@ -10,19 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from store import ingestion
 from store.db import init_db, make_engine, session_scope
-from store.ingestion import (
-    IngestError,
-    ParsedDocument,
-    collapse_spaced_han,
-    decode_bytes,
-    ingest_bytes,
-    ingest_paths,
-    normalize_lines,
-    parse_document,
-    split_sentences,
-)
+from store.ingest import repair, writer
+from store.ingest.decode import IngestError, decode_bytes
+from store.ingest.parse import ParsedDocument, parse_document
+from store.ingest.repair import collapse_spaced_han, normalize_lines, split_sentences
+from store.ingest.writer import ingest_bytes, ingest_paths
 from store.models import Document, Fact, Sentence
 from store.normalize import fold_width
 
@@ -143,10 +136,10 @@ def test_markdown_heading_marks_are_dropped() -> None:
 
 def test_foldable_pattern_covers_every_folded_character() -> None:
     changed = [chr(cp) for cp in range(0x10000) if fold_width(chr(cp)) != chr(cp)]
-    changed += [chr(cp) for cp in ingestion._EXTRA_FOLD]
+    changed += [chr(cp) for cp in repair._EXTRA_FOLD]
     assert changed
-    assert all(ingestion._FOLDABLE.fullmatch(ch) for ch in changed)
-    assert not ingestion._FOLDABLE.search("，。：；（）！？")
+    assert all(repair._FOLDABLE.fullmatch(ch) for ch in changed)
+    assert not repair._FOLDABLE.search("，。：；（）！？")
 
 
 def test_spaced_title_collapses(seed004: ParsedDocument) -> None:
@@ -528,7 +521,7 @@ def test_refusals_leave_the_database_unchanged(session: Session, tmp_path: Path)
 def test_failure_rolls_back_only_that_document(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = ingestion._prepare_rows
+    real = writer._prepare_rows
 
     def broken(parsed: ParsedDocument) -> tuple[list[Any], list[Any]]:
         sentences, facts = real(parsed)
@@ -537,7 +530,7 @@ def test_failure_rolls_back_only_that_document(
             facts[-1] = [("too", "short")]
         return sentences, facts
 
-    monkeypatch.setattr(ingestion, "_prepare_rows", broken)
+    monkeypatch.setattr(writer, "_prepare_rows", broken)
     reports = ingest_paths([SEED_004, SEED_000], session=session)
     assert [r.status for r in reports] == ["refused", "added"]
     assert reports[0].reason is not None and reports[0].reason.startswith(SEED_004.name)
@@ -576,24 +569,24 @@ def test_many_files_are_prepared_in_worker_processes_with_the_same_result(tmp_pa
 
     folder = tmp_path / "news"
     folder.mkdir()
-    for i in range(ingestion.PARALLEL_MIN_FILES):
+    for i in range(writer.PARALLEL_MIN_FILES):
         (folder / f"n{i:02d}.txt").write_text(
             f"第{i}号新闻\n\n2024年，示范区新签约项目{i + 3}个，总投资{i * 10 + 5}亿元，同比增长{i}%。\n",
             encoding="utf-8",
         )
     (folder / "empty.txt").write_bytes(b"")
     rows = {}
-    for mode, minimum in (("parallel", ingestion.PARALLEL_MIN_FILES), ("serial", 10**9)):
+    for mode, minimum in (("parallel", writer.PARALLEL_MIN_FILES), ("serial", 10**9)):
         engine = make_engine(f"sqlite:///{tmp_path / mode}.db")
         init_db(engine)
-        old = ingestion.PARALLEL_MIN_FILES
-        ingestion.PARALLEL_MIN_FILES = minimum
+        old = writer.PARALLEL_MIN_FILES
+        writer.PARALLEL_MIN_FILES = minimum
         try:
             with session_scope(engine) as session:
-                reports = ingestion.ingest_paths([folder], session=session)
+                reports = writer.ingest_paths([folder], session=session)
         finally:
-            ingestion.PARALLEL_MIN_FILES = old
-        assert [r.status for r in reports].count("added") == ingestion.PARALLEL_MIN_FILES
+            writer.PARALLEL_MIN_FILES = old
+        assert [r.status for r in reports].count("added") == writer.PARALLEL_MIN_FILES
         assert any(r.status == "refused" and r.name == "empty.txt" for r in reports)
         conn = sqlite3.connect(tmp_path / f"{mode}.db")
         rows[mode] = conn.execute(

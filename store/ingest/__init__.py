@@ -1,0 +1,1 @@
+"""Turning a source into a clean document: decode, repair, metadata, parse, write."""

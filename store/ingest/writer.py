@@ -1,0 +1,346 @@
+"""Writing documents: sentence and fact rows, one transaction per document, files and folders."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select
+from sqlmodel import Session
+
+from store.ingest.decode import IngestError, decode_bytes
+from store.ingest.metadata import section_year
+from store.ingest.parse import ParsedDocument, parse_document
+from store.ingest.repair import KIND_BODY, KIND_HEADING, KIND_TITLE, _ends_terminal
+from store.models import Document, Fact, Sentence, utcnow
+from store.views import IngestReport
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md")
+
+_INDEXED_KINDS = frozenset({KIND_BODY, KIND_HEADING, KIND_TITLE})
+_DOCUMENT_TABLE: Table = Document.__table__  # type: ignore[attr-defined]
+_SENTENCE_TABLE: Table = Sentence.__table__  # type: ignore[attr-defined]
+_FACT_TABLE: Table = Fact.__table__  # type: ignore[attr-defined]
+_SENTENCE_COLUMNS = ("document_id", "paragraph_no", "position", "kind", "text", "tokens")
+_FACT_COLUMNS = (
+    "document_id",
+    "sentence_id",
+    "kind",
+    "span",
+    "start",
+    "end",
+    "value",
+    "unit",
+    "qualifier",
+    "target",
+    "period",
+    "subject",
+    "metric",
+    "label",
+    "date",
+)
+
+SentenceRow = tuple[int, int, str, str, str]  # paragraph_no, position, kind, text, tokens
+FactRow = tuple[Any, ...]  # _FACT_COLUMNS without document_id and sentence_id
+
+
+def _refused(name: str, path: str, reason: str) -> IngestReport:
+    log.info("refused %s: %s", name, reason)
+    return IngestReport(name=name, path=path, status="refused", reason=f"{name}: {reason}")
+
+
+@lru_cache(maxsize=65536)
+def _joined_tokens(text: str, generation: float) -> str:
+    """Space-joined index tokens; repeated sentences (boilerplate, reprints) are cut once."""
+    from store.tokenize import index_tokens
+
+    return " ".join(index_tokens(text))
+
+
+@lru_cache(maxsize=16384)
+def _paragraph_facts(
+    sentences: tuple[str, ...], doc_year: int | None, section_year: int | None = None
+) -> tuple[tuple[FactRow, ...], ...]:
+    """Fact rows per sentence of a body paragraph (cached: the rows are immutable values)."""
+    from store.extraction import extract_paragraph  # local: extraction pulls in its own lexicons
+
+    return tuple(
+        tuple(
+            (
+                f.kind,
+                f.span,
+                f.start,
+                f.end,
+                f.value,
+                f.unit,
+                f.qualifier,
+                bool(f.target),
+                f.period,
+                f.subject,
+                f.metric,
+                f.label or "",
+                f.date,
+            )
+            for f in found
+        )
+        for found in extract_paragraph(sentences, doc_year=doc_year, context_period=section_year)
+    )
+
+
+def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Sequence[FactRow]]]:
+    """Sentence rows and, per sentence, its fact rows (ids are added when they are known)."""
+    from store.tokenize import get_tokenizer
+
+    # The tokenizer's total frequency changes whenever words are added, which retires cached tokens.
+    generation = float(get_tokenizer().total)
+    sentences: list[SentenceRow] = []
+    facts: list[Sequence[FactRow]] = []
+    period: int | None = None
+    for paragraph_no, para in enumerate(parsed.paragraphs):
+        per_sentence: Sequence[Sequence[FactRow]]
+        if para.kind == KIND_HEADING:
+            period = section_year("".join(para.sentences), parsed.year, period)
+        if para.kind == KIND_BODY:
+            per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year, period)
+        else:
+            # facts of titles, headings, captions and bylines are not kept
+            per_sentence = [()] * len(para.sentences)
+        for text, found in zip(para.sentences, per_sentence, strict=True):
+            tokens = _joined_tokens(text, generation) if para.kind in _INDEXED_KINDS else ""
+            sentences.append((paragraph_no, len(sentences), para.kind, text, tokens))
+            facts.append(found)
+    return sentences, facts
+
+
+def _insert_many(
+    conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows (tuples in `columns` order) with one executemany."""
+    if not rows:
+        return
+    if conn.dialect.paramstyle == "qmark":
+        # SQLAlchemy's per-row parameter processing costs more than SQLite's own insert.
+        quote = conn.dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+Prepared = tuple[list[SentenceRow], list[Sequence[FactRow]]]
+
+
+def _store(
+    parsed: ParsedDocument,
+    *,
+    name: str,
+    path: str,
+    session: Session,
+    prepared: Prepared | None = None,
+) -> IngestReport:
+    """Write one parsed document in its own transaction (added, replaced or unchanged)."""
+    digest = parsed.content_hash
+    docs = _DOCUMENT_TABLE.c
+    same = (
+        session.connection()
+        .execute(
+            select(docs.id, docs.name, docs.title, docs.sentence_count, docs.fact_count).where(
+                docs.content_hash == digest
+            )
+        )
+        .first()
+    )
+    # Tokenising and extracting take most of the time: keep no transaction open meanwhile.
+    session.rollback()
+    if same is not None:
+        return IngestReport(
+            name=name,
+            path=path,
+            status="unchanged",
+            document_id=same.id,
+            sentences=same.sentence_count,
+            facts=same.fact_count,
+            details={"same_as": same.name, "title": same.title},
+        )
+    if not any(_ends_terminal(s) for s in parsed.sentences(KIND_BODY)):
+        return _refused(name, path, "没有找到正文句子（不像一篇文章）")
+    sentence_rows, fact_rows = prepared if prepared is not None else _prepare_rows(parsed)
+    fact_count = sum(len(f) for f in fact_rows)
+    char_count = sum(len(row[3]) for row in sentence_rows)
+    old_ids: list[int] = []
+    try:
+        conn = session.connection()
+        old_ids = list(conn.execute(select(docs.id).where(docs.name == name)).scalars())
+        if old_ids:
+            conn.execute(delete(_FACT_TABLE).where(_FACT_TABLE.c.document_id.in_(old_ids)))
+            conn.execute(delete(_SENTENCE_TABLE).where(_SENTENCE_TABLE.c.document_id.in_(old_ids)))
+            conn.execute(delete(_DOCUMENT_TABLE).where(docs.id.in_(old_ids)))
+        result = conn.execute(
+            insert(_DOCUMENT_TABLE).values(
+                name=name,
+                path=path,
+                content_hash=digest,
+                title=parsed.title,
+                regions=parsed.regions,
+                authors=parsed.authors,
+                year=parsed.year,
+                date=parsed.date,
+                date_source=parsed.date_source,
+                char_count=char_count,
+                sentence_count=len(sentence_rows),
+                fact_count=fact_count,
+                ingested_at=utcnow(),
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        doc_id = int(key[0])
+        _insert_many(
+            conn, _SENTENCE_TABLE, _SENTENCE_COLUMNS, [(doc_id, *row) for row in sentence_rows]
+        )
+        # One ordered read gives every sentence id; per-row RETURNING would be row-by-row on SQLite.
+        sentences = _SENTENCE_TABLE.c
+        ids: Iterable[int] = conn.execute(
+            select(sentences.id).where(sentences.document_id == doc_id).order_by(sentences.position)
+        ).scalars()
+        flat = [
+            (doc_id, sentence_id, *fact)
+            for sentence_id, facts in zip(ids, fact_rows, strict=True)
+            for fact in facts
+        ]
+        _insert_many(conn, _FACT_TABLE, _FACT_COLUMNS, flat)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.exception("could not store %s", name)
+        return _refused(name, path, f"写入数据库失败：{exc}")
+    status = "replaced" if old_ids else "added"
+    log.info("%s %s: %s sentences, %s facts", status, name, len(sentence_rows), fact_count)
+    return IngestReport(
+        name=name,
+        path=path,
+        status=status,
+        document_id=doc_id,
+        sentences=len(sentence_rows),
+        facts=fact_count,
+        details={
+            "title": parsed.title,
+            "regions": parsed.regions,
+            "year": parsed.year,
+            "date": parsed.date,
+            "joins": len(parsed.joins),
+            "chars": char_count,
+            "replaced_ids": old_ids,
+        },
+    )
+
+
+def ingest_bytes(data: bytes, *, name: str, session: Session, path: str = "") -> IngestReport:
+    """Ingest one file's bytes as document `name` (one transaction); refusals come back as reports."""
+    try:
+        text = decode_bytes(data, name=name)
+        parsed = parse_document(text, name=name)
+    except IngestError as exc:
+        return _refused(name, path, exc.reason)
+    return _store(parsed, name=name, path=path, session=session)
+
+
+def _expand(paths: Iterable[str | Path]) -> Iterator[Path | IngestReport]:
+    """Files to ingest in order (folders recurse, sorted); refusals for what cannot be ingested."""
+    for raw in paths:
+        target = Path(raw)
+        if not target.exists():
+            yield _refused(target.name or str(target), str(target), "路径不存在")
+        elif target.is_dir():
+            for child in sorted(target.rglob("*")):
+                rel = child.relative_to(target)
+                if not child.is_file() or any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+                else:
+                    yield _refused(child.name, str(child), _suffix_reason(child))
+        elif target.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield target
+        else:
+            yield _refused(target.name, str(target), _suffix_reason(target))
+
+
+def _suffix_reason(path: Path) -> str:
+    shown = path.suffix or "（无扩展名）"
+    return f"不支持的文件类型 {shown}（只接受 {' / '.join(SUPPORTED_SUFFIXES)}）"
+
+
+# From this many files on, parsing, jieba and extraction run in worker processes (one per core)
+# while this process writes: jieba holds the GIL, so threads would not help.
+PARALLEL_MIN_FILES = 16
+
+
+def _prepare_file(path: str) -> tuple[str, str, ParsedDocument, Prepared] | IngestReport:
+    """Read, decode, parse, tokenise and extract one file (runs in a worker process)."""
+    item = Path(path)
+    try:
+        data = item.read_bytes()
+        parsed = parse_document(decode_bytes(data, name=item.name), name=item.name)
+    except OSError as exc:
+        return _refused(item.name, path, f"无法读取文件：{exc.strerror or exc}")
+    except IngestError as exc:
+        return _refused(item.name, path, exc.reason)
+    return item.name, path, parsed, _prepare_rows(parsed)
+
+
+def _workers(files: int) -> int:
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
+    return min(cores, 4) if files >= PARALLEL_MIN_FILES and cores > 1 else 0
+
+
+def ingest_paths(paths: Iterable[str | Path], *, session: Session) -> list[IngestReport]:
+    """Ingest files and folders (*.txt, *.md), one transaction per document; one report per file."""
+    items = list(_expand(paths))
+    files = [str(i) for i in items if not isinstance(i, IngestReport)]
+    workers = _workers(len(files))
+    if workers:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the caller may be a running bot with threads.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            prepared = iter(pool.map(_prepare_file, files, chunksize=4))
+            return [
+                item if isinstance(item, IngestReport) else _store_prepared(next(prepared), session)
+                for item in items
+            ]
+    reports: list[IngestReport] = []
+    for item in items:
+        if isinstance(item, IngestReport):
+            reports.append(item)
+            continue
+        try:
+            data = item.read_bytes()
+        except OSError as exc:
+            reports.append(_refused(item.name, str(item), f"无法读取文件：{exc.strerror or exc}"))
+            continue
+        reports.append(ingest_bytes(data, name=item.name, session=session, path=str(item)))
+    return reports
+
+
+def _store_prepared(
+    result: tuple[str, str, ParsedDocument, Prepared] | IngestReport, session: Session
+) -> IngestReport:
+    """Store what a worker prepared (or pass its refusal on)."""
+    if isinstance(result, IngestReport):
+        return result
+    name, path, parsed, prepared = result
+    return _store(parsed, name=name, path=path, session=session, prepared=prepared)
