@@ -1,0 +1,65 @@
+"""Measures of regional-development news (GDP, 利用外资, 固定资产投资 …): synonyms from seeds/lexicon/metrics.tsv."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from store.paths import LEXICON_DIR
+
+METRICS_FILE = LEXICON_DIR / "metrics.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Surface (lower-cased) → canonical metric, and one regex matching every surface, longest first."""
+
+    canonical: dict[str, str]
+    synonyms: dict[str, tuple[str, ...]]
+    pattern: re.Pattern[str] | None
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> _Table:
+    canonical: dict[str, str] = {}
+    synonyms: dict[str, tuple[str, ...]] = {}
+    if METRICS_FILE.exists():
+        for line in METRICS_FILE.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            words = [w.strip() for w in line.split("\t") if w.strip()]
+            name = words[0]
+            synonyms[name] = tuple(dict.fromkeys(words))
+            for word in words:
+                canonical.setdefault(word.lower(), name)
+    surfaces = sorted(canonical, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(s) for s in surfaces), re.IGNORECASE) if surfaces else None
+    return _Table(canonical, synonyms, pattern)
+
+
+def metric_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical) of every metric named in the text, left to right, longest surface at each place."""
+    table = _table()
+    if table.pattern is None or not text:
+        return []
+    return [(m.start(), m.end(), table.canonical[m.group(0).lower()]) for m in table.pattern.finditer(text)]
+
+
+def canonical_metric(text: str) -> str | None:
+    """The canonical metric a phrase or clause names (its longest surface; the first one on a tie), or None."""
+    best: tuple[int, int, str] | None = None
+    for start, end, name in metric_mentions(text):
+        if best is None or end - start > best[1] - best[0]:
+            best = (start, end, name)
+    return best[2] if best else None
+
+
+def metric_synonyms(canonical: str) -> tuple[str, ...]:
+    """Every surface of a canonical metric (itself first); empty for an unknown name."""
+    return _table().synonyms.get(canonical, ())
+
+
+def all_metrics() -> tuple[str, ...]:
+    """Canonical names of every known metric, in table order."""
+    return tuple(_table().synonyms)
