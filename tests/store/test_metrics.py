@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from store.metrics import all_metrics, canonical_metric, metric_mentions, metric_synonyms
@@ -38,7 +40,7 @@ def test_no_metric_in_plain_words() -> None:
 def test_mentions_are_ordered_and_do_not_overlap() -> None:
     found = metric_mentions("地区生产总值增长5%，固定资产投资增长10%")
     assert [name for _s, _e, name in found] == ["地区生产总值", "固定资产投资"]
-    assert all(a[1] <= b[0] for a, b in zip(found, found[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in pairwise(found))
 
 
 def test_synonyms_round_trip() -> None:
