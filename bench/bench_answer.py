@@ -180,7 +180,7 @@ def worker(url: str, runs: int, baseline_runs: int, limit: int, profile: Path | 
         # What every `bot ingest` pays at the end (and a running bot after an upload): a rebuild
         # of the index from the database, snapshot included.
         t = time.perf_counter()
-        store.refresh()
+        store.refresh(rebuild=True)
         result["refresh_seconds"] = time.perf_counter() - t
         result["peak_rss_after_refresh"] = _peak_rss()
     if baseline_runs > 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import sys
 import threading
 import time
@@ -181,6 +182,9 @@ class SearchIndex:
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
     has_facts: np.ndarray  # row → bool
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
+    # Document id → content hash of exactly the documents indexed: what a snapshot describes,
+    # and what is compared with the database to bring the index up to date in place.
+    doc_hashes: dict[int, str] = field(default_factory=dict)
     build_seconds: float = 0.0
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
     doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
@@ -344,6 +348,7 @@ class _Batch:
     """Rows read from the database for a build or an extension of the index."""
 
     documents: dict[int, DocumentInfo]
+    doc_hashes: dict[int, str]
     sentence_ids: np.ndarray
     doc_of_row: np.ndarray
     para_of_row: np.ndarray
@@ -363,14 +368,20 @@ def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] 
         params = tuple(doc_ids)
     raw = connect()
     try:
+        if isinstance(raw, sqlite3.Connection):
+            # One read transaction: documents, sentences and facts from the same commit, even
+            # while another process ingests.
+            raw.execute("BEGIN")
         cur = raw.cursor()
         doc_where = f" WHERE id IN ({','.join('?' * len(doc_ids))})" if doc_ids is not None else ""
         cur.execute(
             "SELECT id, name, title, regions, authors, year, date, fact_count, sentence_count,"
-            f" ingested_at FROM document{doc_where} ORDER BY id",
+            f" ingested_at, content_hash FROM document{doc_where} ORDER BY id",
             params,
         )
-        documents = {int(r[0]): _document_info(r) for r in cur.fetchall()}
+        doc_rows = cur.fetchall()
+        documents = {int(r[0]): _document_info(r) for r in doc_rows}
+        doc_hashes = {int(r[0]): str(r[10]) for r in doc_rows}
         cur.execute(
             "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
             f" WHERE kind IN ('body', 'heading'){where_doc} ORDER BY document_id, position, id",
@@ -402,6 +413,7 @@ def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] 
         raw.close()
     return _Batch(
         documents=documents,
+        doc_hashes=doc_hashes,
         sentence_ids=np.frombuffer(ids_buf, dtype=np.int64).copy(),
         doc_of_row=np.frombuffer(docs_buf, dtype=np.int32).copy(),
         para_of_row=np.frombuffer(paras_buf, dtype=np.int32).copy(),
@@ -489,6 +501,7 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
         idf=idf, norm=norm, lengths=batch.lengths, facts=facts, documents=batch.documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={d.id: _doc_text(d) for d in batch.documents.values()},
+        doc_hashes=batch.doc_hashes,
     )
     index.build_seconds = time.perf_counter() - started
     log.info("index built: %s sentences, %s terms, %s facts in %.2fs", n, len(vocab),
@@ -542,6 +555,7 @@ def extend_index(index: SearchIndex, connect: Callable[[], Any], doc_ids: list[i
         post_rows=post_rows, idf=idf, norm=norm, lengths=lengths, facts=facts, documents=documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={**index.doc_texts_lower, **{d.id: _doc_text(d) for d in batch.documents.values()}},
+        doc_hashes={**index.doc_hashes, **batch.doc_hashes},
     )
     extended.build_seconds = time.perf_counter() - started
     log.info("index extended by %s documents (%s sentences) in %.2fs", len(batch.documents), n_new,
@@ -574,6 +588,7 @@ def remove_documents(index: SearchIndex, doc_ids: set[int]) -> SearchIndex:
         lengths=lengths, facts=facts, documents={d: v for d, v in index.documents.items() if d not in doc_ids},
         gazetteer=index.gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={d: v for d, v in index.doc_texts_lower.items() if d not in doc_ids},
+        doc_hashes={d: v for d, v in index.doc_hashes.items() if d not in doc_ids},
     )
     smaller.build_seconds = time.perf_counter() - started
     log.info("index shrunk by %s documents in %.2fs", len(doc_ids), smaller.build_seconds)

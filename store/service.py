@@ -30,7 +30,7 @@ class FactStore:
         self.database_url = database_url
         self._engine: Engine | None = None
         self._index: SearchIndex | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # first load and refreshes, one at a time
 
     @classmethod
     def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
@@ -83,62 +83,75 @@ class FactStore:
                     self._index = self._load_or_build()
         return self._index
 
-    def _load_or_build(self, *, rebuild: bool = False) -> SearchIndex:
+    def _save_snapshot(self, index: SearchIndex) -> None:
         from store import snapshot
 
         path = self._sqlite_file()
         if path is None:
-            return build_index(self._connect)
-        directory = snapshot.snapshot_dir(path)
-        fingerprint = snapshot.db_fingerprint(self._connect)
-        if not rebuild:
-            loaded = snapshot.load_index(directory, fingerprint)
-            if loaded is not None:
-                return loaded
-        index = build_index(self._connect)
+            return
         try:
-            snapshot.save_index(index, directory, fingerprint)
-        except OSError as exc:  # a read-only folder only costs the next start a rebuild
-            log.warning("could not write the index snapshot %s: %s", directory, exc)
+            snapshot.save_index(index, snapshot.snapshot_dir(path))
+        except OSError as exc:  # a read-only folder (or another process writing) costs a rebuild later
+            log.warning("could not write the index snapshot of %s: %s", path, exc)
+
+    def _load_or_build(self) -> SearchIndex:
+        """The snapshot brought up to date with the database, or a build from SQL."""
+        from store import snapshot
+
+        path = self._sqlite_file()
+        loaded = snapshot.load_index(snapshot.snapshot_dir(path)) if path is not None else None
+        if loaded is not None:
+            index, changed = self._synced(loaded)
+            if changed:
+                self._save_snapshot(index)
+            return index
+        index = build_index(self._connect)
+        self._save_snapshot(index)
         return index
 
-    def refresh(self, added: list[int] | None = None) -> None:
-        """Bring the index up to date after ingestion and replace the snapshot.
+    def _synced(self, index: SearchIndex) -> tuple[SearchIndex, bool]:
+        """`index` with documents gone or changed in the database dropped and new ones added."""
+        from store import snapshot
+        from store.index import extend_index, remove_documents
 
-        With an index in memory, documents gone from the database (replaced files) are dropped
-        from it and `added` ones appended — seconds at any size, and no second full index in
-        memory; without one, the index is built from SQL.
+        stored = snapshot.stored_documents(self._connect)
+        held = index.doc_hashes
+        # SQLite reuses the ids of deleted rows: a document is the same only if its hash is.
+        gone = {d for d, h in held.items() if stored.get(d) != h}
+        added = sorted(d for d, h in stored.items() if held.get(d) != h)
+        if not gone and not added:
+            return index, False
+        if gone:
+            index = remove_documents(index, gone)
+        if added:
+            index = extend_index(index, self._connect, added)
+        log.info("index brought up to date: %s documents dropped, %s added", len(gone), len(added))
+        return index, True
+
+    def refresh(self, *, rebuild: bool = False) -> bool:
+        """Bring the index up to date with the database (documents added, replaced or deleted
+        by this or any other process) and replace the snapshot; True when anything changed.
+
+        In place: only the documents that differ are read, the rest of the index is reused —
+        seconds at any size, and no second full index in memory. `rebuild` builds it from SQL.
         """
-        current = self._index
-        if added is not None and current is not None:
-            from store import snapshot
-            from store.index import extend_index, remove_documents
-
-            conn = self._connect()
-            try:
-                stored = {int(r[0]) for r in conn.execute("SELECT id FROM document")}
-            finally:
-                conn.close()
-            # SQLite reuses the ids of deleted rows, so an added id already in the index is stale.
-            gone = (set(current.documents) - stored) | (set(added) & set(current.documents))
-            index = remove_documents(current, gone) if gone else current
-            index = extend_index(index, self._connect, added) if added else index
-            path = self._sqlite_file()
-            if path is not None:
-                try:
-                    fingerprint = snapshot.db_fingerprint(self._connect)
-                    snapshot.save_index(index, snapshot.snapshot_dir(path), fingerprint)
-                except OSError as exc:
-                    log.warning("could not write the index snapshot: %s", exc)
-        else:
-            index = self._load_or_build(rebuild=True)
         with self._lock:
+            current = self._index
+            if rebuild:
+                index, changed = build_index(self._connect), True
+                self._save_snapshot(index)
+            elif current is None:  # e.g. `bot ingest`: keep the snapshot current for the next start
+                index, changed = self._load_or_build(), True
+            else:
+                index, changed = self._synced(current)
+                if changed:
+                    self._save_snapshot(index)
             self._index = index
+            return changed
 
     def _refresh_after(self, reports: list[IngestReport]) -> None:
-        changed = [r.document_id for r in reports if r.status in ("added", "replaced")]
-        if changed:
-            self.refresh(added=[d for d in changed if d is not None])
+        if any(r.status in ("added", "replaced") for r in reports):
+            self.refresh()
 
     def warm(self) -> None:
         """Build the index and load the text converters now rather than on the first question."""

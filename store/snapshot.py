@@ -1,4 +1,9 @@
-"""On-disk snapshot of the answering index, so a restart does not rebuild it from SQL."""
+"""On-disk snapshot of the answering index, so a restart does not rebuild it from SQL.
+
+A snapshot describes exactly what it holds: its fingerprint is made of the documents (id and
+content hash) inside it, never of the database it was written beside. Every file carries a
+checksum; a snapshot that cannot be verified or read is reported once and ignored.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import os
 import pickle
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +25,17 @@ from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
-_OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower")
+_OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower", "doc_hashes")
+_FILES = ("arrays.npz", "texts.txt", "objects.pickle")
+# Per-row arrays: each must have one entry per indexed sentence.
+_ROW_ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "norm", "lengths", "has_facts")
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be used (missing, damaged, or from another format or lexicon)."""
 
 
 def snapshot_dir(sqlite_file: Path) -> Path:
@@ -31,31 +43,47 @@ def snapshot_dir(sqlite_file: Path) -> Path:
     return sqlite_file.with_name(sqlite_file.name + ".index")
 
 
-def db_fingerprint(connect: Callable[[], Any]) -> str:
-    """A string that changes whenever documents, sentences, facts or the alias table change."""
+def stored_documents(connect: Callable[[], Any]) -> dict[int, str]:
+    """Document id → content hash of every document in the database."""
     conn = connect()
     try:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM document), (SELECT max(id) FROM document),"
-            " (SELECT count(*) FROM sentence), (SELECT max(id) FROM sentence),"
-            " (SELECT count(*) FROM fact), (SELECT max(id) FROM fact)"
-        ).fetchone()
-        # Row ids are reused after a delete: the documents' content hashes tell a replacement.
-        contents = hashlib.sha256()
-        for (content_hash,) in conn.execute("SELECT content_hash FROM document ORDER BY id"):
-            contents.update(content_hash.encode())
+        cur = conn.cursor()
+        cur.execute("SELECT id, content_hash FROM document")
+        return {int(doc_id): str(content_hash) for doc_id, content_hash in cur.fetchall()}
     finally:
         conn.close()
+
+
+def documents_digest(doc_hashes: Mapping[int, str]) -> str:
+    """A digest of a set of documents (ids and content hashes)."""
+    digest = hashlib.sha256()
+    for doc_id in sorted(doc_hashes):
+        digest.update(f"{doc_id}:{doc_hashes[doc_id]}\n".encode())
+    return digest.hexdigest()
+
+
+def _lexicon_digest() -> str:
+    """The alias table and user dictionary shape the index (gazetteer, tokens): part of its identity."""
     lexicon = hashlib.sha256()
     for name in ("aliases.tsv", "userdict.txt"):
         path = LEXICON_DIR / name
         if path.exists():
             lexicon.update(path.read_bytes())
-    return json.dumps([FORMAT_VERSION, list(row), contents.hexdigest()[:16], lexicon.hexdigest()[:16]])
+    return lexicon.hexdigest()
 
 
-def save_index(index: SearchIndex, directory: Path, fingerprint: str) -> None:
-    """Write the index atomically (a temporary folder renamed into place)."""
+def fingerprint(doc_hashes: Mapping[int, str]) -> str:
+    """The fingerprint of an index holding these documents (with today's format and lexicon)."""
+    return json.dumps([FORMAT_VERSION, _lexicon_digest()[:16], documents_digest(doc_hashes)])
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def save_index(index: SearchIndex, directory: Path) -> None:
+    """Write the index atomically (a temporary folder renamed into place), checksums included."""
     started = time.perf_counter()
     tmp = directory.with_name(directory.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -65,38 +93,71 @@ def save_index(index: SearchIndex, directory: Path, fingerprint: str) -> None:
     (tmp / "texts.txt").write_text(index.texts.blob, encoding="utf-8")
     with (tmp / "objects.pickle").open("wb") as fh:
         pickle.dump({name: getattr(index, name) for name in _OBJECTS}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    (tmp / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "size": index.size}), "utf-8")
+    meta = {
+        "fingerprint": fingerprint(index.doc_hashes),
+        "size": index.size,
+        "documents": len(index.doc_hashes),
+        "sha256": {name: _file_digest(tmp / name) for name in _FILES},
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta), "utf-8")
     old = directory.with_name(directory.name + f".old{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
         directory.rename(old)
     tmp.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
-    log.info("index snapshot written to %s in %.2fs", directory, time.perf_counter() - started)
+    log.info("index snapshot of %s documents written to %s in %.2fs", len(index.doc_hashes), directory,
+             time.perf_counter() - started)
 
 
-def load_index(directory: Path, fingerprint: str) -> SearchIndex | None:
-    """Load a snapshot if it matches the database's fingerprint, else None."""
-    meta_path = directory / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if meta.get("fingerprint") != fingerprint:
+def load_index(directory: Path) -> SearchIndex | None:
+    """Load a snapshot, whatever documents it holds; None (one warning) when it cannot be used.
+
+    The caller compares the loaded index's `doc_hashes` with the database and brings it up to date.
+    """
+    if not (directory / "meta.json").exists():
         return None
     started = time.perf_counter()
     try:
-        with np.load(directory / "arrays.npz") as data:
-            arrays = {name: data[name] for name in (*_ARRAYS, "text_starts")}
-        with (directory / "objects.pickle").open("rb") as fh:
-            objects = pickle.load(fh)  # written by this program only, beside its own database
-        texts = TextColumn.from_blob((directory / "texts.txt").read_text("utf-8"), arrays["text_starts"])
-    except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError) as exc:
-        log.warning("index snapshot %s unreadable (%s); rebuilding", directory, exc)
+        index = _read_snapshot(directory)
+    except Exception as exc:  # anything at all: a damaged snapshot must never stop the bot
+        log.warning("index snapshot %s unusable (%s: %s); rebuilding", directory, type(exc).__name__, exc)
         return None
-    index = SearchIndex(
-        texts=texts,
-        **{name: arrays[name] for name in _ARRAYS}, **objects,
-    )
     index.build_seconds = time.perf_counter() - started
-    log.info("index snapshot loaded from %s in %.2fs", directory, index.build_seconds)
+    log.info("index snapshot of %s documents loaded from %s in %.2fs", len(index.doc_hashes), directory,
+             index.build_seconds)
+    return index
+
+
+def _read_snapshot(directory: Path) -> SearchIndex:
+    """Verify and read a snapshot; raise on any mismatch."""
+    meta = json.loads((directory / "meta.json").read_text("utf-8"))
+    if not isinstance(meta, dict) or not isinstance(meta.get("fingerprint"), str):
+        raise SnapshotError("meta.json has no fingerprint")
+    version, lexicon, _documents = json.loads(meta["fingerprint"])
+    if version != FORMAT_VERSION:
+        raise SnapshotError(f"format {version}, expected {FORMAT_VERSION}")
+    if lexicon != _lexicon_digest()[:16]:
+        raise SnapshotError("written with another lexicon")
+    sums = meta.get("sha256") or {}
+    for name in _FILES:
+        if _file_digest(directory / name) != sums.get(name):
+            raise SnapshotError(f"{name} does not match its checksum")
+    with np.load(directory / "arrays.npz", allow_pickle=False) as data:
+        arrays = {name: data[name] for name in (*_ARRAYS, "text_starts")}
+    with (directory / "objects.pickle").open("rb") as fh:
+        objects = pickle.load(fh)  # written by this program only, beside its own database; checksummed
+    if not isinstance(objects, dict) or set(objects) != set(_OBJECTS):
+        raise SnapshotError("objects.pickle does not hold the index objects")
+    texts = TextColumn.from_blob((directory / "texts.txt").read_text("utf-8"), arrays["text_starts"])
+    index = SearchIndex(texts=texts, **{name: arrays[name] for name in _ARRAYS}, **objects)
+    size = index.size
+    if meta.get("size") != size or any(len(arrays[name]) != size for name in _ROW_ARRAYS):
+        raise SnapshotError("arrays of different lengths")
+    if len(index.post_offsets) != len(index.vocab) + 1 or len(index.idf) != len(index.vocab):
+        raise SnapshotError("postings do not match the vocabulary")
+    if set(index.documents) != set(index.doc_hashes):
+        raise SnapshotError("document list and hashes disagree")
+    if fingerprint(index.doc_hashes) != meta["fingerprint"]:
+        raise SnapshotError("holds other documents than its fingerprint says")
     return index

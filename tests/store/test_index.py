@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,7 +49,7 @@ def test_mined_names_keep_the_core_of_a_place_name() -> None:
     assert names.get("股家河") is True
 
 
-def test_snapshot_is_written_reused_and_invalidated_by_ingestion(tmp_path: Path) -> None:
+def test_snapshot_is_written_reused_and_brought_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     first = FactStore.open(url)
     answers = [a.to_json() for a in first.ask("京东方青岛项目总投资多少？")]
@@ -54,26 +57,124 @@ def test_snapshot_is_written_reused_and_invalidated_by_ingestion(tmp_path: Path)
     assert (directory / "meta.json").exists()
 
     second = FactStore.open(url)
-    fingerprint = snapshot.db_fingerprint(second._connect)
-    assert snapshot.load_index(directory, fingerprint) is not None
+    loaded = snapshot.load_index(directory)
+    assert loaded is not None and loaded.doc_hashes == snapshot.stored_documents(second._connect)
     assert [a.to_json() for a in second.ask("京东方青岛项目总投资多少？")] == answers
 
     news = tmp_path / "news.txt"
     news.write_text("青岛西海岸新区\n\n2024年，西海岸新区新签约项目35个，总投资420亿元。\n", encoding="utf-8")
     second.ingest_paths([news])
-    assert snapshot.load_index(directory, fingerprint) is None  # the old fingerprint no longer matches
+    again = snapshot.load_index(directory)
+    assert again is not None and len(again.documents) == 3
     third = FactStore.open(url)
     top = third.ask("西海岸新区新签约项目多少个？")
     assert top and "35个" in top[0].text
 
 
-def test_a_corrupt_snapshot_is_rebuilt(tmp_path: Path) -> None:
+def _write(path: Path, n: int) -> Path:
+    path.write_text(f"第{n}号新区\n\n2024年，第{n}号新区新签约项目{n + 10}个，总投资{n * 7}亿元。\n", "utf-8")
+    return path
+
+
+def test_a_snapshot_describes_the_documents_it_holds_not_the_database(tmp_path: Path) -> None:
+    """Two processes over one database: the one that indexed less must not mark its snapshot current."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    running = FactStore.open(url)
+    running.warm()  # the bot's index: the two seed documents
+    other = FactStore.open(url)  # `bot ingest` from another process
+    other.ingest_paths([_write(tmp_path / f"n{i}.txt", i) for i in range(5)])
+    # The running bot ingests an upload while it has not seen the five (its own refresh).
+    running.ingest_paths([_write(tmp_path / "upload.txt", 99)])
+    restarted = FactStore.open(url)
+    assert len(restarted.documents()) == 8
+    assert restarted.index.doc_hashes == snapshot.stored_documents(restarted._connect)
+    top = restarted.ask("第3号新区新签约项目多少个？")
+    assert top and "13个" in top[0].text
+
+
+def test_an_index_snapshot_is_brought_up_to_date_at_load(tmp_path: Path) -> None:
+    from store.index import build_index
+
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     FactStore.open(url).warm()
     directory = snapshot.snapshot_dir(tmp_path / "bot.db")
-    (directory / "objects.pickle").write_bytes(b"not a pickle")
+    before = (directory / "meta.json").read_text("utf-8")
+    import sqlite3
+
+    # Another writer that never touches the snapshot.
+    writer = FactStore(url)
+    from store import db
+    from store.ingestion import ingest_paths
+
+    with db.session_scope(writer.engine) as session:
+        ingest_paths([_write(tmp_path / "a.txt", 1)], session=session)
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        seed_id = conn.execute("SELECT min(id) FROM document").fetchone()[0]
+        conn.execute("DELETE FROM fact WHERE document_id = ?", (seed_id,))
+        conn.execute("DELETE FROM sentence WHERE document_id = ?", (seed_id,))
+        conn.execute("DELETE FROM document WHERE id = ?", (seed_id,))
     store = FactStore.open(url)
-    assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
+    rebuilt = build_index(store._connect)
+    assert sorted(store.index.documents) == sorted(rebuilt.documents)
+    assert store.index.sentence_ids.tolist() == rebuilt.sentence_ids.tolist()
+    assert (directory / "meta.json").read_text("utf-8") != before
+
+
+def _damage_truncated_npz(directory: Path) -> None:
+    data = (directory / "arrays.npz").read_bytes()
+    (directory / "arrays.npz").write_bytes(data[: len(data) // 2])
+
+
+def _damage_wrong_pickle(directory: Path) -> None:
+    import pickle
+
+    (directory / "objects.pickle").write_bytes(pickle.dumps({"vocab": 1, "facts": [2]}))
+
+
+def _damage_pickle_garbage(directory: Path) -> None:
+    (directory / "objects.pickle").write_bytes(b"not a pickle")
+
+
+def _damage_meta(directory: Path) -> None:
+    (directory / "meta.json").write_text('{"fingerprint": 3}', "utf-8")
+
+
+def _damage_texts(directory: Path) -> None:
+    path = directory / "texts.txt"
+    path.write_text(path.read_text("utf-8").replace("京东方", "京东芳"), "utf-8")
+
+
+def _damage_consistently(directory: Path) -> None:
+    """A wrong pickle whose checksum was updated too: caught by the content checks."""
+    import json
+    import pickle
+
+    (directory / "objects.pickle").write_bytes(pickle.dumps({"vocab": {}, "facts": None}))
+    meta = json.loads((directory / "meta.json").read_text("utf-8"))
+    meta["sha256"]["objects.pickle"] = snapshot._file_digest(directory / "objects.pickle")
+    (directory / "meta.json").write_text(json.dumps(meta), "utf-8")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_damage_truncated_npz, _damage_wrong_pickle, _damage_pickle_garbage, _damage_meta, _damage_texts,
+     _damage_consistently],
+)
+def test_a_damaged_snapshot_is_rebuilt_with_one_warning(
+    tmp_path: Path, damage: Callable[[Path], None], caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    FactStore.open(url).warm()
+    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    damage(directory)
+    with caplog.at_level(logging.WARNING, logger="store"):
+        store = FactStore.open(url)
+        assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
+        assert store.ask("京东方青岛项目总投资多少？")
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "rebuilding" in warnings[0].getMessage(), warnings
+    assert warnings[0].exc_info is None
+    assert snapshot.load_index(directory) is not None  # rewritten, usable again
 
 
 def test_extending_with_added_documents_equals_a_rebuild(tmp_path: Path) -> None:

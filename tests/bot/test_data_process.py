@@ -1,0 +1,137 @@
+"""Data across processes: a running `python -m bot` and `python -m bot ingest` over one database.
+
+Real processes against the fake Bot API, as operators run them: nothing hidden, nothing lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.bot.test_process import bot_env
+from tests.fake_bot_api import FakeBotApi, parse_html
+
+ADMIN = 42
+
+
+def article(n: int) -> str:
+    """A small article with one figure of its own (answerable, and findable by /search)."""
+    return (
+        f"第{n}号测试新区推进项目建设\n\n"
+        f"2024年，第{n}号测试新区新签约项目{n + 10}个，总投资{n * 7 + 1}亿元。\n"
+    )
+
+
+def write_articles(folder: Path, numbers: range) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in numbers:
+        (folder / f"art{n:03d}.txt").write_text(article(n), encoding="utf-8")
+    return folder
+
+
+def seeded_copy(seeded_store: Any, target: Path) -> str:
+    """A consistent copy of the seeded database (WAL included), so the process does not re-seed."""
+    with sqlite3.connect(seeded_store.database_url.removeprefix("sqlite:///")) as source, \
+            sqlite3.connect(target) as copy:
+        source.backup(copy)
+    return f"sqlite:///{target}"
+
+
+class BotProcess:
+    """`python -m bot run` as a child process, logging to a file."""
+
+    def __init__(self, api: FakeBotApi, database_url: str, workdir: Path, **env: str) -> None:
+        self.api = api
+        self.env = bot_env(api, database_url, ADMIN_IDS=str(ADMIN), LOG_LEVEL="INFO", **env)
+        self.workdir = workdir
+        self.log_path = workdir / "bot.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        mark = self.api.mark()
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=self.workdir, env=self.env,
+                stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )
+        await self.api.wait_for(
+            "setMyCommands", lambda c: c.params["scope"]["type"] == "all_group_chats", since=mark,
+            timeout=120,
+        )
+        await self.api.wait_polling(timeout=60)
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGINT)
+        return await asyncio.wait_for(self.process.wait(), 60)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+async def run_cli(env: dict[str, str], workdir: Path, *args: str, timeout: float = 300) -> tuple[int, str]:
+    """Run `python -m bot ARGS` to completion; (exit code, stdout + stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(errors="replace")
+
+
+async def ask(api: FakeBotApi, text: str, *, user_id: int = 1001) -> str:
+    """Send a private message; the plain text of the bot's first reply."""
+    mark = api.mark()
+    api.push(api.make_private_text(text, user_id=user_id))
+    call = await api.wait_for("sendMessage", lambda c: c.chat_id == user_id, since=mark, timeout=30)
+    return parse_html(call.text)
+
+
+async def upload(api: FakeBotApi, content: str, file_name: str) -> Any:
+    """An admin upload; the bot's reply call."""
+    mark = api.mark()
+    api.push(api.make_document(content.encode(), file_name=file_name, user_id=ADMIN))
+    return await api.wait_for("sendMessage", lambda c: c.chat_id == ADMIN, since=mark, timeout=60)
+
+
+def stored_ids(database: Path, name_like: str = "%") -> list[int]:
+    with sqlite3.connect(database) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM document WHERE name LIKE ? ORDER BY id", (name_like,))]
+
+
+async def test_restart_after_cli_ingest_and_upload_shows_every_document(
+    fake_api: FakeBotApi, tmp_path: Path, seeded_store: Any
+) -> None:
+    """Issue E1: the snapshot written on an upload must not claim documents it does not hold."""
+    database = tmp_path / "bot.db"
+    url = seeded_copy(seeded_store, database)
+    bot = BotProcess(fake_api, url, tmp_path)
+    await bot.start()
+    try:
+        code, out = await run_cli(bot.env, tmp_path, "ingest", str(write_articles(tmp_path / "batch", range(1, 6))))
+        assert code == 0, out
+        reply = await upload(fake_api, article(77), "upload77.txt")
+        assert parse_html(reply.text).startswith("已收录《"), reply.text
+    finally:
+        assert await bot.stop() == 0, bot.log()[-3000:]
+
+    ids = stored_ids(database)
+    assert len(ids) == 8
+    batch_ids = stored_ids(database, "art%")
+    await bot.start()
+    try:
+        listing = await ask(fake_api, "/sources")
+        assert "共 8 篇" in listing, listing
+        for doc_id in batch_ids:
+            shown = await ask(fake_api, f"/source {doc_id}")
+            assert not shown.startswith("没有编号为"), shown
+        answer = await ask(fake_api, "第3号测试新区新签约项目多少个？")
+        assert "13个" in answer, answer
+    finally:
+        assert await bot.stop() == 0, bot.log()[-3000:]
