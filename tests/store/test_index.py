@@ -101,11 +101,11 @@ def test_an_index_snapshot_is_brought_up_to_date_at_load(tmp_path: Path) -> None
     before = (directory / "meta.json").read_text("utf-8")
     import sqlite3
 
+    from store import db
+    from store.ingest.writer import ingest_paths
+
     # Another writer that never touches the snapshot.
     writer = FactStore(url)
-    from store import db
-    from store.ingestion import ingest_paths
-
     with db.session_scope(writer.engine) as session:
         ingest_paths([_write(tmp_path / "a.txt", 1)], session=session)
     with sqlite3.connect(tmp_path / "bot.db") as conn:
