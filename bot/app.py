@@ -27,6 +27,7 @@ from bot import scheduling
 from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
+from store import redaction
 
 if TYPE_CHECKING:
     from store.service import FactStore
@@ -64,6 +65,7 @@ def build_application(
     token = settings.token
     if token is None and request is None:
         raise ConfigError("配置错误 TELEGRAM_BOT_TOKEN: not set")
+    redaction.protect(token)  # logs, database error columns and replies never carry it
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         tzinfo=ZoneInfo(settings.timezone),

@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, SecretStr, ValidationError, field_validato
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.env import DEFAULT_DATABASE_URL, ENV_FILE, database_url_from_env, token_configured
+from store import redaction
 
 __all__ = ["ConfigError", "Settings", "database_url_from_env", "load_settings", "token_configured"]
 
@@ -154,27 +155,31 @@ def load_settings(env_file: str | Path | None = ENV_FILE, **overrides: Any) -> S
 
 
 class TokenRedactingFilter(logging.Filter):
-    """Replace the bot token in every log record (PTB and httpx put it in URLs and errors)."""
+    """Replace the bot token, in any case or encoding, in every log record (store/redaction.py)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self._token = token
+        redaction.protect(token)
 
     def redact(self, text: str) -> str:
         """Return `text` with the token replaced."""
-        return text.replace(self._token, "<TOKEN>") if self._token else text
+        return redaction.redact(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message (and traceback) now, with the token removed."""
         if not self._token:
             return True
         message = record.getMessage()
-        if self._token in message:
-            record.msg, record.args = self.redact(message), None
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 

@@ -40,6 +40,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, CallbackContext, Job, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
+from store import redaction
 from store import subscriptions as subs
 from store.db import session_scope
 from store.digest import MESSAGE_LIMIT, Corpus, Digest, announcement_html, text_announcement_html
@@ -230,6 +231,7 @@ class Push:
         self.engine = engine
         self.live = deliver
         self.bot = bot
+        redaction.protect(bot.token)  # error columns never carry it, in any spelling
         self.config = config or PushConfig()
         self.clock = clock
         self._sleep = sleep

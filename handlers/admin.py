@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 
 from handlers import render, texts
-from handlers.common import send
+from handlers.common import download_limited, send
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,17 @@ async def on_document(update: Update, context: Context) -> None:
         await send(message, render.Reply(texts.UPLOAD_TOO_BIG.format(size=size, limit=limit)))
         return
     file = await document.get_file()
-    content = bytes(await file.download_as_bytearray())
+    # file_size may be absent (in the update and in getFile): the limit holds while reading.
+    content = await download_limited(file.file_path or "", MAX_UPLOAD_BYTES)
+    if content is None:
+        await send(message, render.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
+        return
     # Ingestion tokenises and writes the DB: keep it off the event loop.
     report = await asyncio.to_thread(data.store.ingest_bytes, content, name=name)
     log.info("admin %s uploaded %s: %s", user.id if user else None, name, report.status)
     if not report.ok:
-        text = texts.UPLOAD_REFUSED.format(name=render.esc(name), reason=render.esc(report.reason or ""))
+        reason = (report.reason or "").removeprefix(f"{name}: ")  # the report names the file too
+        text = texts.UPLOAD_REFUSED.format(name=render.esc(name), reason=render.esc(reason))
     elif report.status == "unchanged":
         text = texts.UPLOAD_UNCHANGED
     else:

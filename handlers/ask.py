@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
+from telegram.error import BadRequest, Forbidden
 
 from handlers import render, texts
 from handlers.common import (
@@ -17,10 +18,12 @@ from handlers.common import (
     send_after_press,
 )
 from handlers.context import Context
+from store.redaction import redact_html
 
 log = logging.getLogger(__name__)
 
 MAX_ANSWERS = 10  # answers reachable through 「更多答案」
+ALERT_LIMIT = 200  # characters Telegram shows in a callback alert
 
 
 def answer_for(context: Context, question: str, page: int = 0) -> render.Reply:
@@ -111,8 +114,21 @@ async def on_paragraph(update: Update, context: Context) -> None:
         await query.answer(texts.PARAGRAPH_MISSING)
         return
     doc = store.document(int(parts[2])) if len(parts) > 2 and parts[2].isdecimal() else None
+    reply = render.paragraph_reply(paragraph, doc)
+    if query.message is None:
+        # A button on an inline-mode message: no chat of ours to write into. Send the paragraph
+        # privately; a user who never started the bot gets it as an alert instead.
+        try:
+            for part in reply.messages():
+                await context.bot.send_message(query.from_user.id, redact_html(part))
+        except (Forbidden, BadRequest) as exc:
+            log.info("paragraph for an inline message not sent privately: %s", exc)
+            await query.answer(render.shorten(paragraph, ALERT_LIMIT), show_alert=True)
+            return
+        await query.answer(texts.PARAGRAPH_SENT_PRIVATELY)
+        return
     await query.answer()
-    await send_after_press(update, context, render.paragraph_reply(paragraph, doc))
+    await send_after_press(update, context, reply)
 
 
 async def on_example(update: Update, context: Context) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import httpx
 from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -19,6 +21,7 @@ from telegram.ext import CallbackContext
 
 from handlers import render, texts
 from handlers.render import Reply
+from store.redaction import redact_html
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +99,7 @@ async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> 
     for n, part in enumerate(parts):
         last = n == len(parts) - 1
         await message.reply_text(
-            part, reply_markup=keyboard if last else None, do_quote=quote and n == 0
+            redact_html(part), reply_markup=keyboard if last else None, do_quote=quote and n == 0
         )
 
 
@@ -113,18 +116,48 @@ async def send_after_press(update: Update, context: CallbackContext[Any, Any, An
     parts = reply.messages()
     for n, part in enumerate(parts):
         await context.bot.send_message(
-            chat.id, part, reply_markup=keyboard if n == len(parts) - 1 else None
+            chat.id, redact_html(part), reply_markup=keyboard if n == len(parts) - 1 else None
         )
 
 
 async def edit(query: CallbackQuery, reply: Reply) -> None:
-    """Replace a paged message in place; an unchanged page is not an error."""
+    """Replace a paged message in place; an unchanged page is not an error.
+
+    A message Telegram no longer lets us edit (too old, deleted) gets the page as a new
+    message instead; the press has already been answered, so nothing is raised.
+    """
     try:
-        await query.edit_message_text(reply.single(), reply_markup=markup(reply))
+        await query.edit_message_text(redact_html(reply.single()), reply_markup=markup(reply))
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
-        log.debug("page unchanged: %s", exc)
+        if "not modified" in str(exc).lower():
+            log.debug("page unchanged: %s", exc)
+            return
+        log.info("could not edit message (%s); sending the page as a new message", exc)
+        if isinstance(query.message, Message):
+            await send(query.message, reply, quote=False)
+
+
+async def download_limited(url: str, limit: int, *, timeout: float = 60.0) -> bytes | None:
+    """Download `url`, stopping as soon as more than `limit` bytes arrived (then None).
+
+    Telegram may omit `file_size`; counting while reading keeps an oversized file out of
+    memory and out of the store either way.
+    """
+    parts = urlsplit(url)
+    url = urlunsplit(parts._replace(path=quote(parts.path)))  # as PTB's File does (UTF-8 names)
+    chunks: list[bytes] = []
+    total = 0
+    async with httpx.AsyncClient(timeout=timeout) as client, client.stream("GET", url) as response:
+        response.raise_for_status()
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return None
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                return None
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def page_callback(query: CallbackQuery) -> tuple[str, int, str] | None:

@@ -29,10 +29,12 @@ from telegram.ext import (
 
 from handlers import browse, texts
 from handlers.context import App, Context
+from handlers.render import visible_text
 from store import subscriptions as subs
 from store.db import session_scope
 from store.digest import MESSAGE_LIMIT, Digest, esc, text_announcement_html, utf16_len
 from store.normalize import normalize_question
+from store.redaction import redact_html
 from store.views import IngestReport
 
 log = logging.getLogger(__name__)
@@ -177,7 +179,7 @@ def _chat_title(chat: Chat) -> str:
 
 async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
     return await message.reply_text(
-        text, reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        redact_html(text), reply_markup=markup, link_preview_options=LinkPreviewOptions(is_disabled=True),
         do_quote=message.chat.type != ChatType.PRIVATE,
     )
 
@@ -358,9 +360,11 @@ async def announce(update: Update, context: Context) -> None:
     if not push.config.announce_chat_ids:
         await _reply(message, texts.PUSH_ANNOUNCE_NO_CHATS)
         return
-    if utf16_len(text_announcement_html(text)) > MESSAGE_LIMIT:
-        limit = MESSAGE_LIMIT - utf16_len(text_announcement_html(""))
-        await _reply(message, texts.PUSH_ANNOUNCE_TOO_LONG.format(length=len(text), limit=limit))
+    # Telegram counts the shown text (entities parsed) in UTF-16 code units, and so does the note.
+    length = utf16_len(text)
+    limit = MESSAGE_LIMIT - utf16_len(visible_text(text_announcement_html("")))
+    if length > limit:
+        await _reply(message, texts.PUSH_ANNOUNCE_TOO_LONG.format(length=length, limit=limit))
         return
     # Keyed by the command message: a re-delivered update does not post twice.
     report = await push.announce_text(text, key=f"{message.chat_id}:{message.message_id}")

@@ -215,10 +215,10 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
         while start < len(atoms) and atoms[start].isspace():
             start += 1
         open_tags = cut_stack
-    return [c for c in chunks if _visible(c).strip()]
+    return [c for c in chunks if visible_text(c).strip()]
 
 
-def _visible(fragment: str) -> str:
+def visible_text(fragment: str) -> str:
     """The text Telegram would show for an HTML fragment."""
     return html.unescape(re.sub(r"<[^<>]*>", "", fragment))
 

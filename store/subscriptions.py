@@ -26,6 +26,7 @@ from store.digest import (
     utc,
 )
 from store.models import Document, Fact, Sentence
+from store.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ def deactivate(*, session: Session, chat_id: int, reason: str) -> bool:
     if sub is None or not sub.active:
         return False
     sub.active = False
-    sub.deactivated_reason = reason
+    sub.deactivated_reason = redact(reason)
     session.add(sub)
     session.flush()
     return True
@@ -419,7 +420,7 @@ def finish_delivery(
     values: dict[str, object] = {
         "status": status,
         "updated_at": _aware(now),
-        "error": error[:500] if error else None,
+        "error": redact(error)[:500] if error else None,
     }
     if status == SENT:
         values.update(sent_at=_aware(now), message_id=message_id)
@@ -687,7 +688,7 @@ def finish_announcement(
         return
     ann.status = status
     ann.updated_at = _aware(now)
-    ann.error = error[:500] if error else None
+    ann.error = redact(error)[:500] if error else None
     if chat_id is not None:
         ann.chat_id = chat_id
     if status == SENT:

@@ -236,6 +236,8 @@ class FakeBotApi:
         self.messages: dict[tuple[int | str, int], dict[str, Any]] = {}
         self._raw_text: dict[tuple[int | str, int], str] = {}  # as sent, with its HTML
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.unsized_files: set[str] = set()
+        self.download_aborted = False
         self.chat_types: dict[int | str, str] = {}
         self.member_status: dict[tuple[int | str, int], str] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
@@ -510,6 +512,20 @@ class FakeBotApi:
             }
         }
 
+    def make_inline_callback_query(
+        self, data: str, *, inline_message_id: str = "IM1", user_id: int = 1001
+    ) -> dict[str, Any]:
+        """An update: a button press on a message the user posted through inline mode (no chat)."""
+        return {
+            "callback_query": {
+                "id": str(next(self._ids)),
+                "from": self.user(user_id),
+                "inline_message_id": inline_message_id,
+                "chat_instance": f"ci-inline-{user_id}",
+                "data": data,
+            }
+        }
+
     def make_inline_query(self, query: str, *, user_id: int = 1001, offset: str = "") -> dict[str, Any]:
         """An update: an inline query `@bot query`."""
         return {
@@ -531,16 +547,23 @@ class FakeBotApi:
         chat_id: int | None = None,
         user_id: int = 1001,
         caption: str | None = None,
+        with_size: bool = True,
     ) -> dict[str, Any]:
-        """An update: a document upload (downloadable through getFile + the file URL)."""
+        """An update: a document upload (downloadable through getFile + the file URL).
+
+        `with_size=False`: Telegram leaves out `file_size`, in the update and in getFile.
+        """
         file_id = self.add_file(content, file_name)
-        document = {
+        document: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
             "file_name": file_name,
             "mime_type": mime_type,
-            "file_size": len(content),
         }
+        if with_size:
+            document["file_size"] = len(content)
+        else:
+            self.unsized_files.add(file_id)
         extra: dict[str, Any] = {"document": document}
         if caption is not None:
             extra["caption"] = caption
@@ -647,7 +670,22 @@ class FakeBotApi:
         file_id = path.split("/")[-1].split("_", 1)[0]
         if file_id not in self.files:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        return web.Response(body=self.files[file_id][1], content_type="application/octet-stream")
+        content = self.files[file_id][1]
+        if file_id not in self.unsized_files:
+            return web.Response(body=content, content_type="application/octet-stream")
+        # No Content-Length either: the client only learns the size by reading.
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        self.download_aborted = False
+        try:
+            for start in range(0, len(content), 65536):
+                await response.write(content[start : start + 65536])
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.download_aborted = True
+            raise
+        await response.write_eof()
+        return response
 
     def _check_faults(self, method: str, params: dict[str, Any]) -> None:
         """Apply migration, blocking, 429s and rate limits to calls that post into a chat."""
@@ -898,12 +936,14 @@ class FakeBotApi:
         name, content = self.files[file_id]
         if len(content) > MAX_DOWNLOAD_BYTES:
             raise ApiError(400, "Bad Request: file is too big")
-        return {
+        result: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
-            "file_size": len(content),
             "file_path": f"documents/{file_id}_{name}",
         }
+        if file_id not in self.unsized_files:
+            result["file_size"] = len(content)
+        return result
 
     async def _api_getChatMember(self, params: dict[str, Any], call: Call) -> Any:
         chat_id, user_id = params.get("chat_id") or 0, int(params.get("user_id") or 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -306,6 +307,18 @@ async def test_announce_command_is_for_admins_only(push_bot: BotHarness) -> None
     for chat in ANNOUNCE:
         (posted,) = api.sent_messages(chat)
         assert parse_html(posted.text) == "📢 公告\n\n明天上午十点召开<发布会> & 答记者问"
+
+
+async def test_announce_length_is_counted_as_telegram_counts(push_bot: BotHarness) -> None:
+    """UTF-16 units of the shown text: emoji count twice, `&` (sent as &amp;) once."""
+    api = push_bot.api
+    emoji = await push_bot.private("/announce " + "😀" * 2100, user_id=ADMIN)
+    numbers = [int(n) for n in re.findall(r"\d+", parse_html(emoji.text))]
+    assert len(numbers) == 2 and numbers[0] == 4200 and numbers[0] > numbers[1], emoji.text
+    assert all(api.sent_messages(chat) == [] for chat in ANNOUNCE)
+
+    ampersands = await push_bot.private("/announce " + "&" * 3000, user_id=ADMIN)
+    assert "已发到 2/2" in parse_html(ampersands.text)
 
 
 async def test_admin_upload_announces_once_and_bad_uploads_change_nothing(push_bot: BotHarness) -> None:
