@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 __all__ = ["App", "BotData", "Context", "Services", "build_application", "run_polling", "startup"]
 
 log = logging.getLogger(__name__)
+
+# How often a running bot checks the database for documents ingested elsewhere (one cheap query):
+# shorter shows them sooner, at the cost of more idle queries.
+INDEX_REFRESH_SECONDS = 2.0
 
 # Used when a test or the console injects its own request object instead of a real token.
 OFFLINE_TOKEN = "0:offline"
@@ -110,10 +115,43 @@ async def startup(app: App) -> None:
     except TelegramError as exc:
         # A missing menu is cosmetic; it must not keep the bot from answering.
         log.warning("could not set the command menus: %s", exc)
+    schedule_index_refresh(app)
     services = data.services
     for hook in getattr(services, "on_startup", ()):
         await hook(app)
     log.info("ready as @%s", app.bot.username)
+
+
+def schedule_index_refresh(app: App) -> None:
+    """Every INDEX_REFRESH_SECONDS, pick up documents another process added, replaced or deleted.
+
+    The check is one query (the document-set version); a refresh runs in a thread and never
+    overlaps the previous one, so a large batch does not pile refreshes up.
+    """
+    if app.job_queue is None:
+        return
+    store = app.bot_data.store
+    busy = threading.Lock()
+    last_error: list[str] = []
+
+    def refresh() -> None:
+        if not busy.acquire(blocking=False):
+            return
+        try:
+            store.refresh_if_changed()
+            last_error.clear()
+        except Exception as exc:  # a broken database must not stop the job; say it once
+            if last_error != [str(exc)]:
+                log.warning("index refresh failed: %s", exc)
+                last_error[:] = [str(exc)]
+        finally:
+            busy.release()
+
+    async def tick(_context: Context) -> None:
+        asyncio.get_running_loop().run_in_executor(None, refresh)  # not awaited: the job returns now
+
+    app.job_queue.run_repeating(tick, interval=INDEX_REFRESH_SECONDS, first=INDEX_REFRESH_SECONDS,
+                                name="index-refresh")
 
 
 def run_polling() -> int:

@@ -59,5 +59,6 @@ def register(app: App) -> None:
             pattern=rf"^({render.CB_TARGETS}|{render.CB_PROJECTS}|{render.CB_SEARCH}|{render.CB_SOURCES}):",
         )
     )
+    app.add_handler(CallbackQueryHandler(admin.on_replace, pattern=rf"^{admin.CB_REPLACE}:"))
     app.add_handler(CallbackQueryHandler(commands.unknown_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import BadRequest
 
 from handlers import render, texts
 from handlers.common import download_limited, send
 from handlers.context import Context
+from store.views import IngestReport
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+CB_REPLACE = "rpl"  # rpl:<old document id>:<new document id> — the new upload replaces the old one
 
 
 async def on_document(update: Update, context: Context) -> None:
@@ -42,7 +45,8 @@ async def on_document(update: Update, context: Context) -> None:
         await send(message, render.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
         return
     # Ingestion tokenises and writes the DB: keep it off the event loop.
-    report = await asyncio.to_thread(data.store.ingest_bytes, content, name=name)
+    # A different text under a stored name is a new document; replacing is the admin's choice.
+    report = await asyncio.to_thread(data.store.ingest_bytes, content, name=name, replace=False)
     log.info("admin %s uploaded %s: %s", user.id if user else None, name, report.status)
     if not report.ok:
         reason = (report.reason or "").removeprefix(f"{name}: ")  # the report names the file too
@@ -57,6 +61,43 @@ async def on_document(update: Update, context: Context) -> None:
             facts=report.facts,
             number=report.document_id,
         )
-    await send(message, render.Reply(text))
+    await send(message, _upload_reply(text, report))
     for hook in data.on_ingested:  # e.g. announcements of the new document (handlers/push.py)
         await hook(message, context, report)
+
+
+def _upload_reply(text: str, report: IngestReport) -> render.Reply:
+    """The upload report; when the name was already taken, a button to replace that document."""
+    same = [int(d) for d in report.details.get("same_name_ids", ())] if report.ok else []
+    if not same or report.document_id is None:
+        return render.Reply(text)
+    note = texts.UPLOAD_SAME_NAME.format(old=same[0], name=render.esc(report.name))
+    button = render.Button(texts.BUTTON_REPLACE, render.callback(CB_REPLACE, same[0], report.document_id))
+    return render.Reply(f"{text}\n{note}", ((button,),))
+
+
+async def on_replace(update: Update, context: Context) -> None:
+    """「替换原文档」: the new upload takes the place of the same-named document (admins only)."""
+    query = update.callback_query
+    if query is None:
+        return
+    data = context.bot_data
+    if not data.is_admin(query.from_user.id if query.from_user else None):
+        await query.answer(texts.UPLOAD_NOT_ADMIN, show_alert=True)
+        return
+    try:
+        _prefix, old, new = (query.data or "").split(":")
+        old_id, new_id = int(old), int(new)
+    except ValueError:
+        await query.answer(texts.EXPIRED)
+        return
+    done = await asyncio.to_thread(data.store.replace_document, old_id, new_id)
+    log.info("admin %s replaced document %s by %s: %s", query.from_user.id, old_id, new_id, done)
+    await query.answer()
+    text = texts.UPLOAD_REPLACED if done else texts.UPLOAD_REPLACE_GONE
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.debug("could not remove the replace button: %s", exc)
+    if isinstance(query.message, Message):
+        await send(query.message, render.Reply(text.format(old=old_id, new=new_id)), quote=False)

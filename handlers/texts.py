@@ -132,6 +132,10 @@ UPLOAD_TOO_BIG_UNKNOWN = "文件太大，上限是 {limit} KB。"
 UPLOAD_DONE = "已收录《{title}》：{sentences} 句，{facts} 条数据（编号 {number}）。"
 UPLOAD_UNCHANGED = "这篇文档已经收录过了，内容没有变化。"
 UPLOAD_REFUSED = "没有收录 {name}：{reason}"
+UPLOAD_SAME_NAME = "已有同名文档（编号 {old}），这篇作为新文档收录为 {name}。如果它是原文档的新版本，可以替换原文档。"
+UPLOAD_REPLACED = "已替换：原文档 {old} 已删除，新文档（编号 {new}）沿用原来的文件名。"
+UPLOAD_REPLACE_GONE = "无法替换：文档 {old} 或 {new} 已不存在。"
+BUTTON_REPLACE = "替换原文档"
 
 # Inline mode
 INLINE_HELP_BUTTON = "怎么提问？"

@@ -182,9 +182,9 @@ class SearchIndex:
     fact_rows: np.ndarray  # rows that carry at least one fact (sorted)
     has_facts: np.ndarray  # row → bool
     doc_texts_lower: dict[int, str]  # document id → lower-cased title and regions
-    # Document id → content hash of exactly the documents indexed: what a snapshot describes,
+    # Document id → document_key() of exactly the documents indexed: what a snapshot describes,
     # and what is compared with the database to bring the index up to date in place.
-    doc_hashes: dict[int, str] = field(default_factory=dict)
+    doc_keys: dict[int, str] = field(default_factory=dict)
     build_seconds: float = 0.0
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
     doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
@@ -348,7 +348,7 @@ class _Batch:
     """Rows read from the database for a build or an extension of the index."""
 
     documents: dict[int, DocumentInfo]
-    doc_hashes: dict[int, str]
+    doc_keys: dict[int, str]
     sentence_ids: np.ndarray
     doc_of_row: np.ndarray
     para_of_row: np.ndarray
@@ -381,7 +381,7 @@ def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] 
         )
         doc_rows = cur.fetchall()
         documents = {int(r[0]): _document_info(r) for r in doc_rows}
-        doc_hashes = {int(r[0]): str(r[10]) for r in doc_rows}
+        doc_keys = {int(r[0]): document_key(r[10], r[1]) for r in doc_rows}
         cur.execute(
             "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
             f" WHERE kind IN ('body', 'heading'){where_doc} ORDER BY document_id, position, id",
@@ -413,7 +413,7 @@ def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] 
         raw.close()
     return _Batch(
         documents=documents,
-        doc_hashes=doc_hashes,
+        doc_keys=doc_keys,
         sentence_ids=np.frombuffer(ids_buf, dtype=np.int64).copy(),
         doc_of_row=np.frombuffer(docs_buf, dtype=np.int32).copy(),
         para_of_row=np.frombuffer(paras_buf, dtype=np.int32).copy(),
@@ -501,7 +501,7 @@ def build_index(connect: Callable[[], Any]) -> SearchIndex:
         idf=idf, norm=norm, lengths=batch.lengths, facts=facts, documents=batch.documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={d.id: _doc_text(d) for d in batch.documents.values()},
-        doc_hashes=batch.doc_hashes,
+        doc_keys=batch.doc_keys,
     )
     index.build_seconds = time.perf_counter() - started
     log.info("index built: %s sentences, %s terms, %s facts in %.2fs", n, len(vocab),
@@ -555,7 +555,7 @@ def extend_index(index: SearchIndex, connect: Callable[[], Any], doc_ids: list[i
         post_rows=post_rows, idf=idf, norm=norm, lengths=lengths, facts=facts, documents=documents,
         gazetteer=gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={**index.doc_texts_lower, **{d.id: _doc_text(d) for d in batch.documents.values()}},
-        doc_hashes={**index.doc_hashes, **batch.doc_hashes},
+        doc_keys={**index.doc_keys, **batch.doc_keys},
     )
     extended.build_seconds = time.perf_counter() - started
     log.info("index extended by %s documents (%s sentences) in %.2fs", len(batch.documents), n_new,
@@ -588,11 +588,16 @@ def remove_documents(index: SearchIndex, doc_ids: set[int]) -> SearchIndex:
         lengths=lengths, facts=facts, documents={d: v for d, v in index.documents.items() if d not in doc_ids},
         gazetteer=index.gazetteer, fact_rows=fact_rows, has_facts=has_facts,
         doc_texts_lower={d: v for d, v in index.doc_texts_lower.items() if d not in doc_ids},
-        doc_hashes={d: v for d, v in index.doc_hashes.items() if d not in doc_ids},
+        doc_keys={d: v for d, v in index.doc_keys.items() if d not in doc_ids},
     )
     smaller.build_seconds = time.perf_counter() - started
     log.info("index shrunk by %s documents in %.2fs", len(doc_ids), smaller.build_seconds)
     return smaller
+
+
+def document_key(content_hash: str, name: str) -> str:
+    """What identifies a document's indexed form: its text (hash) and the name it is shown under."""
+    return f"{content_hash} {name}"
 
 
 def _doc_text(doc: DocumentInfo) -> str:

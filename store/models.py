@@ -63,3 +63,10 @@ class Fact(SQLModel, table=True):
     metric: str | None = None
     label: str = ""
     date: str | None = None  # ISO date for kind == "date"
+
+
+class DocumentSet(SQLModel, table=True):
+    """One row (id 1): a version bumped in the same transaction as every change to the documents."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = 0

@@ -31,6 +31,7 @@ class FactStore:
         self._engine: Engine | None = None
         self._index: SearchIndex | None = None
         self._lock = threading.RLock()  # first load and refreshes, one at a time
+        self._version: int | None = None  # document-set version the index was last synced at
 
     @classmethod
     def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
@@ -97,6 +98,9 @@ class FactStore:
     def _load_or_build(self) -> SearchIndex:
         """The snapshot brought up to date with the database, or a build from SQL."""
         from store import snapshot
+        from store.documents import read_version
+
+        self._version = read_version(self._connect)
 
         path = self._sqlite_file()
         loaded = snapshot.load_index(snapshot.snapshot_dir(path)) if path is not None else None
@@ -115,7 +119,7 @@ class FactStore:
         from store.index import extend_index, remove_documents
 
         stored = snapshot.stored_documents(self._connect)
-        held = index.doc_hashes
+        held = index.doc_keys
         # SQLite reuses the ids of deleted rows: a document is the same only if its hash is.
         gone = {d for d, h in held.items() if stored.get(d) != h}
         added = sorted(d for d, h in stored.items() if held.get(d) != h)
@@ -135,8 +139,11 @@ class FactStore:
         In place: only the documents that differ are read, the rest of the index is reused —
         seconds at any size, and no second full index in memory. `rebuild` builds it from SQL.
         """
+        from store.documents import read_version
+
         with self._lock:
             current = self._index
+            version = read_version(self._connect)
             if rebuild:
                 index, changed = build_index(self._connect), True
                 self._save_snapshot(index)
@@ -147,7 +154,20 @@ class FactStore:
                 if changed:
                     self._save_snapshot(index)
             self._index = index
+            self._version = version
             return changed
+
+    def refresh_if_changed(self) -> bool:
+        """Refresh when the document-set version in the database moved (one cheap query when not).
+
+        A running bot calls this every few seconds, so documents ingested, replaced or deleted
+        by another process appear without a restart. Nothing happens before the first load.
+        """
+        from store.documents import read_version
+
+        if self._index is None or read_version(self._connect) == self._version:
+            return False
+        return self.refresh()
 
     def _refresh_after(self, reports: list[IngestReport]) -> None:
         if any(r.status in ("added", "replaced") for r in reports):
@@ -296,15 +316,30 @@ class FactStore:
         self._refresh_after(reports)
         return reports
 
-    def ingest_bytes(self, data: bytes, *, name: str) -> IngestReport:
-        """Ingest one uploaded file's bytes, then refresh the index."""
+    def ingest_bytes(self, data: bytes, *, name: str, replace: bool = False) -> IngestReport:
+        """Ingest one uploaded file's bytes, then refresh the index.
+
+        A different text under a stored name becomes a new document (a free name), unless
+        `replace`; details["same_name_ids"] then lists the documents it could replace.
+        """
         from store import db
         from store.ingest.writer import ingest_bytes
 
         with db.session_scope(self.engine) as session:
-            report = ingest_bytes(data, name=name, session=session)
+            report = ingest_bytes(data, name=name, session=session, replace=replace)
         self._refresh_after([report])
         return report
+
+    def replace_document(self, old_id: int, new_id: int) -> bool:
+        """Let document `new_id` replace `old_id` (deleted; its name passes on); False if either is gone."""
+        from store import db
+        from store.documents import replace_document
+
+        with db.session_scope(self.engine) as session:
+            done = replace_document(old_id, new_id, session=session)
+        if done:
+            self.refresh()
+        return done
 
     def facts(self) -> Iterator[dict[str, Any]]:
         """Every fact as a `facts --jsonl` object (doc, kind, span, value, unit, target, period, sentence…)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from store.index import SearchIndex, TextColumn
+from store.index import SearchIndex, TextColumn, document_key
 from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 6
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
-_OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower", "doc_hashes")
+_OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower", "doc_keys")
 _FILES = ("arrays.npz", "texts.txt", "objects.pickle")
 # Per-row arrays: each must have one entry per indexed sentence.
 _ROW_ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "norm", "lengths", "has_facts")
@@ -44,21 +44,21 @@ def snapshot_dir(sqlite_file: Path) -> Path:
 
 
 def stored_documents(connect: Callable[[], Any]) -> dict[int, str]:
-    """Document id → content hash of every document in the database."""
+    """Document id → document_key (content hash and name) of every document in the database."""
     conn = connect()
     try:
         cur = conn.cursor()
-        cur.execute("SELECT id, content_hash FROM document")
-        return {int(doc_id): str(content_hash) for doc_id, content_hash in cur.fetchall()}
+        cur.execute("SELECT id, content_hash, name FROM document")
+        return {int(doc_id): document_key(digest, name) for doc_id, digest, name in cur.fetchall()}
     finally:
         conn.close()
 
 
-def documents_digest(doc_hashes: Mapping[int, str]) -> str:
-    """A digest of a set of documents (ids and content hashes)."""
+def documents_digest(doc_keys: Mapping[int, str]) -> str:
+    """A digest of a set of documents (ids and keys)."""
     digest = hashlib.sha256()
-    for doc_id in sorted(doc_hashes):
-        digest.update(f"{doc_id}:{doc_hashes[doc_id]}\n".encode())
+    for doc_id in sorted(doc_keys):
+        digest.update(f"{doc_id}:{doc_keys[doc_id]}\n".encode())
     return digest.hexdigest()
 
 
@@ -72,9 +72,9 @@ def _lexicon_digest() -> str:
     return lexicon.hexdigest()
 
 
-def fingerprint(doc_hashes: Mapping[int, str]) -> str:
+def fingerprint(doc_keys: Mapping[int, str]) -> str:
     """The fingerprint of an index holding these documents (with today's format and lexicon)."""
-    return json.dumps([FORMAT_VERSION, _lexicon_digest()[:16], documents_digest(doc_hashes)])
+    return json.dumps([FORMAT_VERSION, _lexicon_digest()[:16], documents_digest(doc_keys)])
 
 
 def _file_digest(path: Path) -> str:
@@ -94,9 +94,9 @@ def save_index(index: SearchIndex, directory: Path) -> None:
     with (tmp / "objects.pickle").open("wb") as fh:
         pickle.dump({name: getattr(index, name) for name in _OBJECTS}, fh, protocol=pickle.HIGHEST_PROTOCOL)
     meta = {
-        "fingerprint": fingerprint(index.doc_hashes),
+        "fingerprint": fingerprint(index.doc_keys),
         "size": index.size,
-        "documents": len(index.doc_hashes),
+        "documents": len(index.doc_keys),
         "sha256": {name: _file_digest(tmp / name) for name in _FILES},
     }
     (tmp / "meta.json").write_text(json.dumps(meta), "utf-8")
@@ -106,14 +106,14 @@ def save_index(index: SearchIndex, directory: Path) -> None:
         directory.rename(old)
     tmp.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
-    log.info("index snapshot of %s documents written to %s in %.2fs", len(index.doc_hashes), directory,
+    log.info("index snapshot of %s documents written to %s in %.2fs", len(index.doc_keys), directory,
              time.perf_counter() - started)
 
 
 def load_index(directory: Path) -> SearchIndex | None:
     """Load a snapshot, whatever documents it holds; None (one warning) when it cannot be used.
 
-    The caller compares the loaded index's `doc_hashes` with the database and brings it up to date.
+    The caller compares the loaded index's `doc_keys` with the database and brings it up to date.
     """
     if not (directory / "meta.json").exists():
         return None
@@ -124,7 +124,7 @@ def load_index(directory: Path) -> SearchIndex | None:
         log.warning("index snapshot %s unusable (%s: %s); rebuilding", directory, type(exc).__name__, exc)
         return None
     index.build_seconds = time.perf_counter() - started
-    log.info("index snapshot of %s documents loaded from %s in %.2fs", len(index.doc_hashes), directory,
+    log.info("index snapshot of %s documents loaded from %s in %.2fs", len(index.doc_keys), directory,
              index.build_seconds)
     return index
 
@@ -156,8 +156,8 @@ def _read_snapshot(directory: Path) -> SearchIndex:
         raise SnapshotError("arrays of different lengths")
     if len(index.post_offsets) != len(index.vocab) + 1 or len(index.idf) != len(index.vocab):
         raise SnapshotError("postings do not match the vocabulary")
-    if set(index.documents) != set(index.doc_hashes):
+    if set(index.documents) != set(index.doc_keys):
         raise SnapshotError("document list and hashes disagree")
-    if fingerprint(index.doc_hashes) != meta["fingerprint"]:
+    if fingerprint(index.doc_keys) != meta["fingerprint"]:
         raise SnapshotError("holds other documents than its fingerprint says")
     return index

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlmodel import Session
 
+from store.documents import bump_version, free_name
 from store.ingest.decode import IngestError, decode_bytes
 from store.ingest.metadata import section_year
 from store.ingest.parse import ParsedDocument, parse_document
@@ -146,8 +147,13 @@ def _store(
     path: str,
     session: Session,
     prepared: Prepared | None = None,
+    replace: bool = True,
 ) -> IngestReport:
-    """Write one parsed document in its own transaction (added, replaced or unchanged)."""
+    """Write one parsed document in its own transaction (added, replaced or unchanged).
+
+    A stored document of the same name is replaced, or with `replace=False` kept, the new one
+    being stored under a free name (details["same_name_ids"] lists the kept ones).
+    """
     digest = parsed.content_hash
     docs = _DOCUMENT_TABLE.c
     same = (
@@ -180,6 +186,9 @@ def _store(
     try:
         conn = session.connection()
         old_ids = list(conn.execute(select(docs.id).where(docs.name == name)).scalars())
+        same_name_ids = [] if replace else old_ids
+        if same_name_ids:
+            name, old_ids = free_name(name, session=session), []
         if old_ids:
             conn.execute(delete(_FACT_TABLE).where(_FACT_TABLE.c.document_id.in_(old_ids)))
             conn.execute(delete(_SENTENCE_TABLE).where(_SENTENCE_TABLE.c.document_id.in_(old_ids)))
@@ -218,6 +227,7 @@ def _store(
             for fact in facts
         ]
         _insert_many(conn, _FACT_TABLE, _FACT_COLUMNS, flat)
+        bump_version(session=session)
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -240,18 +250,24 @@ def _store(
             "joins": len(parsed.joins),
             "chars": char_count,
             "replaced_ids": old_ids,
+            "same_name_ids": same_name_ids,
         },
     )
 
 
-def ingest_bytes(data: bytes, *, name: str, session: Session, path: str = "") -> IngestReport:
-    """Ingest one file's bytes as document `name` (one transaction); refusals come back as reports."""
+def ingest_bytes(
+    data: bytes, *, name: str, session: Session, path: str = "", replace: bool = True
+) -> IngestReport:
+    """Ingest one file's bytes as document `name` (one transaction); refusals come back as reports.
+
+    `replace=False`: a different text under a name already stored becomes a new document.
+    """
     try:
         text = decode_bytes(data, name=name)
         parsed = parse_document(text, name=name)
     except IngestError as exc:
         return _refused(name, path, exc.reason)
-    return _store(parsed, name=name, path=path, session=session)
+    return _store(parsed, name=name, path=path, session=session, replace=replace)
 
 
 def _expand(paths: Iterable[str | Path]) -> Iterator[Path | IngestReport]:

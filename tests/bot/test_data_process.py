@@ -9,6 +9,7 @@ import asyncio
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,50 @@ async def test_restart_after_cli_ingest_and_upload_shows_every_document(
         assert "13个" in answer, answer
     finally:
         assert await bot.stop() == 0, bot.log()[-3000:]
+
+
+async def test_running_bot_sees_documents_ingested_by_another_process_within_seconds(
+    fake_api: FakeBotApi, tmp_path: Path, seeded_store: Any, record_property: Any
+) -> None:
+    """Issue E2: /source, /search and answers cover what `bot ingest` added or changed, no restart."""
+    database = tmp_path / "bot.db"
+    bot = BotProcess(fake_api, seeded_copy(seeded_store, database), tmp_path)
+    await bot.start()
+    try:
+        folder = write_articles(tmp_path / "batch", range(1, 4))
+        code, out = await run_cli(bot.env, tmp_path, "ingest", str(folder))
+        assert code == 0, out
+        done = time.monotonic()
+        new_ids = stored_ids(database, "art%")
+        assert len(new_ids) == 3
+
+        async def seen() -> str:
+            while True:
+                shown = await ask(fake_api, f"/source {new_ids[-1]}")
+                if not shown.startswith("没有编号为"):
+                    return shown
+                assert time.monotonic() - done < 10, "the running bot never saw the new documents"
+                await asyncio.sleep(0.3)
+
+        shown = await seen()
+        added_after = time.monotonic() - done
+        assert "第3号测试新区" in shown, shown
+        assert "第2号测试新区" in await ask(fake_api, "/search 第2号测试新区")
+        assert "13个" in await ask(fake_api, "第3号测试新区新签约项目多少个？")
+
+        # The same path with a changed text replaces the document (CLI semantics), live too.
+        (folder / "art002.txt").write_text(article(2).replace("新签约项目12个", "新签约项目48个"), "utf-8")
+        code, out = await run_cli(bot.env, tmp_path, "ingest", str(folder / "art002.txt"))
+        assert code == 0 and "replaced" in out, out
+        done = time.monotonic()
+        while "48个" not in (reply := await ask(fake_api, "第2号测试新区新签约项目多少个？")):
+            assert time.monotonic() - done < 10, reply
+            await asyncio.sleep(0.3)
+        replaced_after = time.monotonic() - done
+    finally:
+        assert await bot.stop() == 0, bot.log()[-3000:]
+    record_property("seconds_until_added_seen", round(added_after, 2))
+    record_property("seconds_until_replaced_seen", round(replaced_after, 2))
+    print(f"\nseen after {added_after:.2f}s (added), {replaced_after:.2f}s (replaced)")
+    assert added_after < 6 and replaced_after < 6
+    assert "Traceback" not in bot.log()

@@ -58,7 +58,7 @@ def test_snapshot_is_written_reused_and_brought_up_to_date(tmp_path: Path) -> No
 
     second = FactStore.open(url)
     loaded = snapshot.load_index(directory)
-    assert loaded is not None and loaded.doc_hashes == snapshot.stored_documents(second._connect)
+    assert loaded is not None and loaded.doc_keys == snapshot.stored_documents(second._connect)
     assert [a.to_json() for a in second.ask("京东方青岛项目总投资多少？")] == answers
 
     news = tmp_path / "news.txt"
@@ -87,7 +87,7 @@ def test_a_snapshot_describes_the_documents_it_holds_not_the_database(tmp_path: 
     running.ingest_paths([_write(tmp_path / "upload.txt", 99)])
     restarted = FactStore.open(url)
     assert len(restarted.documents()) == 8
-    assert restarted.index.doc_hashes == snapshot.stored_documents(restarted._connect)
+    assert restarted.index.doc_keys == snapshot.stored_documents(restarted._connect)
     top = restarted.ask("第3号新区新签约项目多少个？")
     assert top and "13个" in top[0].text
 
@@ -221,3 +221,33 @@ def test_a_replaced_file_leaves_the_index_as_a_rebuild_would(tmp_path: Path) -> 
     question = "西海岸新区新签约项目多少个？"
     assert [x.to_json() for x in answer(updated, question)] == [x.to_json() for x in answer(rebuilt, question)]
     assert "41个" in answer(updated, question)[0].text
+
+
+def test_the_document_set_version_moves_with_every_change_and_drives_refresh(tmp_path: Path) -> None:
+    from store import db
+    from store.documents import delete_documents, read_version
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    running = FactStore.open(url)
+    running.warm()
+    other = FactStore.open(url)
+    start = read_version(running._connect)
+    assert not running.refresh_if_changed()  # nothing changed: one query, no work
+
+    other.ingest_paths([_write(tmp_path / "a.txt", 1)])
+    assert read_version(running._connect) == (start or 0) + 1
+    assert running.refresh_if_changed() and len(running.documents()) == 3
+    assert not running.refresh_if_changed()
+
+    _write(tmp_path / "a.txt", 2)  # the same path, another text: replaced (CLI semantics)
+    assert [r.status for r in other.ingest_paths([tmp_path / "a.txt"])] == ["replaced"]
+    assert running.refresh_if_changed()
+    assert {d.name for d in running.documents()} == {d.name for d in other.documents()}
+    top = running.ask("第2号新区新签约项目多少个？")
+    assert top and "12个" in top[0].text
+
+    doomed = max(running.index.documents)
+    with db.session_scope(other.engine) as session:
+        delete_documents([doomed], session=session)
+        session.commit()
+    assert running.refresh_if_changed() and doomed not in running.index.documents
