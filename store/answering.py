@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from store import question as qparse
 from store.index import MAX_TERM_LEN, SearchIndex
+from store.metrics import metric_mentions, metric_synonyms
 from store.normalize import normalize_question
+from store.question import Question
 from store.views import Answer, FactView
 
 # Question words and fillers: removed before matching so they never count as content.
@@ -59,11 +62,39 @@ _INTENT_KINDS: dict[str, tuple[str, ...]] = {
     "other": (),
 }
 
+# ---- Every weight and threshold of answering, with what it trades ------------------------------
 COMMON_TERM_ROWS = 5_000  # postings longer than this (and 3 % of rows) only count in the rerank
-RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring
-MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover
-MIN_TOPIC_COVERAGE = 0.5  # share of its non-entity words (the metric asked about)
-MIN_SCORE = 0.35
+RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring: recall vs time
+MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover (abstain below)
+MIN_TOPIC_COVERAGE = 0.4  # share of its non-entity words (the measure asked about)
+MIN_SCORE = 0.35  # final score below which a candidate is never shown
+# A word the corpus has never seen counts as this share of a rare term's weight in the content a
+# sentence must cover: one unknown word among known ones does not refuse, a question made of
+# unknown words does.
+UNKNOWN_WEIGHT = 0.6
+W_BM25 = 0.45  # lexical score (relative to the best candidate)
+W_COVERAGE = 1.5  # share of the question's content the sentence (and its context) covers
+W_FACT = 0.35  # how well the sentence's best figure fits what is asked
+NO_FIGURE_PENALTY = 0.5  # a figure was asked and the sentence has none
+WRONG_KIND_PENALTY = 0.25  # it has figures, none of the kind asked for
+SUBJECT_IN_CONTEXT = 0.85  # the place is named one or two sentences earlier in the paragraph
+SUBJECT_IN_DOCUMENT = 0.6  # the place is only named by the document's title or regions
+PART_UNSTATED_PENALTY = 0.3  # 上半年 asked, the sentence and its context name no part of the year
+# Figure selection inside a sentence (clause level).
+FIG_KIND = 1.0  # the figure is of the kind asked for
+FIG_KIND_NEAR = 0.6  # of a kind that can answer a generic "多少"
+FIG_WRONG_KIND = -1.5  # of a kind the question does not ask for (a date for 第几)
+FIG_UNIT = 0.6  # a count in the measure word asked for (多少家 → 14家)
+FIG_UNIT_MISMATCH = -0.2
+FIG_TARGET = 0.4  # a target asked for (目标, 计划) and the figure is one
+FIG_PERIOD = 0.4  # the figure's year is the asked one
+FIG_METRIC = 0.8  # the metric named nearest before the figure is the asked one
+FIG_OTHER_METRIC = -0.8  # …is another metric (地区生产总值2576亿元, 工业增加值增长13%: not GDP growth)
+FIG_BEFORE = 0.9  # question words in the clause right before the figure (× share of the content)
+FIG_AFTER = 0.5  # …right after it (签约项目120个 vs 签约120个项目)
+FIG_LABEL = 0.25  # per question word in the fact's subject/metric label (at most 3)
+FIG_DISTANCE = 0.002  # per character between the figure and the nearest question word
+FIG_WINDOW = 24  # characters before a figure read as its clause context
 
 
 @dataclass(slots=True)
@@ -92,6 +123,10 @@ class ParsedQuestion:
     content_weight: float = 0.0
     corrections: list[tuple[str, str]] = field(default_factory=list)
     wants_day: bool = False  # 哪天, 几号: a date with a day
+    q: Question | None = None  # what the question requires (store.question)
+    required: set[str] = field(default_factory=set)  # entities the answer must be about (places)
+    named: dict[str, np.ndarray] = field(default_factory=dict)  # entity → rows naming it (memo)
+    about: dict[str, set[int]] = field(default_factory=dict)  # entity → documents about it (memo)
 
     @property
     def intent(self) -> str:
@@ -115,31 +150,90 @@ def _strip_question_words(text: str) -> str:
     return _QUESTION_RE.sub("|", _PUNCT_RE.sub("|", text))
 
 
-def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
-    """Normalise a question and find its intent, time words, index terms and entities."""
-    text = normalize_question(question)
-    lowered = text.lower()
-    intents = detect_intents(lowered)
-    unit_match = _UNIT_HINT_RE.search(lowered)
-    years = tuple(int(y) for y in _YEAR_RE.findall(lowered))
-    relative = tuple(off for word, off in _RELATIVE_YEARS.items() if word in lowered)
-    target = bool(_TARGET_RE.search(lowered))
+def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
+    """Spans of names the index knows (aliases, regions, mined names) in a lower-cased question."""
+    gaz = index.gazetteer
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    taken = [False] * n
+    for length in range(min(MAX_TERM_LEN + 8, n), 1, -1):
+        for start in range(n - length + 1):
+            if any(taken[start : start + length]):
+                continue
+            sub = text[start : start + length]
+            if sub in gaz.canonical or sub in gaz.names:
+                spans.append((start, start + length))
+                for i in range(start, start + length):
+                    taken[i] = True
+    return spans
 
-    stripped = _strip_question_words(_YEAR_RE.sub("|", lowered) if years else lowered)
-    for word in _RELATIVE_YEARS:
-        stripped = stripped.replace(word, "|")
+
+# Short forms of development-zone names people use (经开区 for 经济技术开发区 …): general, not per zone.
+_ZONE_FORMS = (
+    ("经济技术开发区", ("经开区", "开发区", "经济开发区")),
+    ("高新技术产业开发区", ("高新区",)),
+    ("高技术产业开发区", ("高新区",)),
+    ("自由贸易试验区", ("自贸区", "自贸试验区")),
+    ("综合保税区", ("综保区",)),
+    ("经开区", ("经济技术开发区", "开发区")),
+    ("高新区", ("高新技术产业开发区",)),
+    ("自贸区", ("自由贸易试验区", "自贸试验区")),
+    ("综保区", ("综合保税区",)),
+)
+
+
+def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
+    """The names a document may use for a place named in a question (full, short, zone forms)."""
+    names = [mention.surface, mention.name, mention.short]
+    for name in list(names):
+        for long, shorts in _ZONE_FORMS:
+            if name.endswith(long) and len(name) > len(long):
+                names.extend(name[: -len(long)] + s for s in shorts)
+    return tuple(dict.fromkeys(n.lower() for n in names if n and len(n) >= 2))
+
+
+def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
+    """Normalise a question and find what it requires, its index terms and its entities."""
+    q = qparse.parse(question, names=lambda t: _name_spans(index, t))
+    text = q.text
+    lowered = text.lower()
+    intents = detect_intents(qparse.strip_fillers(lowered))
+    years = q.period.years
+    relative = q.period.relative
+
+    stripped = q.core
+    stripped = re.sub(r"(?:19|20)\d{2}\s*年?", lambda m: "|" * len(m.group(0)), stripped)
+    for word in (*_RELATIVE_YEARS, "明天", "今天", "昨天", "后天", "上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "前三季度"):
+        stripped = stripped.replace(word, "|" * len(word))
     gaz = index.gazetteer
     covered = [False] * len(stripped)
     terms: dict[str, QueryTerm] = {}
     entities: dict[str, tuple[str, ...]] = {}
+    required: set[str] = set()
     corrections: list[tuple[str, str]] = []
 
     def mark(start: int, end: int) -> None:
         for i in range(start, end):
             covered[i] = True
 
+    # Places of the gazetteer named in the question: the answer must be about them, unless the place
+    # is part of a longer name the index knows (青岛 of 京东方青岛基地 names a plant, not a city).
+    longer_names = _name_spans(index, stripped)
+    for mention in q.places:
+        if mention.level == "nation":
+            continue
+        pos = stripped.find(mention.surface)
+        if any(a <= pos and pos + len(mention.surface) <= b and b - a > len(mention.surface)
+               and _lookup_place(stripped[a:b]) is None for a, b in longer_names):
+            continue
+        entities[mention.name] = _place_surfaces(mention)
+        required.add(mention.name)
+        pos = stripped.find(mention.surface)
+        if pos >= 0:
+            mark(pos, pos + len(mention.surface))
+
     # Known entity names (aliases included), longest first, non-overlapping.
-    taken = [False] * len(stripped)
+    taken = covered[:]
     for length in range(min(MAX_TERM_LEN + 8, len(stripped)), 1, -1):
         for start in range(len(stripped) - length + 1):
             if any(taken[start : start + length]):
@@ -184,6 +278,14 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             corrections.append((typed, known))
             canon = gaz.canonical.get(known.lower())
             entities[canon or known] = gaz.expand(known)
+            for name in list(entities):
+                if typed in name and name in required and name != (canon or known):
+                    # The typed name was read as a place it is not (a place inside the slip).
+                    entities.pop(name)
+                    required.discard(name)
+            place = _lookup_place(known)
+            if place is not None:
+                required.add(canon or known)
             mark(pos, pos + len(typed))
             break
 
@@ -207,16 +309,26 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
                 unknown.append(word)
     for canon, surfaces in entities.items():
         # Only curated names can be absent: mined names and regions come from the corpus itself.
-        if canon in gaz.surfaces and not any(_in_corpus(index, s.lower()) for s in surfaces):
+        if (canon in gaz.surfaces or canon in required) and not any(_in_corpus(index, s.lower()) for s in surfaces):
             unknown.append(canon)
+            required.add(canon)
     content_weight = sum(t.weight for t in terms.values() if len(t.text) > 1)
     return ParsedQuestion(
-        text=text, intents=intents, target=target,
-        unit_hint=unit_match.group(1) if unit_match else None, years=years,
+        text=text, intents=intents, target=q.target,
+        unit_hint=q.unit, years=years,
         relative_years=relative, terms=list(terms.values()), entities=entities, unknown=unknown,
         content_weight=content_weight, corrections=corrections,
-        wants_day=bool(_DAY_RE.search(lowered)),
+        wants_day=q.wants_day, q=q, required=required,
     )
+
+
+def _lookup_place(name: str) -> object | None:
+    """The gazetteer's place for a name, or None (or while store.places is not there)."""
+    try:
+        from store import places
+    except ImportError:  # pragma: no cover - lands separately
+        return None
+    return places.lookup(name)
 
 
 def _in_corpus(index: SearchIndex, name: str) -> bool:
@@ -258,6 +370,33 @@ def _entity_rows(index: SearchIndex, surfaces: tuple[str, ...]) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
 
 
+def _named_rows(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
+    """Rows whose sentence names an entity of the question (memoised on the parsed question)."""
+    rows = pq.named.get(canon)
+    if rows is None:
+        rows = pq.named[canon] = _entity_rows(index, pq.entities[canon])
+    return rows
+
+
+# A document is about a place its regions list, or that it names at least this often / this early.
+ABOUT_MIN_MENTIONS = 2
+ABOUT_LEAD_ROWS = 5
+
+
+def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
+    """Documents about an entity: listed in their regions, or named often or early in their text."""
+    rows = _named_rows(index, pq, canon)
+    parts = [index.documents_with_region(s) for s in pq.entities[canon]]
+    if len(rows):
+        docs, first, counts = np.unique(index.doc_of_row[rows], return_index=True, return_counts=True)
+        lead = np.asarray([rows[i] - index.doc_rows(int(d)).start < ABOUT_LEAD_ROWS for d, i in zip(
+            docs.tolist(), first.tolist(), strict=True)], dtype=bool) if len(docs) <= 200 else np.zeros(
+            len(docs), dtype=bool)
+        parts.append(docs[(counts >= ABOUT_MIN_MENTIONS) | lead])
+    parts = [p for p in parts if len(p)]
+    return np.unique(np.concatenate(parts)).astype(np.int32) if parts else np.empty(0, dtype=np.int32)
+
+
 def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:
     """Rows one or two sentences after `rows` in the same paragraph (the entity's context)."""
     out = []
@@ -296,7 +435,7 @@ def _bm25_candidates(
     doc_bonus: list[tuple[np.ndarray, float]] = []
     for canon, surfaces in pq.entities.items():
         weight = max(index.term_idf(s.lower()) for s in surfaces)
-        named = _entity_rows(index, surfaces)
+        named = _named_rows(index, pq, canon)
         if len(named):
             parts_rows.append(named)
             parts_scores.append(index.norm[named] * np.float32(weight))
@@ -305,7 +444,7 @@ def _bm25_candidates(
             if len(after):
                 parts_rows.append(after)
                 parts_scores.append(index.norm[after] * np.float32(weight * 0.85))
-        docs = index.documents_naming(canon, surfaces)
+        docs = _documents_about(index, pq, canon)
         if len(docs):
             doc_bonus.append((docs, weight * 0.8))
     if not parts_rows:
@@ -340,33 +479,166 @@ def _question_years(pq: ParsedQuestion, doc_year: int | None) -> set[int]:
     return years
 
 
-def _fact_score(fact: FactView, pq: ParsedQuestion, qyears: set[int]) -> float:
-    """How well one fact answers the question (kind, unit, metric words, target, period)."""
-    wanted = [k for intent in pq.intents for k in _INTENT_KINDS.get(intent, ())]
-    score = 0.0
-    if wanted:
-        if fact.kind == wanted[0]:
-            score += 1.0
-        elif fact.kind in wanted:
-            score += 0.6
-        else:
-            # 什么时候 wants a date, 第几 a rank: another kind of figure does not answer it.
-            score -= 0.3 if pq.intent == "amount" else 1.5
-    if fact.kind == "date" and fact.date:
-        score += 0.15 * fact.date.count("-")  # a day beats a month beats a year
-        if pq.wants_day and fact.date.count("-") < 2:
-            score -= 1.5  # 哪天 asks for a day: 2022年年底 does not answer it
-    if pq.unit_hint and fact.unit:
-        score += 0.6 if fact.unit == pq.unit_hint else -0.2
-    if pq.target:
-        score += 0.4 if fact.target else -0.1
-    if qyears and fact.period is not None:
-        score += 0.4 if fact.period in qyears else -0.3
-    label = (fact.metric or "") + (fact.subject or "")
-    if label:
-        hits = sum(1 for t in pq.terms if len(t.text) > 1 and t.text in label.lower())
-        score += min(hits, 3) * 0.25
-    return score
+# Kinds of fact that can answer each kind of question (the first one is the best fit).
+_KIND_FITS: dict[str, tuple[str, ...]] = {
+    "count": ("count", "other"),
+    "area": ("area",),
+    "money": ("money",),
+    "percent": ("percent",),
+    "rank": ("rank",),
+    "date": ("date",),
+    "duration": ("duration", "count", "other", "date"),
+    "list": ("count", "money", "percent", "area", "other"),
+}
+# A generic 多少 (no kind asked): amounts first, then percents; never a date or a rank.
+_ANY_AMOUNT = ("money", "count", "area", "other", "percent", "duration")
+# The kind of figure a metric is given in, for a generic 多少 (GDP多少 → money, not its growth).
+_METRIC_KIND = {
+    "地区生产总值": "money", "海洋生产总值": "money", "规上工业总产值": "money", "实际使用外资": "money",
+    "固定资产投资": "money", "工业投资": "money", "社会消费品零售总额": "money", "进出口": "money",
+    "出口": "money", "进口": "money", "一般公共预算收入": "money", "税收": "money", "营业收入": "money",
+    "利润": "money", "投资": "money", "招商引资": "money", "销售额": "money", "贸易额": "money",
+    "面积": "area", "城镇新增就业": "count", "客流": "count", "旅客吞吐量": "count", "集装箱吞吐量": "count",
+    "企业数": "count", "高新技术企业": "count", "项目数": "count", "开复工率": "percent", "完成率": "percent",
+    "城镇调查失业率": "percent", "居民消费价格": "percent",
+}
+# A figure directly followed by one of these is a threshold or part of a name (亿元以上项目, 500强).
+_THRESHOLD_AFTER = re.compile(r"^(?:以上|以下|及以上|级|强)(?:的)?[\u4e00-\u9fff]")
+_PARTS_RE = (
+    ("H1", re.compile(r"上半年|1\s*[-至到~—]\s*6月|一至六月|前两季度")),
+    ("H2", re.compile(r"下半年")),
+    ("Q1-3", re.compile(r"前三季度|1\s*[-至到~—]\s*9月|一至九月")),
+    ("Q1", re.compile(r"一季度|第一季度|1\s*[-至到~—]\s*3月|一至三月")),
+    ("M", re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[-至到~—]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})月")),
+    ("Y", re.compile(r"全年|年度")),
+)
+_SAME_PART = {"M1-6": "H1", "Q1-2": "H1", "M1-9": "Q1-3", "M1-3": "Q1", "M1-12": "Y", "Q1-4": "Y"}
+
+
+# 什么时候 is also answered by a time word where the sentence has no date (年内实现…试运行).
+_TIME_WORDS = re.compile(r"年内|今年|明年|年底|年初|年中|上半年|下半年|月底|月份|\d+月")
+
+
+def _parts(text: str) -> set[str]:
+    """Parts of the year a text names (上半年 → H1, 1-8月 → M1-8 …)."""
+    found = set()
+    for code, pattern in _PARTS_RE:
+        for m in pattern.finditer(text):
+            if code == "M":
+                nums = re.findall(r"\d{1,2}|[一二三四五六七八九十]{1,3}", m.group(0))
+                a, b = (qparse._CN_DIGITS.get(x) or int(x) if x.isdigit() or x in qparse._CN_DIGITS else 0
+                        for x in nums[:2])
+                found.add(_SAME_PART.get(f"M{a}-{b}", f"M{a}-{b}"))
+            else:
+                found.add(code)
+    return found
+
+
+def _part_fits(asked: str, text_parts: set[str]) -> bool | None:
+    """True when the text names the asked part of the year, False when it names only others, None when none."""
+    if not text_parts:
+        return None
+    asked = _SAME_PART.get(asked, asked)
+    return asked in text_parts
+
+
+def _question_years(pq: ParsedQuestion, doc_year: int | None) -> set[int]:
+    years = set(pq.years)
+    if doc_year is not None:
+        years.update(doc_year + off for off in pq.relative_years)
+    return years
+
+
+def _wanted_kinds(q: Question) -> tuple[str, ...]:
+    if q.kind is not None:
+        return _KIND_FITS.get(q.kind, ())
+    preferred = _METRIC_KIND.get(q.metric or "")
+    if preferred:
+        return (preferred, *[k for k in _ANY_AMOUNT if k != preferred])
+    return _ANY_AMOUNT
+
+
+def _is_threshold(text: str, fact: FactView) -> bool:
+    """A figure that qualifies something else (亿元以上项目, 百亿级, 500强) rather than answering."""
+    if fact.value is None and fact.kind != "date":
+        return True  # 亿元以上, 过亿元: a qualifier without a value
+    after = text[fact.end : fact.end + 8]
+    return bool(_THRESHOLD_AFTER.match(after))
+
+
+def _number_of(span: str) -> str:
+    m = re.search(r"\d+(?:\.\d+)?", span.replace(" ", ""))
+    return m.group(0) if m else span
+
+
+@dataclass(slots=True)
+class _Figure:
+    fact: FactView
+    score: float
+
+
+def _select_figure(
+    text: str, facts: tuple[FactView, ...], pq: ParsedQuestion, plan: _QueryPlan, qyears: set[int]
+) -> _Figure | None:
+    """The figure of a sentence that answers the question: asked kind, measure in its clause, period."""
+    q = pq.q
+    assert q is not None
+    wanted = _wanted_kinds(q)
+    stated = {_number_of(n) for n in q.numbers}
+    mentions = metric_mentions(text) if q.metric else []
+    asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
+    best: _Figure | None = None
+    ordered = sorted(facts, key=lambda f: f.start)
+    prev_end = 0
+    for i, fact in enumerate(ordered):
+        window_start = max(prev_end if i else 0, fact.start - FIG_WINDOW)
+        prev_end = fact.end
+        if _is_threshold(text, fact) or (stated and _number_of(fact.span) in stated):
+            continue
+        if qyears and fact.period is not None and fact.period not in qyears:
+            continue  # a figure of another year never answers
+        score = 0.0
+        if wanted:
+            if fact.kind == wanted[0]:
+                score += FIG_KIND
+            elif fact.kind in wanted:
+                score += FIG_KIND_NEAR
+            else:
+                score += FIG_WRONG_KIND
+        if fact.kind == "date" and fact.date:
+            score += 0.15 * fact.date.count("-")  # a day beats a month beats a year
+            if q.wants_day and fact.date.count("-") < 2:
+                score += FIG_WRONG_KIND  # 哪天 asks for a day: 2022年年底 does not answer it
+        if q.unit and fact.unit:
+            score += FIG_UNIT if fact.unit == q.unit or fact.span.endswith(q.unit) else FIG_UNIT_MISMATCH
+        if q.target:
+            score += FIG_TARGET if fact.target else -0.1
+        if qyears and fact.period in qyears:
+            score += FIG_PERIOD
+        if mentions:
+            before = [m for m in mentions if m[1] <= fact.start]
+            if before:
+                score += FIG_METRIC if before[-1][2] == q.metric else FIG_OTHER_METRIC
+            elif any(m[2] == q.metric and m[0] - fact.end <= 4 for m in mentions):
+                score += FIG_METRIC * 0.5  # 2576亿元的地区生产总值
+        elif asked_surfaces:
+            score += FIG_OTHER_METRIC * 0.5
+        before_text = text[window_start : fact.start]
+        next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
+        after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + 10)])[0]
+        if plan.plain_total > 0:
+            score += FIG_BEFORE * sum(w for t, w in plan.plain if t in before_text) / plan.plain_total
+            score += FIG_AFTER * sum(w for t, w in plan.plain if t in after_text) / plan.plain_total
+            positions = [text.find(t) for t, _w in plan.plain if t in text]
+            if positions:
+                score -= FIG_DISTANCE * min(abs(p - fact.start) for p in positions)
+        label = ((fact.metric or "") + (fact.subject or "")).lower()
+        if label:
+            hits = sum(1 for t, _w in plan.plain if t in label)
+            score += min(hits, 3) * FIG_LABEL
+        if best is None or score > best.score:
+            best = _Figure(fact, score)
+    return best
 
 
 @dataclass(slots=True)
@@ -379,7 +651,9 @@ class _Candidate:
     best: FactView | None
     facts: tuple[FactView, ...]
     context_rows: tuple[int, ...] = ()  # earlier sentences of the paragraph naming the entity
-    missing_entity: bool = False  # a curated entity of the question is not in sentence, paragraph or document
+    missing_entity: bool = False  # a required entity of the question is not in sentence, paragraph or document
+    missing: str | None = None  # which requirement it fails: place, measure, period, kind
+    penalty: float = 0.0
 
 
 @dataclass(slots=True)
@@ -387,10 +661,15 @@ class _QueryPlan:
     """Per-question values the candidate loop reads (computed once, not per sentence)."""
 
     plain: list[tuple[str, float]]
-    entities: list[tuple[str, tuple[str, ...], float, bool]]  # canon, surfaces, weight, curated
+    entities: list[tuple[str, tuple[str, ...], float, bool]]  # canon, surfaces, weight, required
     total: float
     qyears_by_doc: dict[int | None, set[int]]
     plain_total: float = 0.0
+    metric_surfaces: tuple[str, ...] = ()
+    place_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    generic: dict[str, re.Pattern[str]] = field(default_factory=dict)  # canon → its kind word (经开区, 全市)
+    parents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canon → enclosing places' names
+    parent_docs: dict[str, set[int]] = field(default_factory=dict)  # canon → documents naming its parents
 
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
@@ -405,26 +684,91 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     ]
     curated = index.gazetteer.curated
     entities = []
+    patterns = {}
     for canon, surfaces in pq.entities.items():
         lowered = tuple(dict.fromkeys(s.lower() for s in surfaces))
         weight = max((index.term_idf(s) for s in lowered), default=1.0)
-        entities.append((canon, lowered, weight, canon in curated))
+        entities.append((canon, lowered, weight, canon in curated or canon in pq.required))
+        # A city's name inside a longer zone name (长春 of 长春新区) is another place.
+        patterns[canon] = re.compile(
+            "(?:" + "|".join(re.escape(x) for x in sorted(lowered, key=len, reverse=True)) + ")"
+            r"(?!新区|经开区|开发区|高新区|经济技术|高新技术|自贸|综保区|综合保税|保税|园区|片区|产业园)"
+        )
+    generic: dict[str, re.Pattern[str]] = {}
+    parents: dict[str, tuple[str, ...]] = {}
+    parent_docs: dict[str, set[int]] = {}
+    for canon in pq.required:
+        place = _lookup_place(canon)
+        if place is None:
+            continue
+        words = _GENERIC_WORDS.get(getattr(place, "level", ""), ())
+        kind = getattr(place, "kind", "")
+        if getattr(place, "level", "") == "zone":
+            words = (*words, *[w for w in _ZONE_KIND_WORDS if w in canon or w == kind])
+        if words:
+            generic[canon] = re.compile("|".join(re.escape(w) for w in words))
+        parents[canon] = tuple(p.lower() for p in _ancestor_names(place))
+        if getattr(place, "level", "") == "zone" and parents[canon]:
+            direct = parents[canon][:2]  # the zone's own city (full and short name)
+            rows = _entity_rows(index, direct)
+            if len(rows):
+                docs, counts = np.unique(index.doc_of_row[rows], return_counts=True)
+                parent_docs[canon] = set(docs[counts >= ABOUT_MIN_MENTIONS].tolist())
     plain_total = sum(w for _t, w in plain)
+    # What the corpus has never seen still counts as content the answer should cover.
+    unknown_weight = UNKNOWN_WEIGHT * index.term_idf("\x00never") * sum(
+        1 for u in pq.unknown if u not in pq.entities
+    )
+    plain_total += unknown_weight
     total = plain_total + sum(e[2] for e in entities)
-    return _QueryPlan(plain, entities, total, {}, plain_total)
+    q = pq.q
+    surfaces = tuple(s.lower() for s in metric_synonyms(q.metric)) if q and q.metric else ()
+    return _QueryPlan(plain, entities, total, {}, plain_total, surfaces, patterns, generic, parents, parent_docs)
+
+
+# Words a document uses for the place it is about (全市 in a city's report, 开发区 in a zone's news).
+_GENERIC_WORDS = {
+    "province": ("全省", "我省", "本省"),
+    "prefecture": ("全市", "我市", "本市", "市委", "市政府"),
+    "county": ("全县", "全区", "全市", "我县", "我区"),
+    "zone": ("全区", "园区", "我区", "该区", "本区"),
+}
+_ZONE_KIND_WORDS = ("经开区", "开发区", "高新区", "新区", "自贸区", "自贸试验区", "综保区", "示范区", "综改区", "片区", "园区")
+
+
+def _ancestor_names(place: object) -> list[str]:
+    """Full and short names of a place's enclosing places (a zone's city and province)."""
+    try:
+        from store import places
+    except ImportError:  # pragma: no cover - lands separately
+        return []
+    out = []
+    for parent in places.ancestors(place):  # type: ignore[arg-type]
+        if parent.level != "nation":
+            out.extend((parent.name, parent.short))
+    return out
+
+
+def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPlan) -> bool:
+    pattern = plan.place_patterns.get(canon)
+    if pattern is None:
+        return any(s in text for s in lowered)
+    return pattern.search(text) is not None
 
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
-    """Coverage of the question, best fact and its score for one candidate sentence."""
-    text = index.lower_text(row)
-    doc = index.documents.get(int(index.doc_of_row[row]))
+    """Coverage of the question, the requirements it meets and its best figure, for one sentence."""
+    text = index.search_text(row)
+    doc_id = int(index.doc_of_row[row])
+    doc = index.documents.get(doc_id)
     matched = sum(w for t, w in plan.plain if t in text)
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
     missing_entity = False
     previous: list[int] | None = None
-    for _canon, lowered, weight, curated in plan.entities:
-        if any(s in text for s in lowered):
+    subject_in_sentence = True
+    for canon, lowered, weight, required in plan.entities:
+        if _names_place(text, canon, lowered, plan):
             entity_matched += weight
             continue
         if previous is None:
@@ -434,45 +778,117 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             (
                 i
                 for i in range(len(previous) - 1, -1, -1)
-                if any(s in index.lower_text(previous[i]) for s in lowered)
+                if _names_place(index.search_text(previous[i]), canon, lowered, plan)
             ),
             None,
         )
         if hit is not None:
             # Named a sentence or two earlier in the same paragraph: the answer quotes from there.
-            entity_matched += weight * 0.85
+            entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif doc is not None and any(s in index.doc_text_lower(doc.id) for s in lowered):
-            entity_matched += weight * 0.6
-        elif curated:
+        elif doc is not None and (
+            _names_place(index.doc_text_lower(doc_id), canon, lowered, plan)
+            or any(r.lower() in lowered for r in doc.regions)
+            or (canon in pq.required and doc_id in _about_set(index, pq, canon))
+        ):
+            entity_matched += weight * SUBJECT_IN_DOCUMENT
+            if required:
+                subject_in_sentence = False
+        elif required and _about_by_kind_word(index, row, doc, canon, plan, previous):
+            # 经开区 in a document about 北京 (the zone's city): the zone the document is about.
+            entity_matched += weight * SUBJECT_IN_DOCUMENT
+            subject_in_sentence = False
+        elif required:
             missing_entity = True
     coverage = (matched + entity_matched) / plan.total if plan.total > 0 else 0.0
     # What the question asks about (人口, 员工 …) must be there, not only who it is about.
-    if plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE:
-        missing_entity = True
-    if coverage < MIN_COVERAGE or missing_entity:
+    topic_missing = plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE
+    if coverage < MIN_COVERAGE or missing_entity or topic_missing:
         # Never shown: skip the fact scoring.
-        return _Candidate(row, coverage, 0.0, None, (), context_rows, missing_entity)
+        reason = "place" if missing_entity else "content"
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, reason)
+    q = pq.q
+    assert q is not None
+    context_text = "".join(index.search_text(r) for r in context_rows) + text
+    # The measure asked for must be named by the sentence (or the sentences it is quoted with).
+    if plan.metric_surfaces and not any(s in context_text for s in plan.metric_surfaces):
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "measure")
+    if not subject_in_sentence and _other_place_is_subject(text, pq):
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
+    penalty = 0.0
+    if q.period.part:
+        fits = _part_fits(q.period.part, _parts(context_text))
+        if fits is False:
+            return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
+        if fits is None:
+            para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(
+                index.doc_text_lower(doc_id)
+            )
+            if _part_fits(q.period.part, para) is not True:
+                penalty += PART_UNSTATED_PENALTY
 
     facts = index.fact_views(row) if row in index.facts else ()
     doc_year = doc.year if doc else None
     qyears = plan.qyears_by_doc.get(doc_year)
     if qyears is None:
         qyears = plan.qyears_by_doc[doc_year] = _question_years(pq, doc_year)
-    best: FactView | None = None
-    best_score = -1e9
-    positions = [text.find(t) for t, _w in plan.plain if t in text] if facts else []
-    for fact in facts:
-        s = _fact_score(fact, pq, qyears)
-        if positions:
-            # A figure close to the question's words in the sentence is more likely its answer.
-            s -= 0.002 * min(abs(p - fact.start) for p in positions)
-        if s > best_score:
-            best, best_score = fact, s
+    if qyears and doc_year is not None and not (q.period.years and any(y in text for y in map(str, qyears))):
+        # A year asked for: the sentence's figures are of the document's time unless they say otherwise.
+        stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", text)}
+        if stated_years and not (stated_years & qyears) and not pq.q.target:
+            return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
+        if not stated_years and doc_year not in qyears and doc_year - 1 not in qyears:
+            return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
+    figure = _select_figure(index.texts[row], facts, pq, plan, qyears) if facts else None
     return _Candidate(
-        row, coverage, best_score if best is not None else 0.0, best, facts, context_rows, missing_entity
+        row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
+        context_rows, missing_entity, None, penalty,
     )
+
+
+def _about_set(index: SearchIndex, pq: ParsedQuestion, canon: str) -> set[int]:
+    about = pq.about.get(canon)
+    if about is None:
+        about = pq.about[canon] = set(_documents_about(index, pq, canon).tolist()) if canon in pq.entities else set()
+    return about
+
+
+def _about_by_kind_word(
+    index: SearchIndex, row: int, doc: object, canon: str, plan: _QueryPlan, previous: list[int] | None
+) -> bool:
+    """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent."""
+    pattern = plan.generic.get(canon)
+    if pattern is None or doc is None:
+        return False
+    regions = [r.lower() for r in getattr(doc, "regions", ())]
+    title = index.doc_text_lower(getattr(doc, "id", -1))
+    parents = plan.parents.get(canon, ())
+    if not any(p in regions or p in title for p in parents) and getattr(doc, "id", -1) not in plan.parent_docs.get(
+        canon, set()
+    ):
+        return False
+    texts = [index.search_text(row)] + [index.search_text(r) for r in (previous or [])[-1:]]
+    return any(pattern.search(t) for t in texts)
+
+
+def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
+    """True when the sentence is about another place than the one asked (全国GDP in a 晋江 document)."""
+    try:
+        from store import places
+    except ImportError:  # pragma: no cover - lands separately
+        return False
+    asked = [p for p in (_lookup_place(n) for n in pq.required) if p is not None]
+    for start, end, place in places.places_in(text):
+        if place.level == "county" and not text[start:end].endswith(("县", "区", "市", "旗")):
+            continue  # a county's bare short name is too often a word (千亿大关 → 大关县)
+        before, after = text[max(0, start - 2) : start], text[start : start + 8]
+        if re.search(r"[居占在列比于较超与]$", before) or re.match(r"\S{2,3}(?:第|排|前|首|同类|平均|领先)", after):
+            continue  # a comparison (居全国第4位, 占全省), not the subject
+        if any(place == a or places.within(place, a) or places.within(a, place) for a in asked):
+            return False
+        return True
+    return False
 
 
 def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
@@ -481,41 +897,90 @@ def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
     return list(range(max(rows.start, row - limit), row))
 
 
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """Why there is no answer: the requirement no sentence meets, with what the question named."""
+
+    requirement: str  # place | measure | period | kind | content
+    place: str | None = None
+    period: str | None = None
+    measure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Answers, best first, or why there are none."""
+
+    answers: list[Answer]
+    missing: Missing | None = None
+
+
 def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:
     """Answer a question from the index: best first; empty when the evidence is weak."""
+    return ask(index, question, limit=limit).answers
+
+
+def _period_label(q: Question) -> str | None:
+    years = "、".join(f"{y}年" for y in q.period.years)
+    names = {"H1": "上半年", "H2": "下半年", "Q1": "一季度", "Q1-3": "前三季度", "Y": "全年"}
+    part = names.get(q.period.part or "", "") if q.period.part else ""
+    return (years + part) or None
+
+
+def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
+    """Answer a question, or say which of its requirements no sentence meets."""
     if not question or not question.strip():
-        return []
+        return Reply([], Missing("content"))
     pq = parse_question(question, index)
-    if pq.unknown or not pq.terms:
-        return []
+    q = pq.q
+    assert q is not None
+    place = next(iter(sorted(pq.required)), None)
+    missing_of = {
+        "place": Missing("place", place=place, period=_period_label(q), measure=q.metric),
+        "measure": Missing("measure", place=place, period=_period_label(q), measure=q.metric),
+        "period": Missing("period", place=place, period=_period_label(q), measure=q.metric),
+        "kind": Missing("kind", place=place, period=_period_label(q), measure=q.metric),
+    }
+    if not pq.terms or any(u in pq.required for u in pq.unknown):
+        return Reply([], missing_of["place"] if place else Missing("content"))
     rows, bm25 = _bm25_candidates(index, pq, limit=RERANK_DEPTH)
     if len(rows) == 0:
-        return []
+        return Reply([], Missing("content"))
     top_bm25 = float(bm25[0]) or 1.0
     plan = _plan(index, pq)
-    wants_figure = any(_INTENT_KINDS.get(i) for i in pq.intents)
+    wants_figure = q.kind not in ("list",) and (q.kind is not None or "other" not in pq.intents)
     scored = []
+    failed: dict[str, int] = {}
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
         cand = _row_features(index, row, pq, plan)
-        score = 0.45 * (base / top_bm25) + 1.5 * cand.coverage + 0.35 * cand.fact_score
+        if cand.missing:
+            failed[cand.missing] = failed.get(cand.missing, 0) + 1
+            continue
+        score = W_BM25 * (base / top_bm25) + W_COVERAGE * cand.coverage + W_FACT * cand.fact_score - cand.penalty
         if wants_figure and not cand.facts:
-            score -= 0.5
+            score -= NO_FIGURE_PENALTY
         elif wants_figure and cand.fact_score <= 0:
-            score -= 0.25  # it has figures, but none of the kind asked for
-        if "list" in pq.intents:
+            score -= WRONG_KIND_PENALTY  # it has figures, but none of the kind asked for
+        if q.kind == "list":
             score += 0.1 * min(index.texts[row].count("、"), 5)
         scored.append((score, cand))
     scored.sort(key=lambda s: -s[0])
 
     answers: list[Answer] = []
     seen_texts: set[str] = set()
+    strict_kind = q.kind is not None and q.kind != "list"
     for score, cand in scored:
         row, best, facts = cand.row, cand.best, cand.facts
         if cand.coverage < MIN_COVERAGE or score < MIN_SCORE or cand.missing_entity:
             continue
-        if wants_figure and best is None and "list" not in pq.intents and "other" not in pq.intents:
+        loose_date = q.kind == "date" and not q.wants_day and best is None and _TIME_WORDS.search(index.texts[row])
+        if wants_figure and best is None and not loose_date and "list" not in pq.intents and "other" not in pq.intents:
+            failed["kind"] = failed.get("kind", 0) + 1
             continue
-        if answers and wants_figure and cand.fact_score <= 0 and "list" not in pq.intents:
+        if strict_kind and not loose_date and (best is None or best.kind not in _KIND_FITS.get(q.kind or "", ())):
+            failed["kind"] = failed.get("kind", 0) + 1
+            continue  # 第几 is not answered by an amount, 哪天 not by a percent
+        if answers and wants_figure and cand.fact_score <= 0 and q.kind != "list":
             continue  # further answers must carry a figure of the kind asked for
         text = "".join(index.texts[r] for r in (*cand.context_rows, row))
         if text in seen_texts:
@@ -527,13 +992,18 @@ def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]
             Answer(
                 text=text, doc=doc.name, score=float(score), facts=tuple(ordered),
                 sentence_id=int(index.sentence_ids[row]), document=doc,
-                figure=best.span if best is not None and cand.fact_score > 0 and "list" not in pq.intents else None,
+                figure=best.span if best is not None and (cand.fact_score > 0 or strict_kind) else None,
                 intent=pq.intent,
             )
         )
         if len(answers) >= limit:
             break
-    return answers
+    if answers:
+        return Reply(answers)
+    if not failed:
+        return Reply([], Missing("content", place=place, period=_period_label(q), measure=q.metric))
+    reason = max(failed, key=lambda k: (failed[k], k))
+    return Reply([], missing_of.get(reason, Missing("content")))
 
 
 def suggest(index: SearchIndex, question: str, *, limit: int = 5) -> list[str]:

@@ -191,6 +191,10 @@ class SearchIndex:
     phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
     score_lock: threading.Lock = field(default_factory=threading.Lock)
     _scores: np.ndarray | None = None
+    traditional_docs: dict[int, bool] = field(default_factory=dict)  # document id → written in traditional
+    simplified_cache: dict[int, str] = field(default_factory=dict)  # row → its simplified, lower-cased text
+    _traditional: tuple[TextColumn, np.ndarray] | None = None  # simplified texts of traditional documents
+    _regions: dict[str, np.ndarray] | None = None  # region name (lower) → documents listing it
 
     def score_buffer(self) -> np.ndarray:
         """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
@@ -212,13 +216,71 @@ class SearchIndex:
             self.doc_name_cache[canon] = cached
         return cached
 
+    def doc_rows(self, doc_id: int) -> range:
+        """Rows of a document (rows are stored in document order)."""
+        lo = int(np.searchsorted(self.doc_of_row, doc_id, side="left"))
+        hi = int(np.searchsorted(self.doc_of_row, doc_id, side="right"))
+        return range(lo, hi)
+
+    def documents_with_region(self, name: str) -> np.ndarray:
+        """Ids of documents whose regions list a name (full or short; built once per index)."""
+        if self._regions is None:
+            table: dict[str, list[int]] = defaultdict(list)
+            for doc in self.documents.values():
+                for region in doc.regions:
+                    table[region.lower()].append(doc.id)
+            self._regions = {k: np.asarray(v, dtype=np.int32) for k, v in table.items()}
+        return self._regions.get(name.lower(), np.empty(0, dtype=np.int32))
+
+    def traditional_column(self) -> tuple[TextColumn, np.ndarray]:
+        """Simplified texts of the documents written in traditional characters, and their rows (built once)."""
+        if self._traditional is None:
+            rows: list[int] = []
+            if self.size:
+                starts = np.flatnonzero(np.r_[True, self.doc_of_row[1:] != self.doc_of_row[:-1]])
+                ends = np.r_[starts[1:], self.size]
+                for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+                    sample = "".join(self.texts[r] for r in range(start, min(end, start + 4)))
+                    doc = int(self.doc_of_row[start])
+                    traditional = _same_length_simplified(sample) != sample
+                    self.traditional_docs[doc] = traditional
+                    if traditional:
+                        rows.extend(range(start, end))
+            texts = [self.search_text(r) for r in rows]
+            self._traditional = (TextColumn(texts), np.asarray(rows, dtype=np.int32))
+        return self._traditional
+
     def lower_text(self, row: int) -> str:
         """A sentence lower-cased (Latin letters; Chinese is unaffected), for matching."""
         return self.texts[row].lower()
 
     def doc_text_lower(self, doc_id: int) -> str:
-        """Lower-cased title and regions of a document, for entity checks."""
-        return self.doc_texts_lower.get(doc_id, "")
+        """Lower-cased (and simplified) title and regions of a document, for entity checks."""
+        text = self.doc_texts_lower.get(doc_id, "")
+        return _same_length_simplified(text) if self.traditional_docs.get(doc_id) else text
+
+    def search_text(self, row: int) -> str:
+        """A sentence as questions are matched against it: lower-cased, simplified, offsets unchanged.
+
+        Only documents written in traditional characters are converted (once per sentence, cached).
+        """
+        text = self.texts[row].lower()
+        doc = int(self.doc_of_row[row])
+        traditional = self.traditional_docs.get(doc)
+        if traditional is False:
+            return text
+        cached = self.simplified_cache.get(row)
+        if cached is not None:
+            return cached
+        simplified = _same_length_simplified(text)
+        if traditional is None:
+            self.traditional_docs[doc] = simplified != text
+            if simplified == text:
+                return text
+        if len(self.simplified_cache) > 200_000:
+            self.simplified_cache.clear()
+        self.simplified_cache[row] = simplified
+        return simplified
 
     @property
     def size(self) -> int:
@@ -242,6 +304,11 @@ class SearchIndex:
         rows = self.phrase_cache.get(key)
         if rows is None:
             rows = self.texts.rows_containing(key)
+            column, column_rows = self.traditional_column()
+            if len(column_rows):
+                more = column_rows[column.rows_containing(key)]
+                if len(more):
+                    rows = np.union1d(rows, more).astype(np.int32)
             if len(self.phrase_cache) >= 20_000:
                 self.phrase_cache.clear()
             self.phrase_cache[key] = rows
@@ -292,6 +359,16 @@ class SearchIndex:
     def paragraph_text(self, row: int) -> str:
         """The paragraph a row belongs to, sentences joined in order."""
         return "".join(self.texts[r] for r in self.paragraph_rows(row))
+
+
+def _same_length_simplified(text: str) -> str:
+    """Traditional → simplified characters, one for one (a phrase conversion that changes length is undone)."""
+    from store.normalize import to_simplified
+
+    out = to_simplified(text)
+    if len(out) == len(text):
+        return out
+    return "".join(c if len(c := to_simplified(ch)) == 1 else ch for ch in text)
 
 
 def _fact_view(t: FactTuple, text: str, sentence_id: int, document_id: int) -> FactView:

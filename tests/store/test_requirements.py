@@ -1,0 +1,25 @@
+"""Answering by requirements: fillers never change the answer; place, measure, kind and period must fit."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.service import FactStore
+
+FILLER_VARIANTS = [
+    "你好，{q}", "{q}谢谢", "请问{q}", "麻烦问下{q}", "{q}呢", "想问一下，{q}", "您好！请问一下{q}", "{q}啊",
+    "帮我查一下{q}", "{q}，多谢",
+]
+# Five of the public gold questions, stripped of their question mark.
+GOLD = ["京东方青岛项目总投资多少", "青岛开发区综合排名第几", "王台片区升级改造范围有多大", "贝卡尔特增资多少",
+        "京东方之窗什么时候建成启用"]
+
+
+@pytest.mark.parametrize("variant", FILLER_VARIANTS)
+@pytest.mark.parametrize("plain", GOLD)
+def test_fillers_give_the_plain_answer(seeded_store: FactStore, plain: str, variant: str) -> None:
+    expected = seeded_store.ask(plain)
+    assert expected, plain
+    got = seeded_store.ask(variant.format(q=plain))
+    assert got, variant.format(q=plain)
+    assert (got[0].text, got[0].figure) == (expected[0].text, expected[0].figure)
