@@ -324,11 +324,8 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
 def _lookup_place(name: str) -> object | None:
     """The gazetteer's place for a name, or None (or while store.places is not there)."""
-    try:
-        from store import places
-    except ImportError:  # pragma: no cover - lands separately
-        return None
-    return places.lookup(name)
+    places = qparse.places_module()
+    return places.lookup(name) if places is not None else None
 
 
 def _in_corpus(index: SearchIndex, name: str) -> bool:
@@ -470,13 +467,6 @@ def _bm25_candidates(
         buf[touched] = 0.0
     order = np.argsort(-cand_scores, kind="stable")[:limit]
     return candidates[order].astype(np.int32), cand_scores[order].astype(np.float32)
-
-
-def _question_years(pq: ParsedQuestion, doc_year: int | None) -> set[int]:
-    years = set(pq.years)
-    if doc_year is not None:
-        years.update(doc_year + off for off in pq.relative_years)
-    return years
 
 
 # Kinds of fact that can answer each kind of question (the first one is the best fit).
@@ -738,12 +728,11 @@ _ZONE_KIND_WORDS = ("经开区", "开发区", "高新区", "新区", "自贸区"
 
 def _ancestor_names(place: object) -> list[str]:
     """Full and short names of a place's enclosing places (a zone's city and province)."""
-    try:
-        from store import places
-    except ImportError:  # pragma: no cover - lands separately
+    places = qparse.places_module()
+    if places is None:
         return []
-    out = []
-    for parent in places.ancestors(place):  # type: ignore[arg-type]
+    out: list[str] = []
+    for parent in places.ancestors(place):
         if parent.level != "nation":
             out.extend((parent.name, parent.short))
     return out
@@ -836,7 +825,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
     if qyears and doc_year is not None and not (q.period.years and any(y in text for y in map(str, qyears))):
         # A year asked for: the sentence's figures are of the document's time unless they say otherwise.
         stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", text)}
-        if stated_years and not (stated_years & qyears) and not pq.q.target:
+        if stated_years and not (stated_years & qyears) and not q.target:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
         if not stated_years and doc_year not in qyears and doc_year - 1 not in qyears:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
@@ -874,9 +863,8 @@ def _about_by_kind_word(
 
 def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
     """True when the sentence is about another place than the one asked (全国GDP in a 晋江 document)."""
-    try:
-        from store import places
-    except ImportError:  # pragma: no cover - lands separately
+    places = qparse.places_module()
+    if places is None:
         return False
     asked = [p for p in (_lookup_place(n) for n in pq.required) if p is not None]
     for start, end, place in places.places_in(text):
@@ -885,9 +873,8 @@ def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
         before, after = text[max(0, start - 2) : start], text[start : start + 8]
         if re.search(r"[居占在列比于较超与]$", before) or re.match(r"\S{2,3}(?:第|排|前|首|同类|平均|领先)", after):
             continue  # a comparison (居全国第4位, 占全省), not the subject
-        if any(place == a or places.within(place, a) or places.within(a, place) for a in asked):
-            return False
-        return True
+        # The first place the sentence names is its subject: another one than asked is a miss.
+        return not any(place == a or places.within(place, a) or places.within(a, place) for a in asked)
     return False
 
 

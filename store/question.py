@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from store.metrics import metric_mentions
@@ -127,13 +128,18 @@ class Question:
     metrics: tuple[str, ...] = field(default=())  # every metric named (several for 投资 + 项目 …)
 
 
-def _places_in(text: str) -> list[tuple[int, int, Any]]:
-    """Places the gazetteer finds in a text (store.places), or none while it is not available."""
+def places_module() -> Any | None:
+    """The gazetteer module (store.places), or None where it is not installed."""
     try:
-        from store import places
-    except ImportError:  # pragma: no cover - the gazetteer module lands separately
-        return []
-    return list(places.places_in(text))
+        return importlib.import_module("store.places")
+    except ImportError:  # pragma: no cover - the gazetteer lands separately
+        return None
+
+
+def _places_in(text: str) -> list[tuple[int, int, Any]]:
+    """Places the gazetteer finds in a text, or none without a gazetteer."""
+    places = places_module()
+    return list(places.places_in(text)) if places is not None else []
 
 
 def _part_of_year(text: str) -> str | None:
