@@ -8,7 +8,9 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from store.normalize import aligned, source_span
 
 logger = logging.getLogger(__name__)
 
@@ -151,10 +153,11 @@ _POSTFIXES = ("以上", "以下", "以内", "左右", "有余", "多", "余", "�
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿]+"
 # The patterns start at the number (a character-class scan is fast); a prefix qualifier is looked
 # up behind it with _PREFIX_BEFORE_RE.
+_NOT_ABOUT_BEFORE = frozenset("签合预节公制契条邀相履违践")
 _PREFIX_BEFORE_RE = re.compile(rf"(?:{_alt(_PREFIXES)})$")
 _QTY_RE = re.compile(
     rf"(?P<num>{_NUM})"
-    r"(?P<in1>余|多)?(?P<mag>[十百千万亿]{0,3})(?P<in2>余|多)?"
+    r"(?P<in1>余|多)?(?P<mag>[十百千万亿]{0,3})(?P<in2>余|多)?(?P<big>大)?"
     # one charset test rejects most numbers before the long unit alternation is tried
     rf"(?=[{re.escape(''.join(sorted({u[0] for u in _UNIT_KIND})))}])"
     rf"(?P<unit>{_alt(list(_UNIT_KIND))})"
@@ -170,6 +173,19 @@ _PCT_CN_RE = re.compile(
     rf"(?P<pre>{_alt(_PREFIXES)})?百分之(?P<num>[零一二三四五六七八九十百点]+)(?P<post>以上|以下|左右)?"
 )
 
+# A range written as one figure: 3-4家, 5.0%—5.5%, 10～15亿元, 3至5个 (the lower end right before the upper).
+_RANGE_LOW_RE = re.compile(r"(?<![\d.])(?<!\d,)(?P<lo>\d+(?:\.\d+)?)(?P<lomag>[万亿]{0,2})(?P<lopct>%)?(?:[-—–~～]|(?<=\d)[至到])$")
+RANGE = "range"
+# A figure that only delimits a class of things (亿元以上项目, 10亿元3个, 过亿元项目) is never an answer.
+THRESHOLD = "threshold"
+_THRESHOLD_KINDS = frozenset({"money", "area", "duration", "other"})
+_THRESHOLD_POST = frozenset({"以上", "以下"})
+_THRESHOLD_PRE = frozenset({"过", "超", "超过"})
+# what follows a threshold: a noun (项目, 工业项目) or the class's count (10亿元3个); not a verb or connector
+_NOUN_AFTER_RE = re.compile(
+    r"(?:及以上)?(?:的)?(?![是为将和与及或在并且也都已均以等给予可]|人民币|大关|关口|台阶|量级)[\u4e00-\u9fff]|\d"
+)
+
 # characters that turn "number + measure word" into another word (两位数, 三种植, 十成为 …)
 _UNIT_BAD_NEXT = {
     "位": "数于",
@@ -179,7 +195,7 @@ _UNIT_BAD_NEXT = {
     "片": "区",
     "处": "理置",
     "头": "部",
-    "台": "湾阶",
+    "台": "湾阶山河县",
     "名": "单称义",
     "场": "景所地馆",
     "支": "持撑付出",
@@ -193,6 +209,7 @@ _UNIT_BAD_NEXT = {
     "年": "级代度轻",
     "米": "粮",
     "次": "会",
+    "项": "目",
 }
 _YEAR_NAME_NEXT = ("行动", "计划", "规划", "攻坚", "专项", "工程", "大变样", "成形", "见效")
 
@@ -200,15 +217,29 @@ _YEAR_NAME_NEXT = ("行动", "计划", "规划", "攻坚", "专项", "工程", "
 
 _RANK_SCOPE = r"全国|全省|全市|全区|全球|世界|同类城市|同类|中西部|东部|西部|副省级城市|省会城市|国家级经开区|国家级开发区|全国经开区|全国开发区"
 _RANK_RE = re.compile(
-    r"(?P<ord>第(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})(?P<tier>梯队|方阵)?(?:位|名)?)"
+    r"(?P<ord>第(?P<n>\d{1,3}|[一二三四五六七八九十]{1,3})(?P<tier>梯队|方阵)?(?P<suf>位|名)?)"
     r"|(?P<top>首位)"
-    r"|(?P<front>前(?P<fn>\d{1,3}|[一二三四五六七八九十]{1,3})(?:位|名|强)?)"
+    r"|(?P<front>前(?P<fn>\d{1,3}|[一二三四五六七八九十百]{1,4})(?P<fsuf>位|名|强)?)"
+    r"|(?<=[列居])(?P<bare>(?P<bn>\d{1,3}|[一二三四五六七八九十]{1,3})(?:位|名))"
+)
+# 第3和第27名: an ordinal coordinated with a ranked one is ranked too
+_RANK_COORD_RE = re.compile(r"[和与及、至](?:第)?(?:\d{1,3}|[一二三四五六七八九十]{1,3})[位名]")
+# ranking cues anywhere in the clause before an ordinal that carries 位/名 (居全国城市第4位, 30强第6位)
+_RANK_CUE_RE = re.compile(
+    rf"排名|排位|位次|位列|位居|居于|名列|稳居|跃居|跻身|进入|迈入|挺进|至|保持|处于|居|列|排|强|{_RANK_SCOPE}"
+)
+# A move in a ranking (跃升21位, 前进一位, 下降两个位次): kind "rank", unit RANK_CHANGE, value signed.
+RANK_CHANGE = "rank_change"
+_RANK_UP = "跃升|上升|提升|前移|前进|攀升|提高|进位"
+_RANK_DOWN = "下降|下滑|后退|后移|回落|下跌"
+_RANK_CHANGE_RE = re.compile(
+    rf"(?P<verb>{_RANK_UP}|{_RANK_DOWN})了?(?P<n>\d{{1,4}}|[一二两三四五六七八九十百]{{1,3}})个?(?:位次|位|名)(?![数置于])"
 )
 # 第N / 首位 / 前N is a rank only after a ranking verb or scope: 全国排名第六, 位居全市第一, 居全国首位
 _RANK_CONTEXT_RE = re.compile(
     rf"(?:排名|排位|位列|位居|居于|名列|稳居|跃居|跃升至|升至|上升至|上升到|提升至|保持|处于|居|列|排|{_RANK_SCOPE})$"
 )
-_RANK_BAD_NEXT = set("个批次届轮期条项座部款台家所例张单大号")
+_RANK_BAD_NEXT = set("个批次届轮期条项座部款台家所例张单大号季代年天周章节课版阶波类种")
 
 # --------------------------------------------------------------------------- time
 
@@ -284,6 +315,11 @@ _ENTITY_SUFFIX = (
 _ENTITY_RE = re.compile(rf"[^，。；：、的]{{1,22}}?(?:{_ENTITY_SUFFIX})")
 _GENERIC_PLACES = frozenset({"园区", "景区", "社区", "城区", "市区", "片区", "小区", "地区", "辖区", "全区", "本市"})
 _DE_ENTITY_RE = re.compile(rf"的((?:\d+|[一二两三四五六七八九十百千]+)?[个项家座栋条]?[^，。；：、的]{{1,22}}?(?:{_ENTITY_SUFFIX}))")
+_LEADING_TIME_RE = re.compile(
+    r"^(?:(?:(?:19|20)\d{2}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}[-—~至]\d{1,2}月|今年|去年|本年|上年|明年|全年|年内"
+    r"|上半年|下半年|前三季度|[一二三四1-4]季度|同期|以来)[，,、]?)+"
+)
+_NOT_ENTITY_RE = re.compile(r"居|位列|名列|排名|增长|增速|同比|下降|实现|完成|达到")
 _FIGURE_IN_NAME_RE = re.compile(r"\d|[万亿]元|以上|以下")
 _LEADING_COUNT_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十百千]+)[个项家座栋条]?")
 _LEADING_NOISE_RE = re.compile(
@@ -299,13 +335,44 @@ _METRIC_CUT_RE = re.compile(
 )
 _METRIC_TRAIL_RE = re.compile(r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即)+$")
 _RANK_TRAIL_RE = re.compile(
-    rf"(?:(?:{_RANK_SCOPE})(?:排名|排位|位次)?|位列|位居|居于|名列|稳居|跃居|跃升至|升至|上升至|上升到|提升至|保持|处于|继续|均|居|列|排|在)+$"
+    rf"(?:(?:{_RANK_SCOPE})(?:城市|排名|排位|位次)?|位列|位居|居于|名列|稳居|跃居|跻身|进入|跃升至|升至|上升至|上升到|提升至|至|保持|处于|继续|均|居|列|排|在)+$"
 )
 _RIGHT_CUT_RE = re.compile(
     r"购销|集中|开工|建设|实现|完成|入驻|竣工|投产|投用|落地|签约|正在|已|将|均|全面|累计|加快|推进|创出|处于|成为"
     r"|获得|达到|和|与|及|等|中|在|的|分别|全部|进行|参与|相继|\d"
 )
 _DIRECTION_RE = re.compile(r"(?:增长|下降|提高|降低|增加|减少|上升|回落|下滑|提升|增速|涨幅|降幅)$")
+
+
+# A label never starts or ends with a function word (和, 以, 对 …) unless the word is in the
+# dictionary (和林县, 对外开放, 在建项目); it is dropped when nothing meaningful is left.
+_LABEL_LEAD_RE = re.compile(r"^(?:以及|以|和|与|及|对|向|为|由|从|在|较|同|将|把|被|的|于|其)")
+_LABEL_TRAIL_RE = re.compile(r"(?:和|与|及|的|为|从|对|较|以|于|或)+$")
+_LABEL_JUNK_RE = re.compile(r"^[\d.%\s()（）、,，\-—]*$")
+_PLACE_LIKE_RE = re.compile(r"^.{1,3}[县市区镇乡旗州]$")  # 和林县, 与城区: a short place name keeps its first character
+_PARALLEL_RE = re.compile(r"^[和与及、或至]$")
+
+
+def _known_word(text: str) -> bool:
+    from store.tokenize import get_tokenizer  # local: the dictionary is loaded on first use
+
+    freq = get_tokenizer().FREQ
+    return any(freq.get(text[:n]) for n in (2, 3, 4))
+
+
+def _clean_label(label: str | None) -> str | None:
+    """A label that is words of the clause: function words trimmed, single characters and numbers dropped."""
+    if not label:
+        return None
+    text = label.strip(" “”\"'()（）、,，")
+    for _ in range(2):
+        m = _LABEL_LEAD_RE.match(text)
+        if m and len(text) > m.end() + 1 and not _PLACE_LIKE_RE.match(text) and not _known_word(text):
+            text = text[m.end() :]
+    text = _LABEL_TRAIL_RE.sub("", text)
+    if len(text) < 2 or _LABEL_JUNK_RE.match(text) or _LABEL_LEAD_RE.fullmatch(text):
+        return None
+    return text
 
 
 @dataclass(slots=True)
@@ -359,6 +426,8 @@ def _spans(sentence: str, open_ch: str, close_ch: str, max_len: int) -> list[tup
 
 def _prefix(s: str, ns: int) -> str | None:
     m = _PREFIX_BEFORE_RE.search(s, max(0, ns - 3), ns)
+    if m and m.group() == "约" and s[m.start() - 1 : m.start()] in _NOT_ABOUT_BEFORE:
+        return None  # 签约, 节约, 制约: not the qualifier 约
     return m.group() if m else None
 
 
@@ -372,8 +441,13 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     pre = _prefix(s, ns)
     mag = m.group("mag")
     arabic = num[0].isdigit()
+    low = _RANGE_LOW_RE.search(s, max(0, ns - 16), ns) if arabic and not pre else None
+    if low is not None:
+        prev = " "  # 3-4家: the dash joins the lower end of a range
     if prev == "第" or (arabic and (prev.isascii() and (prev.isalnum() or prev in "./+#_"))):
         return None
+    if m.group("big") and (arabic or kind != "count"):
+        return None  # 五大类 is a count; 5大类 and 三大元 are not written
     if ne < len(s) and s[ne : ne + 1] in ("+", "/") and arabic:
         return None
     bad_next = _UNIT_BAD_NEXT.get(unit)
@@ -414,6 +488,14 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     end = m.end()
     if value is not None and unit == "成":
         value *= 10
+    if low is not None and value is not None:
+        upper = _scaled(num.replace(",", ""), mag)
+        lower = _scaled(low.group("lo"), low.group("lomag") or mag)
+        if lower < upper and (not low.group("lopct") or kind == "percent"):
+            # the range is one figure; its value is the lower end
+            value, qualifier, start = value * lower / upper, RANGE, low.start()
+    if kind in _THRESHOLD_KINDS and qualifier != RANGE and _is_threshold(s, end, pre, m.group("post")):
+        qualifier = THRESHOLD
     if kind == "money":
         norm_unit = _CURRENCY[unit]
     elif kind == "percent":
@@ -423,6 +505,19 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     else:
         norm_unit = unit
     return _Cand(kind, start, end, ns, value, norm_unit, qualifier)
+
+
+def _is_threshold(s: str, end: int, pre: str | None, post: str | None) -> bool:
+    """True when a figure ending at `end` delimits a class of things (亿元以上项目, 10亿元3个, 过亿元项目)."""
+    if post in _THRESHOLD_POST:
+        return bool(_NOUN_AFTER_RE.match(s, end))
+    if post is None and (pre in _THRESHOLD_PRE or pre is None):
+        # 过亿元项目 / 超10亿元项目 / 10亿元3个: the figure is directly followed by the class or its count
+        nxt = s[end : end + 1]
+        if nxt.isdigit():
+            return True
+        return pre is not None and nxt != "的" and bool(_NOUN_AFTER_RE.match(s, end))
+    return False
 
 
 def _iso(year: int, month: str | None, day: str | None) -> str:
@@ -642,14 +737,17 @@ def _right_noun(s: str, pos: int, cend: int) -> str:
 
 def _entity_at(s: str, lo: int, hi: int) -> str | None:
     text = _LEADING_NOISE_RE.sub("", s[lo:hi], count=1)
+    text = _LEADING_TIME_RE.sub("", text, count=1)
     m = _ENTITY_RE.match(text)
     if not m:
         return None
-    ent = m.group()
+    ent = _clean_label(m.group()) or ""
     if (len(ent) < 3 and ent != "新区") or ent in _GENERIC_PLACES or ent[0] in "全本该各我其这此那每" or ent[-2] in "全本该各我":
         return None  # 全省, 本市, 均居全市 are scopes
     if _FIGURE_IN_NAME_RE.search(ent):
         return None  # 亿元以上海洋产业项目 is a class of projects, not an entity
+    if _NOT_ENTITY_RE.search(ent):
+        return None  # 增速居全国城(市): a predicate, not a name
     return ent
 
 
@@ -666,11 +764,13 @@ def _label(
     clause_entity = _entity_at(s, cstart, c.start)
     metric: str | None = None
     if c.kind == "count":
-        metric = _right_noun(s, c.end, cend) or None
+        metric = _clean_label(_right_noun(s, c.end, cend))
     if metric is None:
-        metric = _left_metric(s, lo, c.start, c.kind, clause_entity) or None
-    if c.kind in ("percent", "other") and prev_metric and (metric is None or _DIRECTION_RE.search(metric)):
-        if metric is None:
+        metric = _clean_label(_left_metric(s, lo, c.start, c.kind, clause_entity))
+    if prev is not None and prev_metric and prev.kind == c.kind and _PARALLEL_RE.match(s[prev.end : c.start]):
+        metric = prev_metric  # 分别完成投资10亿元和8亿元: the second figure has the first one's measure
+    if c.kind in ("percent", "other", "rank") and prev_metric and (metric is None or _DIRECTION_RE.search(metric)):
+        if metric is None or prev_metric.endswith(metric):
             metric = prev_metric
         elif len(metric) <= 4:
             metric = prev_metric + metric
@@ -686,6 +786,7 @@ def _label(
                     subject = ent
     if subject is None:
         subject = clause_entity
+    subject = _clean_label(subject)
     if subject and metric and (metric in subject or subject in metric):
         subject = lead if lead and lead != subject and lead not in metric else None
     if subject is None and lead and not (metric and lead in metric):
@@ -710,6 +811,8 @@ def _number_candidates(s: str) -> list[_Cand]:
         v = _scaled(m.group("num"), m.group("mag"))
         pre = _prefix(s, ns)
         q = pre or m.group("in1") or m.group("post")
+        if _is_threshold(s, m.end(), pre, m.group("post")):
+            q = THRESHOLD
         cands.append(_Cand("money", ns - len(pre) if pre else ns, m.end(), ns, v, "CNY", q))
     return cands
 
@@ -718,20 +821,37 @@ def _rank_candidates(s: str) -> list[_Cand]:
     cands = []
     for m in _RANK_RE.finditer(s):
         st, en = m.span()
-        if en < len(s) and s[en] in _RANK_BAD_NEXT:
+        nxt = s[en] if en < len(s) else ""
+        if nxt in _RANK_BAD_NEXT:
             continue  # 第一个, 第二批, 第三届: ordinals, not ranks
         tier = m.group("tier")
-        if not tier and not _RANK_CONTEXT_RE.search(s, max(0, st - 8), st):
-            continue
+        suffixed = bool(m.group("suf") or m.group("fsuf") or m.group("bare"))
+        coord = not suffixed and bool(m.group("ord")) and bool(_RANK_COORD_RE.match(s, en))  # 第3和第27名
+        if not tier and not coord and not _RANK_CONTEXT_RE.search(s, max(0, st - 8), st):
+            # 居全国城市第4位, 30强第6位, 获得第3名: a ranking cue in the clause or nothing after
+            lo = st
+            while lo > 0 and st - lo < 16 and s[lo - 1] not in "，,；;。：:！？!?":
+                lo -= 1
+            cue = _RANK_CUE_RE.search(s, lo, st)
+            if not (suffixed and (cue or not ("\u4e00" <= nxt <= "\u9fff"))):
+                continue
         if m.group("top"):
             v: float | None = 1.0
             q = None
         elif m.group("front"):
             v, q = chinese_number(m.group("fn")), "前"
+        elif m.group("bare"):
+            v, q = chinese_number(m.group("bn")), None
         else:
             v, q = chinese_number(m.group("n")), tier
         if v is not None:
             cands.append(_Cand("rank", st, en, st, v, "rank", q))
+    for m in _RANK_CHANGE_RE.finditer(s):
+        n = chinese_number(m.group("n"))
+        if n is not None:
+            verb = m.group("verb")
+            sign = -1.0 if re.fullmatch(_RANK_DOWN, verb) else 1.0
+            cands.append(_Cand("rank", m.start(), m.end(), m.start("n"), sign * n, RANK_CHANGE, verb))
     return cands
 
 
@@ -750,7 +870,8 @@ def _topic(s: str, times: list[_Time], state: _State) -> None:
 
 def _select(s: str, cands: list[_Cand]) -> list[_Cand]:
     """Drop overlaps (earliest, then longest wins) and figures inside set phrases, titles and slogans."""
-    cands.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    # earliest, then longest; on a tie a rank (列22位) beats the count reading (22位)
+    cands.sort(key=lambda c: (c.start, -(c.end - c.start), c.kind != "rank"))
     blocked: list[tuple[int, int]] = []
     if _HAS_CN_NUM_RE.search(s):
         blocked.extend(m.span() for m in _STOP_RE.finditer(s))
@@ -783,7 +904,7 @@ def _extract(
     cands: list[_Cand] = []
     if _NUMERIC_RE.search(s):
         cands.extend(_number_candidates(s))
-    if "第" in s or "首位" in s or "前" in s:
+    if "第" in s or "位" in s or "名" in s or "前" in s:
         cands.extend(_rank_candidates(s))
     times = _time_exprs(s, doc_year, context_period) if "年" in s or "月" in s else []
     cands.extend(
@@ -863,7 +984,39 @@ def _extract(
                 date=c.date,
             )
         )
+    if "分别" in s:
+        facts = _respectively(s, ctx, facts)
     return facts, state
+
+
+_SPLIT_PARTS_RE = re.compile(r"[和、及与]|以及")
+_ENTITY_END_RE = re.compile(rf"(?:{_ENTITY_SUFFIX})$")
+
+
+def _respectively(s: str, ctx: _Ctx, facts: list[ExtractedFact]) -> list[ExtractedFact]:
+    """进出口总额和实际利用外资分别增长3%和7%: the i-th figure after 分别 belongs to the i-th item before it."""
+    out = list(facts)
+    for r in (m.start() for m in re.finditer("分别", s)):
+        _, cstart, cend = ctx.clause_bounds(r)
+        idx = [i for i, f in enumerate(out) if f.kind != "date" and r < f.start < cend]
+        head = _LEADING_TIME_RE.sub("", _LEADING_NOISE_RE.sub("", s[cstart:r], count=1), count=1)
+        parts = [_clean_label(p) for p in _SPLIT_PARTS_RE.split(head)]
+        if len(idx) < 2 or len(parts) != len(idx) or not all(parts):
+            continue
+        verb = s[r + 2 : out[idx[0]].start]
+        direction = _DIRECTION_RE.search(verb)
+        for i, part in zip(idx, parts, strict=True):
+            assert part is not None
+            f = out[i]
+            subject: str | None
+            metric: str | None
+            if _ENTITY_END_RE.search(part):
+                subject, metric = part, f.metric
+            else:
+                subject, metric = f.subject, (part + direction.group() if direction else part)
+            label = " ".join(x for x in (subject, metric) if x)
+            out[i] = replace(f, subject=subject, metric=metric, label=label)
+    return out
 
 
 def _clause_bounds_simple(s: str, pos: int) -> tuple[int, int, int]:
@@ -877,12 +1030,28 @@ def _clause_bounds_simple(s: str, pos: int) -> tuple[int, int, int]:
     return idx, start, len(s)
 
 
+def _mapped(facts: list[ExtractedFact], source: str, pos: list[int], form: str) -> list[ExtractedFact]:
+    """Facts found in the searchable form, with spans and offsets of the source sentence."""
+    if form == source:
+        return facts
+    out = []
+    for f in facts:
+        start, end = source_span(pos, f.start, f.end)
+        out.append(replace(f, start=start, end=end, span=source[start:end]))
+    return out
+
+
 def extract_facts(
     sentence: str, *, doc_year: int | None = None, context_period: int | None = None
 ) -> list[ExtractedFact]:
-    """Extract facts from one sentence; ``context_period`` is the year the surrounding text is about."""
+    """Extract facts from one sentence; ``context_period`` is the year the surrounding text is about.
+
+    The sentence is read in its searchable form (simplified, width-folded, numbers unspaced);
+    spans and offsets are those of the sentence as given.
+    """
     past = context_period is not None and doc_year is not None and context_period < doc_year
-    return _extract(sentence, doc_year, context_period, past, None)[0]
+    form, pos = aligned(sentence)
+    return _mapped(_extract(form, doc_year, context_period, past, None)[0], sentence, pos, form)
 
 
 def extract_paragraph(
@@ -896,10 +1065,11 @@ def extract_paragraph(
     carry_past = context_period is not None and doc_year is not None and context_period < doc_year
     inherit: _State | None = None
     for sentence in sentences:
-        facts, state = _extract(sentence, doc_year, carry, carry_past, inherit)
-        out.append(facts)
+        form, pos = aligned(sentence)
+        facts, state = _extract(form, doc_year, carry, carry_past, inherit)
+        out.append(_mapped(facts, sentence, pos, form))
         if state.topic:
             carry, carry_past = state.topic_period, state.topic_past
         # a sentence cut at ； is the same sentence grammatically: hand over its full state
-        inherit = state if sentence.rstrip().endswith(("；", ";")) else None
+        inherit = state if form.rstrip().endswith(("；", ";")) else None
     return out

@@ -1,4 +1,4 @@
-"""Light text normalisation shared by ingestion and questions (no NFKC: Chinese punctuation stays)."""
+"""Light text normalisation shared by ingestion, extraction and questions (no NFKC: Chinese punctuation stays)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,28 @@ _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})
 _FOLD.update({ord("％"): "%", ord("．"): ".", ord("＋"): "+", ord("－"): "-", ord("／"): "/"})
 _FOLD.update({0x3000: " ", 0x00A0: " ", 0xFEFF: None, 0x200B: None})
+# The characters _FOLD deletes; only these change a text's length.
+_DELETED = re.compile(r"[\ufeff\u200b]")
 
 _SPACES = re.compile(r"[ \t\f\v]+")
+
+# Spaces inside a written number, removed for extraction and search (the stored text keeps them):
+# 6 . 5% / 2. 2万亿元 (around a decimal point, the left part not a line-opening "1. " item marker),
+# 407.8 亿元 / 达 100亿元 (between a digit and a Han character or %), 1 454亿元 (a thousands gap).
+_SP = r"[ \u00a0\u2009\u202f\u3000]"
+_NUMBER_SPACES = re.compile(
+    rf"(?<=\d){_SP}+(?=\.{_SP}*\d)"
+    rf"|(?<=\d\.){_SP}+(?=\d(?!\d{{3}}年))"
+    rf"|(?<=\d){_SP}+(?=[\u3400-\u9fff%])"
+    rf"|(?<=[\u3400-\u9fff]){_SP}+(?=\d)"
+    rf"|(?<=(?<![\d.])\d){_SP}+(?=\d{{3}}(?![\d:]))"
+    rf"|(?<=(?<![\d.])\d\d){_SP}+(?=\d{{3}}(?![\d:]))"
+    rf"|(?<=(?<![\d.])\d\d\d){_SP}+(?=\d{{3}}(?![\d:]))"
+)
+
+
+# A pinyin gloss after a character (區(qū), 經(jīng)), left by some pages' ruby markup: not text.
+_PINYIN_GLOSS = re.compile(r"(?<=[\u3400-\u9fff])[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,6}[)）]")
 
 
 def fold_width(text: str) -> str:
@@ -36,7 +56,76 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
+def _simplified_same_length(text: str) -> str:
+    """t2s that keeps every character in place (a phrase conversion that changes length is undone per character)."""
+    out = to_simplified(text)
+    if len(out) == len(text):
+        return out
+    chars = []
+    for ch in text:
+        conv = to_simplified(ch)
+        chars.append(conv if len(conv) == 1 else ch)
+    return "".join(chars)
+
+
+def strip_pinyin_glosses(text: str) -> str:
+    """Remove pinyin glosses written after characters (區(qū) → 區)."""
+    return _PINYIN_GLOSS.sub("", text) if "(" in text or "（" in text else text
+
+
+def join_spaced_numbers(text: str) -> str:
+    """Remove the spaces inside written numbers (407.8 亿元, 6 . 5%, 1 454亿元, 2. 2万亿元)."""
+    for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
+        text = _NUMBER_SPACES.sub("", text)
+    return text
+
+
+def searchable(text: str) -> str:
+    """The form used for extraction, tokens and search: width folded, simplified, numbers unspaced."""
+    return aligned(text)[0]
+
+
+def aligned(text: str) -> tuple[str, list[int]]:
+    """The searchable form of `text` and, for each of its characters, the index of its source character.
+
+    Every step keeps characters in place except deletions (zero-width characters, pinyin
+    glosses and the spaces inside numbers), so a span [i, j) of the form is text[pos[i] : pos[j - 1] + 1].
+    """
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        pos = list(range(len(text)))
+    else:
+        pos = [i for i, ch in enumerate(text) if not _DELETED.match(ch)]
+    form = _simplified_same_length(folded)
+    if "(" in form or "（" in form:
+        gloss = [m.span() for m in _PINYIN_GLOSS.finditer(form)]
+        if gloss:
+            keep = [True] * len(form)
+            for a, b in gloss:
+                keep[a:b] = [False] * (b - a)
+            form = "".join(ch for ch, k in zip(form, keep, strict=True) if k)
+            pos = [p for p, k in zip(pos, keep, strict=True) if k]
+    for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
+        gaps = [m.span() for m in _NUMBER_SPACES.finditer(form)]
+        if not gaps:
+            break
+        keep = [True] * len(form)
+        for a, b in gaps:
+            keep[a:b] = [False] * (b - a)
+        form = "".join(ch for ch, k in zip(form, keep, strict=True) if k)
+        pos = [p for p, k in zip(pos, keep, strict=True) if k]
+    return form, pos
+
+
+def source_span(pos: list[int], start: int, end: int) -> tuple[int, int]:
+    """Map a span [start, end) of an aligned form back to its source text (see `aligned`)."""
+    if end <= start:
+        src = pos[start] if start < len(pos) else (pos[-1] + 1 if pos else 0)
+        return src, src
+    return pos[start], pos[end - 1] + 1
+
+
 def normalize_question(text: str) -> str:
-    """Normalise a user's question: width fold, traditional→simplified, spaces squeezed."""
+    """Normalise a user's question: width fold, traditional→simplified, spaced numbers joined, spaces squeezed."""
     folded = fold_width(text).replace("\u3000", " ")
-    return _SPACES.sub(" ", to_simplified(folded)).strip()
+    return _SPACES.sub(" ", join_spaced_numbers(to_simplified(folded))).strip()

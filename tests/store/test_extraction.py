@@ -119,8 +119,8 @@ def test_money_units_and_magnitudes() -> None:
     assert one("人均收入3.2万元", "3.2万元").value == pytest.approx(32000)
     assert one("投资3亿欧元", "3亿欧元").unit == "EUR"
     f = one("引进亿元以上海洋产业项目50个", "亿元以上")
-    assert (f.value, f.qualifier, f.unit) == (1e8, "以上", "CNY")
-    assert one("力争新签约过亿元重点项目", "过亿元").qualifier == "过"
+    assert (f.value, f.qualifier, f.unit) == (1e8, "threshold", "CNY")  # a class of projects, not a figure
+    assert one("力争新签约过亿元重点项目", "过亿元").qualifier == "threshold"
     f = one("其中跨境电商进口贸易额约56.7亿元", "56.7亿元")
     assert (f.span, f.qualifier) == ("约56.7亿元", "约")
     assert one("项目总投资一千四百五十四亿元", "亿元").value == pytest.approx(1454e8)
@@ -348,3 +348,122 @@ def test_arbitrary_text_never_raises_and_spans_hold(text: str, doc_year: int | N
 def test_any_unicode_never_raises(text: str) -> None:
     for f in extract_facts(text, doc_year=2023):
         assert text[f.start : f.end] == f.span
+
+
+# --------------------------------------------------------------------------- real text (issue F, item 4)
+
+
+def test_traditional_text_is_read_simplified_but_spans_stay_as_written() -> None:
+    s = "該區上半年完成地區生產總值88.6億元，新增企業1200個，接待遊客12萬人次"
+    f = one(s, "88.6億元")
+    assert (f.kind, f.value, f.unit, f.metric) == ("money", 88.6e8, "CNY", "地区生产总值")
+    assert s[f.start : f.end] == f.span == "88.6億元"
+    assert one(s, "1200個").unit == "个"
+    assert one(s, "12萬人次").value == 120000
+
+
+def test_numbers_with_inner_spaces_and_separators() -> None:
+    s = "全区生产总值达到512.3 亿元，增长7 . 2%，引进人才30,000 名，完成投资1 386亿元"
+    assert one(s, "512.3 亿元").value == pytest.approx(512.3e8)
+    assert one(s, "7 . 2%").value == pytest.approx(7.2)
+    assert one(s, "30,000 名").value == 30000
+    assert one(s, "1 386亿元").value == pytest.approx(1386e8)
+    assert one("旅客吞吐量3521. 8万人次", "3521. 8万人次").value == pytest.approx(35218000)
+    for f in extract_facts(s):
+        assert s[f.start : f.end] == f.span
+
+
+def test_pinyin_glosses_do_not_break_figures() -> None:
+    s = "示范區(qū)工業(yè)增加值增長(zhǎng)9.1%"
+    f = one(s, "9.1%")
+    assert f.metric == "工业增加值增长"
+    assert s[f.start : f.end] == f.span
+
+
+def test_rank_forms() -> None:
+    assert one("软件业务收入居全国城市第7位", "第7位").value == 7
+    assert one("营商环境评价名列全省第二名", "第二名").value == 2
+    assert one("综合考评中列15位", "15位").kind == "rank"
+    f = one("新区跻身全国百强园区前30名", "前30名")
+    assert (f.kind, f.value, f.qualifier) == ("rank", 30, "前")
+    assert [(f.span, f.value) for f in extract_facts("两所高校分别获得第5和第19名") if f.kind == "rank"] == [
+        ("第5", 5), ("第19名", 19)
+    ]
+    assert one("在全省产业园区中位列第9位", "第9位").kind == "rank"
+    assert [f.kind for f in extract_facts("第一季度开工第二批项目")] == []
+
+
+def test_rank_changes_are_ranks_with_their_own_unit() -> None:
+    f = one("园区综合排名较上年跃升12位", "跃升12位")
+    assert (f.kind, f.value, f.unit, f.qualifier) == ("rank", 12, "rank_change", "跃升")
+    assert one("排名前移三个位次", "前移三个位次").value == 3
+    assert one("全国排名下降2位", "下降2位").value == -2
+    f = one("创新指数排名上升4位至第11位", "第11位")
+    assert (f.kind, f.unit, f.value) == ("rank", "rank", 11)
+
+
+def test_chinese_numeral_counts() -> None:
+    f = one("年内实现八个关键技术突破", "八个")
+    assert (f.kind, f.value, f.metric) == ("count", 8, "关键技术突破")
+    f = one("重点培育四大类新兴产业", "四大类")
+    assert (f.kind, f.value, f.unit) == ("count", 4, "类")
+    assert spans("五台山景区接待游客") == []
+
+
+def test_ranges_are_one_figure() -> None:
+    f = one("预计全年增长6.0%—6.5%", "6.0%—6.5%")
+    assert (f.kind, f.value, f.qualifier) == ("percent", 6.0, "range")
+    f = one("力争5-6家企业进入全国百强", "5-6家")
+    assert (f.kind, f.value, f.unit, f.qualifier) == ("count", 5, "家", "range")
+    assert one("单体投资20～30亿元", "20～30亿元").value == pytest.approx(20e8)
+    assert [f.span for f in extract_facts("企业由8家增至12家")] == ["8家", "12家"]
+
+
+def test_thresholds_are_flagged() -> None:
+    s = "新签约亿元以上工业项目31个，其中20亿元以上项目4个，投资超5亿元项目9个"
+    assert one(s, "亿元以上").qualifier == "threshold"
+    assert one(s, "20亿元以上").qualifier == "threshold"
+    assert one(s, "超5亿元").qualifier == "threshold"
+    assert one(s, "31个").qualifier is None
+    assert one("其中50亿元2个、10亿元5个", "50亿元").qualifier == "threshold"
+    assert one("服务70岁以上老年人", "70岁以上").qualifier == "threshold"
+    # a figure with 以上 that is itself the answer stays a figure
+    assert one("全年推出80项以上改革举措", "80项以上").qualifier == "以上"
+    assert one("力争增长8%以上", "8%以上").qualifier == "以上"
+    assert one("地区生产总值迈过500亿元大关", "过500亿元").qualifier == "过"
+    assert one("营业收入超36.2亿元人民币", "超36.2亿元").qualifier == "超"
+
+
+def test_relative_periods_resolve_against_the_document_year() -> None:
+    f = one("去年全区完成固定资产投资210亿元", "210亿元", doc_year=2025)
+    assert (f.period, f.target) == (2024, False)
+    f = one("前年引进项目40个", "40个", doc_year=2025)
+    assert f.period == 2023
+    f = one("明年力争进出口总额突破100亿元", "突破100亿元", doc_year=2025)
+    assert (f.period, f.target) == (2026, True)
+
+
+def test_every_clause_of_a_plan_sentence_is_a_target() -> None:
+    s = "今年力争新开工项目60个，完成投资300亿元，新增规上企业25家，城镇新增就业1.2万人"
+    facts = [f for f in extract_facts(s, doc_year=2025) if f.kind != "date"]
+    assert len(facts) == 4
+    assert all(f.target and f.period == 2025 for f in facts), facts
+
+
+def test_labels_are_words_of_the_clause() -> None:
+    bad = {"和", "以", "", "与", "及", "的"}
+    sentences = [
+        "园区和高新区分别完成投资12亿元和9亿元",
+        "以招商引资为抓手，以项目建设为支撑，完成投资45亿元",
+        "增速居全国城市第5位，全球创新指数排名提升3位至第30位",
+        "去年地区生产总值增长5.5%，进出口总额和实际利用外资分别增长3%和7%",
+    ]
+    for s in sentences:
+        for f in extract_facts(s, doc_year=2025):
+            for label in (f.subject, f.metric):
+                assert label is None or (label not in bad and len(label) >= 2 and set(label) <= set(s)), (s, f)
+    facts = extract_facts(sentences[0])
+    assert [(f.subject, f.metric) for f in facts] == [("园区", "投资"), ("高新区", "投资")]
+    facts = extract_facts(sentences[3], doc_year=2025)
+    assert [f.metric for f in facts if f.kind == "percent"] == ["地区生产总值增长", "进出口总额增长", "实际利用外资增长"]
+    assert one(sentences[2], "第30位").metric == "全球创新指数排名"

@@ -1,0 +1,77 @@
+"""Tests for store.normalize: width fold, traditional→simplified, spaced numbers, offset alignment."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from store.normalize import (
+    aligned,
+    fold_width,
+    join_spaced_numbers,
+    normalize_question,
+    searchable,
+    source_span,
+    strip_pinyin_glosses,
+    to_simplified,
+)
+
+
+def test_existing_functions_keep_working() -> None:
+    assert fold_width("１２．５％") == "12.5%"
+    assert fold_width("，。") == "，。"
+    assert to_simplified("鎮江億元萬人") == "镇江亿元万人"
+    assert normalize_question("  鎮江 去年 投資 多少？ ") == "镇江 去年 投资 多少？"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("总额407.8 亿元", "总额407.8亿元"),
+        ("增长6 . 5%", "增长6.5%"),
+        ("投资1 454亿元", "投资1454亿元"),
+        ("超2. 2万亿元", "超2.2万亿元"),
+        ("达 100 亿元", "达100亿元"),
+        ("1. 2023年全市", "1. 2023年全市"),  # an item marker before a year stays apart
+        ("2023-07-29 22:23:23", "2023-07-29 22:23:23"),
+        ("GDP 100", "GDP 100"),
+    ],
+)
+def test_spaced_numbers_are_joined(text: str, expected: str) -> None:
+    assert join_spaced_numbers(text) == expected
+
+
+def test_pinyin_glosses_are_removed_but_abbreviations_stay() -> None:
+    assert strip_pinyin_glosses("示范區(qū)經(jīng)濟") == "示范區經濟"
+    assert strip_pinyin_glosses("地区生产总值(GDP)") == "地区生产总值(GDP)"
+
+
+def test_searchable_form_is_simplified_and_unspaced() -> None:
+    assert searchable("總投資 12.5 億元，增長（zhǎng）6 . 5％") == "总投资12.5亿元，增长6.5%"
+    assert normalize_question("總投資 12.5 億元") == "总投资12.5亿元"
+
+
+def test_alignment_maps_spans_back_to_the_source() -> None:
+    text = "\ufeff西寧開發區(qū)完成投資1 454 億元，增長6 . 5%"
+    form, pos = aligned(text)
+    assert len(form) == len(pos)
+    assert all(to_simplified(fold_width(text[p])) == ch for ch, p in zip(form, pos, strict=True))
+    i = form.index("1454亿元")
+    a, b = source_span(pos, i, i + len("1454亿元"))
+    assert text[a:b] == "1 454 億元"
+    i = form.index("6.5%")
+    a, b = source_span(pos, i, i + 4)
+    assert text[a:b] == "6 . 5%"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .亿萬元區%，(qū)ab\u3000\ufeff１")), max_size=40))
+def test_alignment_is_monotone_and_complete(text: str) -> None:
+    form, pos = aligned(text)
+    assert len(form) == len(pos)
+    assert pos == sorted(pos) and len(set(pos)) == len(pos)
+    assert all(0 <= p < len(text) for p in pos)
+    if form:
+        a, b = source_span(pos, 0, len(form))
+        assert 0 <= a <= b <= len(text)
