@@ -28,21 +28,14 @@ def _squeeze(text: str) -> str:
 
 
 def _prepare(parsed: Any) -> Any:
-    try:
-        from store.ingest import writer  # type: ignore[attr-defined]  # after the ingestion split
+    from store.ingest.writer import _prepare_rows
 
-        return writer._prepare_rows(parsed)
-    except (ImportError, AttributeError):
-        from store import ingestion
-
-        return ingestion._prepare_rows(parsed)
+    return _prepare_rows(parsed)
 
 
 def _parse(text: str, name: str) -> Any:
-    try:
-        from store.ingest import parse_document  # type: ignore[attr-defined]
-    except ImportError:
-        from store.ingestion import parse_document
+    from store.ingest.parse import parse_document
+
     return parse_document(text, name=name)
 
 

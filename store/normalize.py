@@ -56,8 +56,8 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-def _simplified_same_length(text: str) -> str:
-    """t2s that keeps every character in place (a phrase conversion that changes length is undone per character)."""
+def simplified_in_place(text: str) -> str:
+    """t2s that keeps every character in place (same length, so offsets into `text` stay valid)."""
     out = to_simplified(text)
     if len(out) == len(text):
         return out
@@ -96,7 +96,7 @@ def aligned(text: str) -> tuple[str, list[int]]:
         pos = list(range(len(text)))
     else:
         pos = [i for i, ch in enumerate(text) if not _DELETED.match(ch)]
-    form = _simplified_same_length(folded)
+    form = simplified_in_place(folded)
     if "(" in form or "（" in form:
         gloss = [m.span() for m in _PINYIN_GLOSS.finditer(form)]
         if gloss:

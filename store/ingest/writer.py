@@ -18,6 +18,7 @@ from store.ingest.metadata import section_year
 from store.ingest.parse import ParsedDocument, parse_document
 from store.ingest.repair import KIND_BODY, KIND_HEADING, KIND_TITLE, _ends_terminal
 from store.models import Document, Fact, Sentence, utcnow
+from store.normalize import searchable
 from store.views import IngestReport
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,10 @@ def _refused(name: str, path: str, reason: str) -> IngestReport:
 
 @lru_cache(maxsize=65536)
 def _joined_tokens(text: str, generation: float) -> str:
-    """Space-joined index tokens; repeated sentences (boilerplate, reprints) are cut once."""
+    """Space-joined index tokens of the searchable form (simplified, numbers unspaced); cut once per text."""
     from store.tokenize import index_tokens
 
-    return " ".join(index_tokens(text))
+    return " ".join(index_tokens(searchable(text)))
 
 
 @lru_cache(maxsize=16384)
@@ -106,7 +107,7 @@ def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Seque
     for paragraph_no, para in enumerate(parsed.paragraphs):
         per_sentence: Sequence[Sequence[FactRow]]
         if para.kind == KIND_HEADING:
-            period = section_year("".join(para.sentences), parsed.year, period)
+            period = section_year(searchable("".join(para.sentences)), parsed.year, period)
         if para.kind == KIND_BODY:
             per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year, period)
         else:
