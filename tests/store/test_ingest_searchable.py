@@ -24,7 +24,7 @@ def test_tokens_are_simplified_and_facts_keep_the_source_text() -> None:
     for row, found in body:
         text = row[3]
         for f in found:
-            kind, span, start, end = f[0], f[1], f[2], f[3]
+            span, start, end = f[1], f[2], f[3]
             assert text[start:end] == span
             spans[span] = f
     assert spans["407.8 億元"][4] == 407.8e8
