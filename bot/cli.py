@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -15,8 +14,6 @@ if TYPE_CHECKING:
     from store.views import Answer
 
 log = logging.getLogger(__name__)
-
-DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
 
 
 def _database_url() -> str:
@@ -184,14 +181,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the command; return the exit status."""
+    from bot.env import log_level_from_env
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        level = log_level_from_env()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        print(problem, file=sys.stderr)
+        return 1
+
+
+def _database_problem(exc: BaseException) -> str | None:
+    """One line for an unusable database (not a database, damaged, unreachable), else None."""
+    import sqlite3
+
+    if not isinstance(exc, sqlite3.Error) and "sqlalchemy" not in sys.modules:
+        return None  # neither the DB-API nor SQLAlchemy was used: not a database error
+    from store.db import database_problem
+
+    problem = database_problem(_database_url(), exc)
+    return str(problem) if problem is not None else None

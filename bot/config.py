@@ -10,14 +10,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.env import DEFAULT_DATABASE_URL, ENV_FILE, database_url_from_env, token_configured
+from bot.env import (
+    DEFAULT_DATABASE_URL,
+    ENV_FILE,
+    LOG_LEVELS,
+    database_url_from_env,
+    token_configured,
+)
 from store import redaction
 
 __all__ = ["ConfigError", "Settings", "database_url_from_env", "load_settings", "token_configured"]
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
-_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 class ConfigError(ValueError):
@@ -105,8 +110,8 @@ class Settings(BaseSettings):
     @classmethod
     def _known_level(cls, value: str) -> str:
         level = value.strip().upper()
-        if level not in _LOG_LEVELS:
-            raise ValueError(f"{value!r} is not one of {', '.join(_LOG_LEVELS)}")
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
         return level
 
     @field_validator("telegram_api_base_url", "telegram_api_file_url")

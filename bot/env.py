@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+from store.paths import DEFAULT_DATABASE_URL
+
 ENV_FILE = ".env"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 def dotenv_value(key: str, env_file: str | Path = ENV_FILE) -> str | None:
@@ -31,6 +33,15 @@ def env_value(key: str) -> str | None:
 def database_url_from_env() -> str:
     """Return DATABASE_URL from the environment or .env (default sqlite:///data/bot.db)."""
     return env_value("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def log_level_from_env(default: str = "WARNING") -> str:
+    """LOG_LEVEL from the environment or .env, upper-cased; ValueError (one line) when unknown."""
+    value = env_value("LOG_LEVEL") or default
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"配置错误 LOG_LEVEL: {value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
 
 
 def token_configured() -> bool:

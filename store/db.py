@@ -19,6 +19,32 @@ from store.paths import DEFAULT_DATABASE_URL, SEEDS_DIR, sqlite_path
 log = logging.getLogger(__name__)
 
 
+class DatabaseUnavailable(Exception):
+    """The database at DATABASE_URL cannot be opened or read; the message is one line naming it."""
+
+
+def database_problem(url: str, exc: BaseException) -> DatabaseUnavailable | None:
+    """A one-line DatabaseUnavailable for a database error (not a file, corrupt, unreachable), else None."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, DBAPIError):
+        reason = str(exc.orig)
+    elif isinstance(exc, sqlite3.DatabaseError):  # DB-API reads (the index) bypass SQLAlchemy
+        reason = str(exc)
+    else:
+        return None
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show it as given
+        shown = url
+    reason = " ".join(reason.split()) or type(exc).__name__
+    return DatabaseUnavailable(f"配置错误 DATABASE_URL: {shown} is not a usable database ({reason})")
+
 
 def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
     """Create an engine; for SQLite, create the folder and enable WAL and foreign keys."""

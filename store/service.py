@@ -37,12 +37,20 @@ class FactStore:
     def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
         """Open (and create) the database; fill it from seeds/ when empty and `seed` is set."""
         store = cls(database_url)
-        if not store._ready_sqlite():
-            from store import db
+        try:
+            if not store._ready_sqlite():
+                from store import db
 
-            db.init_db(store.engine)
-            if seed:
-                db.ensure_seeded(store.engine)
+                db.init_db(store.engine)
+                if seed:
+                    db.ensure_seeded(store.engine)
+        except Exception as exc:
+            from store.db import database_problem
+
+            problem = database_problem(database_url, exc)
+            if problem is None:
+                raise
+            raise problem from None
         return store
 
     @property
