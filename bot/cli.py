@@ -76,7 +76,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Ingest files or folders and print one line per file."""
+    """Ingest files, folders and http(s) URLs and print one line per document."""
     store = _open_store()
     reports = store.ingest_paths(args.paths)
     failed = 0
@@ -162,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jsonl", action="store_true")
     p.set_defaults(func=cmd_facts)
 
-    p = sub.add_parser("ingest", help="ingest files or folders")
-    p.add_argument("paths", nargs="+")
+    p = sub.add_parser("ingest", help="ingest files, folders or http(s) URLs")
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.set_defaults(func=cmd_ingest)
 
     sub.add_parser("sources", help="list documents").set_defaults(func=cmd_sources)

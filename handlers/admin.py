@@ -1,4 +1,4 @@
-"""Admin uploads: a .txt file sent in a private chat by a user in ADMIN_IDS is ingested."""
+"""Admin uploads: a text, HTML, PDF or Word file sent in a private chat by a user in ADMIN_IDS is ingested."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from telegram.error import BadRequest
 from handlers import render, texts
 from handlers.common import download_limited, send
 from handlers.context import Context
+from store.ingest.sources import SUPPORTED_SUFFIXES
 from store.views import IngestReport
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# Telegram's Bot API lets a bot download files up to 20 MB.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CB_REPLACE = "rpl"  # rpl:<old document id>:<new document id> — the new upload replaces the old one
 
 
 async def on_document(update: Update, context: Context) -> None:
-    """Ingest an uploaded .txt article (admins only) and report what was stored."""
+    """Ingest an uploaded article file (admins only) and report what was stored."""
     message = update.effective_message
     if message is None or message.document is None:
         return
@@ -31,7 +33,7 @@ async def on_document(update: Update, context: Context) -> None:
         return
     document = message.document
     name = document.file_name or "upload.txt"
-    if not name.lower().endswith(".txt"):
+    if not name.lower().endswith(SUPPORTED_SUFFIXES):
         await send(message, render.Reply(texts.UPLOAD_BAD_TYPE))
         return
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:

@@ -126,7 +126,7 @@ ERROR_SHORT = "出错了，请稍后再试。"
 
 # Admin uploads
 UPLOAD_NOT_ADMIN = "只有管理员可以上传文档。"
-UPLOAD_BAD_TYPE = "请上传 UTF-8 或 GB18030 编码的 .txt 文本文件。"
+UPLOAD_BAD_TYPE = "请上传文本（.txt/.md，UTF-8 或 GB18030 编码）、网页（.html）、PDF 或 Word（.docx）文件。"
 UPLOAD_TOO_BIG = "文件太大（{size} KB），上限是 {limit} KB。"
 UPLOAD_TOO_BIG_UNKNOWN = "文件太大，上限是 {limit} KB。"
 UPLOAD_DONE = "已收录《{title}》：{sentences} 句，{facts} 条数据（编号 {number}）。"

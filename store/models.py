@@ -26,6 +26,7 @@ class Document(SQLModel, table=True):
     year: int | None = None
     date: str | None = None  # best-known ISO date (may be partial: 2023, 2023-02, 2023-02-02)
     date_source: str | None = None  # how the date was found, e.g. "text:1月28日"
+    url: str | None = None  # canonical link of a web page or feed item (None for files)
     char_count: int = 0
     sentence_count: int = 0
     fact_count: int = 0

@@ -55,6 +55,7 @@ class ParsedDocument:
     paragraphs: list[ParsedParagraph]
     text: str = ""  # the normalised text the content hash is taken over
     joins: list[str] = field(default_factory=list)  # repaired line breaks, "left|right" excerpts
+    url: str | None = None  # the page's canonical link, when the document came from the web
 
     @property
     def content_hash(self) -> str:

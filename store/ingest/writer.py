@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -13,17 +14,29 @@ from sqlalchemy import Connection, Table, delete, insert, select
 from sqlmodel import Session
 
 from store.documents import bump_version, free_name
-from store.ingest.decode import IngestError, decode_bytes
+from store.ingest.decode import IngestError
+from store.ingest.fetch import FetchError, FetchPolicy, fetch, is_http_url
+from store.ingest.html import clean_url
 from store.ingest.metadata import section_year
-from store.ingest.parse import ParsedDocument, parse_document
+from store.ingest.parse import ParsedDocument
 from store.ingest.repair import KIND_BODY, KIND_HEADING, KIND_TITLE, _ends_terminal
+from store.ingest.sources import (
+    DOCX_MIME,
+    KIND_TEXT,
+    SUPPORTED_SUFFIXES,
+    Source,
+    kind_of_name,
+    kind_of_response,
+    parse_source,
+    read_source,
+    suffix_reason,
+)
 from store.models import Document, Fact, Sentence, utcnow
 from store.normalize import searchable
 from store.views import IngestReport
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
 
 _INDEXED_KINDS = frozenset({KIND_BODY, KIND_HEADING, KIND_TITLE})
 _DOCUMENT_TABLE: Table = Document.__table__  # type: ignore[attr-defined]
@@ -205,6 +218,7 @@ def _store(
                 year=parsed.year,
                 date=parsed.date,
                 date_source=parsed.date_source,
+                url=parsed.url,
                 char_count=char_count,
                 sentence_count=len(sentence_rows),
                 fact_count=fact_count,
@@ -257,23 +271,86 @@ def _store(
 
 
 def ingest_bytes(
-    data: bytes, *, name: str, session: Session, path: str = "", replace: bool = True
+    data: bytes,
+    *,
+    name: str,
+    session: Session,
+    path: str = "",
+    replace: bool = True,
+    kind: str | None = None,
 ) -> IngestReport:
     """Ingest one file's bytes as document `name` (one transaction); refusals come back as reports.
 
     `replace=False`: a different text under a name already stored becomes a new document.
+    The reader (text, HTML, PDF, DOCX) follows `kind`, else the name's suffix.
     """
+    kind = kind or kind_of_name(name)
+    if kind is None:
+        return _refused(name, path, suffix_reason(name))
     try:
-        text = decode_bytes(data, name=name)
-        parsed = parse_document(text, name=name)
+        parsed = parse_source(read_source(data, name=name, kind=kind), name=name)
     except IngestError as exc:
         return _refused(name, path, exc.reason)
     return _store(parsed, name=name, path=path, session=session, replace=replace)
 
 
-def _expand(paths: Iterable[str | Path]) -> Iterator[Path | IngestReport]:
-    """Files to ingest in order (folders recurse, sorted); refusals for what cannot be ingested."""
+def fetch_source(
+    url: str, *, policy: FetchPolicy, date: str | None = None, date_source: str | None = None
+) -> Source:
+    """Fetch a page (or a PDF/DOCX/text file) by URL and read it; FetchError or IngestError on refusal."""
+    fetched = fetch(url, policy=policy, accept=_ACCEPT)
+    kind = kind_of_response(fetched.final_url, fetched.content_type)
+    if kind is None:
+        raise FetchError(
+            url, f"不支持的内容类型 {fetched.content_type}（只接受网页、PDF、Word 和纯文本）"
+        )
+    source = read_source(
+        fetched.body, name=url, kind=kind, url=fetched.final_url, charset=fetched.charset
+    )
+    link = source.url or clean_url(fetched.final_url)
+    if date:  # the feed's own date beats what the page shows
+        source = dataclasses.replace(source, date=date, date_source=date_source)
+    return dataclasses.replace(source, url=link)
+
+
+def ingest_source(source: Source, *, name: str, session: Session, path: str = "") -> IngestReport:
+    """Parse and store an already read source (one transaction)."""
+    try:
+        parsed = parse_source(source, name=name)
+    except IngestError as exc:
+        return _refused(name, path, exc.reason)
+    return _store(parsed, name=name, path=path, session=session)
+
+
+def ingest_url(url: str, *, session: Session, policy: FetchPolicy | None = None) -> IngestReport:
+    """Fetch and ingest one http(s) URL; the page's canonical link names the document."""
+    policy = policy or FetchPolicy.from_env()
+    try:
+        source = fetch_source(url, policy=policy)
+    except FetchError as exc:
+        return _refused(url, url, exc.reason)
+    except IngestError as exc:
+        return _refused(url, url, exc.reason)
+    name = source.url or url
+    return ingest_source(source, name=name, session=session, path=url)
+
+
+# Types a URL may return, most wanted first.
+_ACCEPT = (
+    "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,"
+    f"{DOCX_MIME};q=0.8,text/plain;q=0.5"
+)
+
+
+def _expand(paths: Iterable[str | Path]) -> Iterator[Path | str | IngestReport]:
+    """Files and URLs to ingest in order (folders recurse, sorted); refusals for the rest."""
     for raw in paths:
+        if isinstance(raw, str) and "://" in raw:
+            if is_http_url(raw):
+                yield raw.strip()
+            else:
+                yield _refused(raw, raw, "只接受 http/https 链接")
+            continue
         target = Path(raw)
         if not target.exists():
             yield _refused(target.name or str(target), str(target), "路径不存在")
@@ -285,16 +362,11 @@ def _expand(paths: Iterable[str | Path]) -> Iterator[Path | IngestReport]:
                 if child.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield child
                 else:
-                    yield _refused(child.name, str(child), _suffix_reason(child))
+                    yield _refused(child.name, str(child), suffix_reason(child.name))
         elif target.suffix.lower() in SUPPORTED_SUFFIXES:
             yield target
         else:
-            yield _refused(target.name, str(target), _suffix_reason(target))
-
-
-def _suffix_reason(path: Path) -> str:
-    shown = path.suffix or "（无扩展名）"
-    return f"不支持的文件类型 {shown}（只接受 {' / '.join(SUPPORTED_SUFFIXES)}）"
+            yield _refused(target.name, str(target), suffix_reason(target.name))
 
 
 # From this many files on, parsing, jieba and extraction run in worker processes (one per core)
@@ -305,9 +377,10 @@ PARALLEL_MIN_FILES = 16
 def _prepare_file(path: str) -> tuple[str, str, ParsedDocument, Prepared] | IngestReport:
     """Read, decode, parse, tokenise and extract one file (runs in a worker process)."""
     item = Path(path)
+    kind = kind_of_name(item.name) or KIND_TEXT
     try:
         data = item.read_bytes()
-        parsed = parse_document(decode_bytes(data, name=item.name), name=item.name)
+        parsed = parse_source(read_source(data, name=item.name, kind=kind), name=item.name)
     except OSError as exc:
         return _refused(item.name, path, f"无法读取文件：{exc.strerror or exc}")
     except IngestError as exc:
@@ -322,35 +395,46 @@ def _workers(files: int) -> int:
     return min(cores, 4) if files >= PARALLEL_MIN_FILES and cores > 1 else 0
 
 
-def ingest_paths(paths: Iterable[str | Path], *, session: Session) -> list[IngestReport]:
-    """Ingest files and folders (*.txt, *.md), one transaction per document; one report per file."""
+def ingest_paths(
+    paths: Iterable[str | Path], *, session: Session, policy: FetchPolicy | None = None
+) -> list[IngestReport]:
+    """Ingest files, folders and http(s) URLs, one transaction per document; one report each."""
     items = list(_expand(paths))
-    files = [str(i) for i in items if not isinstance(i, IngestReport)]
+    files = [str(i) for i in items if isinstance(i, Path)]
     workers = _workers(len(files))
+    prepared: Iterator[tuple[str, str, ParsedDocument, Prepared] | IngestReport] | None = None
+    pool = None
     if workers:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: the caller may be a running bot with threads.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            prepared = iter(pool.map(_prepare_file, files, chunksize=4))
-            return [
-                item if isinstance(item, IngestReport) else _store_prepared(next(prepared), session)
-                for item in items
-            ]
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        prepared = iter(pool.map(_prepare_file, files, chunksize=4))
     reports: list[IngestReport] = []
-    for item in items:
-        if isinstance(item, IngestReport):
-            reports.append(item)
-            continue
-        try:
-            data = item.read_bytes()
-        except OSError as exc:
-            reports.append(_refused(item.name, str(item), f"无法读取文件：{exc.strerror or exc}"))
-            continue
-        reports.append(ingest_bytes(data, name=item.name, session=session, path=str(item)))
+    try:
+        for item in items:
+            if isinstance(item, IngestReport):
+                reports.append(item)
+            elif isinstance(item, str):
+                reports.append(ingest_url(item, session=session, policy=policy))
+            elif prepared is not None:
+                reports.append(_store_prepared(next(prepared), session))
+            else:
+                reports.append(_ingest_file(item, session=session))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return reports
+
+
+def _ingest_file(item: Path, *, session: Session) -> IngestReport:
+    try:
+        data = item.read_bytes()
+    except OSError as exc:
+        return _refused(item.name, str(item), f"无法读取文件：{exc.strerror or exc}")
+    return ingest_bytes(data, name=item.name, session=session, path=str(item))
 
 
 def _store_prepared(

@@ -20,8 +20,8 @@ async def test_non_admin_upload_is_refused(bot: BotHarness) -> None:
     assert not bot.api.calls("getFile")
 
 
-async def test_admin_upload_of_a_non_text_file_is_refused(bot: BotHarness) -> None:
-    update = bot.api.make_document(b"%PDF-1.4", file_name="a.pdf", mime_type="application/pdf", user_id=42)
+async def test_admin_upload_of_an_unsupported_file_is_refused(bot: BotHarness) -> None:
+    update = bot.api.make_document(b"PK\x03\x04", file_name="a.xlsx", mime_type="application/zip", user_id=42)
     call = await bot.exchange(update, predicate=lambda c: c.chat_id == 42)
     assert parse_html(call.text) == texts.UPLOAD_BAD_TYPE
 

@@ -504,6 +504,7 @@ def test_refusals_leave_the_database_unchanged(session: Session, tmp_path: Path)
         "garbled.txt": b"\x80\x80\x81\x20\xff\xfe\xff",
         "report.pdf": b"%PDF-1.4",
         "words.txt": "青岛西海岸新区\n西海岸新区\n".encode(),
+        "sheet.xlsx": b"PK",
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
@@ -513,8 +514,9 @@ def test_refusals_leave_the_database_unchanged(session: Session, tmp_path: Path)
     for report, path in zip(reports, paths, strict=True):
         assert report.reason is not None and report.reason.startswith(f"{path.name}: ")
         assert not report.ok
-    assert "不支持的文件类型 .pdf" in (reports[4].reason or "")
-    assert "路径不存在" in (reports[6].reason or "")
+    assert "无法读取 PDF" in (reports[4].reason or "")
+    assert "不支持的文件类型 .xlsx" in (reports[6].reason or "")
+    assert "路径不存在" in (reports[7].reason or "")
     assert _counts(session) == before
 
 
@@ -543,12 +545,12 @@ def test_folders_recurse_sorted(session: Session, tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "b.txt").write_text("青岛开发区总投资81.7亿元。\n", encoding="utf-8")
     (tmp_path / "sub" / "a.md").write_text("西海岸新区总投资727亿元。\n", encoding="utf-8")
-    (tmp_path / "c.docx").write_bytes(b"PK")
+    (tmp_path / "c.xlsx").write_bytes(b"PK")
     (tmp_path / ".git" / "x.txt").write_text("忽略。\n", encoding="utf-8")
     reports = ingest_paths([tmp_path], session=session)
     assert [(r.name, r.status) for r in reports] == [
         ("b.txt", "added"),
-        ("c.docx", "refused"),
+        ("c.xlsx", "refused"),
         ("a.md", "added"),
     ]
 
