@@ -40,7 +40,14 @@ async def on_document(update: Update, context: Context) -> None:
         size, limit = document.file_size // 1024, MAX_UPLOAD_BYTES // 1024
         await send(message, render.Reply(texts.UPLOAD_TOO_BIG.format(size=size, limit=limit)))
         return
-    file = await document.get_file()
+    try:
+        file = await document.get_file()
+    except BadRequest as exc:
+        if "too big" not in str(exc).lower():
+            raise
+        # Telegram refuses files over 20 MB even when the update did not say how big it is.
+        await send(message, render.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
+        return
     # file_size may be absent (in the update and in getFile): the limit holds while reading.
     content = await download_limited(file.file_path or "", MAX_UPLOAD_BYTES)
     if content is None:

@@ -332,12 +332,14 @@ async def test_admin_upload_announces_once_and_bad_uploads_change_nothing(push_b
 
     refused = await upload(ARTICLE.encode(), user=1001)
     assert [parse_html(c.text) for c in refused] == [texts.UPLOAD_NOT_ADMIN]
-    big = await upload(b"x" * (2 * 1024 * 1024 + 1), user=ADMIN)
+    big = await upload(b"x" * (20 * 1024 * 1024 + 1), user=ADMIN)
     assert "文件太大" in parse_html(big[0].text)
     binary = await upload(bytes(range(256)) * 20, user=ADMIN, name="binary.txt")
     assert parse_html(binary[0].text).startswith("没有收录")
     pdf = await upload(b"%PDF-1.4", user=ADMIN, name="a.pdf", mime="application/pdf")
-    assert parse_html(pdf[0].text) == texts.UPLOAD_BAD_TYPE
+    assert "无法读取 PDF" in parse_html(pdf[0].text)
+    sheet = await upload(b"PK", user=ADMIN, name="a.xlsx", mime="application/zip")
+    assert parse_html(sheet[0].text) == texts.UPLOAD_BAD_TYPE
     assert len(store.documents()) == before
     assert all(api.sent_messages(chat) == [] for chat in ANNOUNCE)
 

@@ -18,10 +18,10 @@ async def test_upload_limit_holds_when_telegram_omits_file_size(bot: BotHarness)
     store = bot.app.bot_data.store
     before = len(store.documents())
     line = "测试新区计划总投资120亿元，建设35个重点项目。\n".encode()
-    content = line * (5 * 1024 * 1024 // len(line))  # a 5 MB article that would be accepted
+    content = line * (21 * 1024 * 1024 // len(line))  # 21 MB, over Telegram's 20 MB download limit
     update = bot.api.make_document(content, file_name="big.txt", user_id=ADMIN, with_size=False)
     call = await bot.exchange(update, predicate=lambda c: c.chat_id == ADMIN, timeout=60)
-    assert parse_html(call.text) == texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=2048)
+    assert parse_html(call.text) == texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=20 * 1024)
     assert len(store.documents()) == before
 
 
