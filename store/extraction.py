@@ -270,7 +270,7 @@ _NAME_BEFORE = re.compile(r"(?:公布|发布|印发|公示|获评|入选|荣获|
 # Plan cues.  Strong ones mark a target whatever else the sentence says; weak ones only when
 # nothing in the sentence points to the past (已, 累计, 同比, 去年, 2022年 …).
 _STRONG_CUE_RE = re.compile(
-    r"力争|确保|预计|(?<!超)预期(?!寿命)|目标|(?<![模虚])拟(?!人|合)|(?<![即])将(?!近|其|士|军|领)|即将|有望"
+    r"力争|确保|预计|(?<!超)预期(?!寿命)|目标(?!责任|考核|管理|体系|任务书)|(?<![模虚])拟(?!人|合)|(?<![即])将(?!近|其|士|军|领)|即将|有望"
 )
 _WEAK_CUE_RE = re.compile(
     r"年内|全年|明年|来年|新的一年|下一步|今后"
@@ -323,7 +323,7 @@ _NOT_ENTITY_RE = re.compile(r"居|位列|名列|排名|增长|增速|同比|下�
 _FIGURE_IN_NAME_RE = re.compile(r"\d|[万亿]元|以上|以下")
 _LEADING_COUNT_RE = re.compile(r"^(?:\d+|[一二两三四五六七八九十百千]+)[个项家座栋条]?")
 _LEADING_NOISE_RE = re.compile(
-    r"^(?:(?:其中|同时|此外|另外|而且|而|并|据悉|目前|例如|比如|特别是|尤其是|已经|已|从|在(?![建线校岗职售营途即]))"
+    r"^(?:(?:其中|同时|此外|另外|而且|而|并|据悉|据了解|记者从|记者|目前|例如|比如|特别是|尤其是|已经|已|从|作为|是|在(?![建线校岗职售营途即]))"
     r"|(?:力争|确保|预计|争取|计划|目标|将|要))*"
     r"(?:全力|加快|加紧|抓紧|着力|大力|奋力|聚力|持续|深入|积极|重点|全面|扎实|不断|进一步)*"
     r"(?:推进|推动|实施|建设|引进|打造|新建|新增|开工|谋划|培育|支持|围绕|聚焦|依托|抓好|抓实|加强|强化|提升|深化"
@@ -331,9 +331,15 @@ _LEADING_NOISE_RE = re.compile(
 )
 _METRIC_CUT_RE = re.compile(
     r"(?:完成|实现|累计|引进|签约|落地|集聚|推出|形成|建成|新增|新建|开工|推进|建设|入选|拥有|达成|涵盖|其中|共有"
-    r"|今年|去年|全年|年内|上年|同期|以上|分别|均|共计|合计|总计|确定|等|、)"
+    r"|今年|去年|全年|年内|上年|同期|以上|分别|均|共计|合计|总计|确定|等|、|预计|力争|争取|包括)"
 )
-_METRIC_TRAIL_RE = re.compile(r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即)+$")
+_METRIC_TRAIL_RE = re.compile(
+    r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即|又|迈|增|力争|争取|预计|将|继续)+$"
+)
+_RANK_LEAD_RE = re.compile(r"^(?:名列|位列|位居|居于|稳居|跃居|跻身|进入|居|列)")
+# a single-character place suffix that is the start of a longer word (市场, 区域, 港口): not an entity end
+_SUFFIX_BAD_NEXT = {"市": "场民值委长政级", "区": "域间块", "城": "市乡镇", "港": "口", "园": "林", "县": "域城级", "省": "委级"}
+_ENTITY_BREAK_RE = re.compile(r"[从对向把被给]")
 _RANK_TRAIL_RE = re.compile(
     rf"(?:(?:{_RANK_SCOPE})(?:城市|排名|排位|位次)?|位列|位居|居于|名列|稳居|跃居|跻身|进入|跃升至|升至|上升至|上升到|提升至|至|保持|处于|继续|均|居|列|排|在)+$"
 )
@@ -572,7 +578,7 @@ def _time_exprs(s: str, doc_year: int | None, context_period: int | None) -> lis
             year = base + _REL_OFFSET[rel] if base is not None else None
             if rel in ("全年", "年内"):
                 # 2022年推进…，完成全年目标的142%: the year is the one the sentence is about
-                prior = [t.year for t in out if t.kind == "explicit" and t.year is not None]
+                prior = [t.year for t in out if t.kind in ("explicit", "relative") and t.year is not None]
                 if prior:
                     year = prior[-1]
             kind = "relative"
@@ -704,7 +710,7 @@ def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> st
     if subject and left.startswith(subject):
         left = left[len(subject) :]
     if kind == "rank":
-        left = _RANK_TRAIL_RE.sub("", left)
+        left = _RANK_LEAD_RE.sub("", _RANK_TRAIL_RE.sub("", left))
     left = _METRIC_TRAIL_RE.sub("", left)
     cuts = list(_METRIC_CUT_RE.finditer(left))
     if cuts:
@@ -713,6 +719,9 @@ def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> st
     if len(left) > 12:
         k = left.rfind("的")
         left = left[k + 1 :] if k != -1 else left[-10:]
+    left = re.sub(r"[(（][^()（）]*[)）]$", "", left.strip(" “”\"'、"))  # 地区生产总值(GDP)
+    if left.count("(") != left.count(")") or left.count("（") != left.count("）"):
+        left = re.split(r"[(（)）]", left)[0]  # 地区生产总值(GDP): keep the name, not half a gloss
     return left.strip(" “”\"'()（）、")
 
 
@@ -741,7 +750,14 @@ def _entity_at(s: str, lo: int, hi: int) -> str | None:
     m = _ENTITY_RE.match(text)
     if not m:
         return None
-    ent = _clean_label(m.group()) or ""
+    ent = m.group()
+    nxt = text[m.end() : m.end() + 1]
+    if nxt and nxt in _SUFFIX_BAD_NEXT.get(ent[-1], ""):
+        return None  # 产品占全疆市(场): the suffix starts another word
+    brk = [b for b in _ENTITY_BREAK_RE.finditer(ent, 1) if not _known_word(ent[b.start() : b.start() + 4])]
+    if brk:
+        ent = ent[brk[-1].end() :]  # 日均进出境车辆从自贸试验区 → 自贸试验区
+    ent = _clean_label(ent) or ""
     if (len(ent) < 3 and ent != "新区") or ent in _GENERIC_PLACES or ent[0] in "全本该各我其这此那每" or ent[-2] in "全本该各我":
         return None  # 全省, 本市, 均居全市 are scopes
     if _FIGURE_IN_NAME_RE.search(ent):
@@ -770,8 +786,11 @@ def _label(
     if prev is not None and prev_metric and prev.kind == c.kind and _PARALLEL_RE.match(s[prev.end : c.start]):
         metric = prev_metric  # 分别完成投资10亿元和8亿元: the second figure has the first one's measure
     if c.kind in ("percent", "other", "rank") and prev_metric and (metric is None or _DIRECTION_RE.search(metric)):
+        trail = _DIRECTION_RE.search(prev_metric)
         if metric is None or prev_metric.endswith(metric):
             metric = prev_metric
+        elif trail and trail.start() >= 2 and len(metric) <= 3:
+            metric = prev_metric[: trail.start()] + metric  # 进出口值增长…增速居 → 进出口值增速
         elif len(metric) <= 4:
             metric = prev_metric + metric
     subject: str | None = None
@@ -786,6 +805,14 @@ def _label(
                     subject = ent
     if subject is None:
         subject = clause_entity
+    k = s.rfind("的", lo, c.start)
+    if k > lo + 1 and c.kind != "count":
+        tail = _METRIC_TRAIL_RE.sub("", s[k + 1 : c.start])
+        if 3 <= len(tail) <= 12 and _ENTITY_END_RE.search(tail) and _entity_at(s, k + 1, c.start) == tail:
+            # 产业集中度最高的玉溪高新区达82.4%: the entity is the subject, what precedes 的 the measure
+            head = _clean_label(_SUPERLATIVE_RE.sub("", _left_metric(s, lo, k, c.kind, clause_entity)))
+            if head:
+                subject, metric = subject or tail, head
     subject = _clean_label(subject)
     if subject and metric and (metric in subject or subject in metric):
         subject = lead if lead and lead != subject and lead not in metric else None
@@ -989,6 +1016,7 @@ def _extract(
     return facts, state
 
 
+_SUPERLATIVE_RE = re.compile(r"(?:最高|最大|最快|最多|最低|最小|最强)$")
 _SPLIT_PARTS_RE = re.compile(r"[和、及与]|以及")
 _ENTITY_END_RE = re.compile(rf"(?:{_ENTITY_SUFFIX})$")
 

@@ -467,3 +467,23 @@ def test_labels_are_words_of_the_clause() -> None:
     facts = extract_facts(sentences[3], doc_year=2025)
     assert [f.metric for f in facts if f.kind == "percent"] == ["地区生产总值增长", "进出口总额增长", "实际利用外资增长"]
     assert one(sentences[2], "第30位").metric == "全球创新指数排名"
+
+
+def test_signing_is_not_the_qualifier_about() -> None:
+    f = one("全市新签约25个项目，签约亿元以上项目8个", "25个")
+    assert (f.span, f.qualifier) == ("25个", None)
+    assert one("全市新签约25个项目，签约亿元以上项目8个", "亿元以上").qualifier == "threshold"
+
+
+def test_review_year_reaches_full_year_figures_and_noun_targets_are_not_cues() -> None:
+    f = one("一年来，园区全年新落地项目320个", "320个", doc_year=2024)
+    assert f.period == 2023
+    s = "县里时隔两年再获全市发展目标责任制考核优秀"
+    out = extract_paragraph([s], doc_year=2024, context_period=2023)
+    assert [(f.span, f.target) for f in out[0]] == [("两年", False)]
+
+
+def test_metric_labels_drop_glosses_and_split_off_the_entity() -> None:
+    assert one("实现地区生产总值(GDP)812.5亿元", "812.5亿元").metric == "地区生产总值"
+    f = one("研发投入强度最高的滨江高新区达6.1%", "6.1%")
+    assert (f.subject, f.metric) == ("滨江高新区", "研发投入强度")
