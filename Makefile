@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot handlers store tests bench
+	$(VENV)/bin/ruff check bot handlers render store tests bench
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

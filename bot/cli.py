@@ -66,6 +66,10 @@ def format_answers(question: str, answers: Sequence[Answer]) -> str:
 
 def cmd_facts(args: argparse.Namespace) -> int:
     """Write every stored fact as JSON lines (or a short table)."""
+    if args.csv:  # targets and results with place, metric and year (see bot/track_cli.py)
+        from bot.track_cli import cmd_export
+
+        return cmd_export(argparse.Namespace(place=None, metric=None, output=None))
     store = _open_store()
     for fact in store.facts():
         if args.jsonl:
@@ -160,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("facts", help="print every extracted fact")
     p.add_argument("--jsonl", action="store_true")
+    p.add_argument("--csv", action="store_true", help="targets and results as CSV (UTF-8 with BOM)")
     p.set_defaults(func=cmd_facts)
 
     p = sub.add_parser("ingest", help="ingest files, folders or http(s) URLs")
@@ -176,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_digest)
 
     sub.add_parser("subscribers", help="list subscriptions").set_defaults(func=cmd_subscribers)
+
+    from bot import track_cli
+
+    track_cli.add_parsers(sub)
     return parser
 
 

@@ -30,6 +30,19 @@ def test_store_never_imports_telegram_side(path: Path) -> None:
     assert not bad, f"{path.name} imports {bad}"
 
 
+# render/ is pure: store values in, bytes or text out; no Telegram, no network, no database.
+FORBIDDEN_FOR_RENDER = (
+    "telegram", "handlers", "bot", "delivery", "socket", "urllib", "http", "requests", "httpx",
+    "aiohttp", "sqlite3", "sqlalchemy", "sqlmodel",
+)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "render").rglob("*.py")), ids=lambda p: p.name)
+def test_render_is_pure(path: Path) -> None:
+    bad = [n for n in _imports(path) if n.split(".")[0] in FORBIDDEN_FOR_RENDER]
+    assert not bad, f"{path.name} imports {bad}"
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
 def test_handlers_never_import_bot(path: Path) -> None:
     bad = [n for n in _imports(path) if n.split(".")[0] == "bot"]
@@ -40,7 +53,7 @@ def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
     """Import all modules in a clean process: no DB file, no jieba loaded, no .env read."""
     modules = [
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for pkg in ("store", "handlers", "bot")
+        for pkg in ("store", "render", "handlers", "bot")
         for p in sorted((ROOT / pkg).rglob("*.py"))
         if p.name != "__main__.py"
     ]
@@ -49,6 +62,7 @@ def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
         f"for m in {modules!r}:\n"
         "    importlib.import_module(m)\n"
         "assert 'jieba' not in sys.modules or not getattr(sys.modules['jieba'], 'dt').initialized, 'jieba initialised at import'\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported at import'\n"
         "import store.tokenize as t\n"
         "assert t._tokenizer is None\n"
     )
