@@ -49,6 +49,8 @@ HELP = (
     "/projects [关键词] — 重大项目，按投资额从大到小\n"
     "/search 关键词 — 查找包含关键词的原文句子\n"
     "/sources — 已收录的文档；/source 编号 — 一篇文档的摘要和关键数据\n"
+    "/track 地区 指标 — 历年目标与实际对比（附图）；/compare 指标 地区… — 各地区对比\n"
+    "/export [地区] [指标] — 导出目标与实际数据（CSV）\n"
     "/subscribe [时:分] [关键词…] — 订阅每日简报；/unsubscribe — 退订\n"
     "/settings — 简报的时间、关键词和时区；/digest — 现在预览今天的简报\n"
     "/help — 本说明\n\n"
@@ -119,7 +121,7 @@ TARGET_MARK = "（目标）"
 # Commands and errors
 UNKNOWN_COMMAND = (
     "没有 {command} 这个命令。可用的命令：/ask /targets /projects /search /sources /source "
-    "/subscribe /unsubscribe /settings /digest /help"
+    "/subscribe /unsubscribe /settings /digest /track /compare /export /help"
 )
 ERROR = "抱歉，处理这条消息时出错了，请稍后再试。"
 ERROR_SHORT = "出错了，请稍后再试。"
@@ -205,3 +207,53 @@ PUSH_TIMEZONE_PRESETS: tuple[tuple[str, str], ...] = (
     ("UTC", "UTC"),
 )
 PUSH_TIME_PRESETS: tuple[str, ...] = ("07:00", "08:00", "09:00", "12:00", "18:00", "21:00")
+
+# track — targets against results, comparisons and CSV export (issue J; handlers/track.py)
+TRACK_MENU: tuple[tuple[str, str, bool], ...] = (  # command, description, also in groups
+    ("track", "目标与实际对比，如 /track 全国 GDP增长", True),
+    ("compare", "各地区比一个指标，如 /compare 城镇新增就业 全国 山东", True),
+    ("export", "导出目标与实际数据（CSV）", True),
+)
+TRACK_USAGE = (
+    "用法：/track 地区 指标\n例如：/track 全国 国内生产总值增长\n"
+    "只写地区（如 /track 全国）会列出这个地区可跟踪的指标。"
+)
+TRACK_TITLE = "<b>📈 {place} · {metric}</b>"
+TRACK_TITLE_GROWTH = "<b>📈 {place} · {metric}（增速）</b>"
+TRACK_YEAR = "<b>{year}</b>　目标 {target} → 实际 {result}　{status}"
+TRACK_NONE_VALUE = "—"
+TRACK_TARGET_SOURCE = "　🎯 「{sentence}」 — {source}"
+TRACK_RESULT_SOURCE = "　📊 「{sentence}」 — {source}"
+TRACK_STATUS: dict[str, str] = {
+    "met": "✅ 完成",
+    "missed": "❌ 未完成",
+    "pending": "⏳ 尚无结果",
+    "unknown": "❔ 无法判断",
+}
+TRACK_LEGEND = "目标来自当年的报告，实际来自下一年的报告。单位不同或目标没有说明方向时无法判断。"
+TRACK_UNKNOWN_PLACE = "没有找到地区「{place}」的数据。"
+TRACK_UNKNOWN_METRIC = "不认识指标「{metric}」。"
+TRACK_NO_DATA = "{place}没有「{metric}」的目标或实际数据。"
+TRACK_CHOOSE_PLACE = "你是不是想找这些地区："
+TRACK_CHOOSE_METRIC = "{place}可跟踪的指标（点一下查看）："
+TRACK_NO_METRICS = "{place}还没有可跟踪的目标或实际数据。"
+TRACK_CAPTION = "{place} · {metric}：目标（斜线）与实际（绿色完成，红色未完成）"
+CHART_TARGET = "目标"
+CHART_RESULT = "实际"
+CHART_SOURCE = "来源："
+CHART_NO_VALUE = "无数据"
+COMPARE_USAGE = (
+    "用法：/compare 指标 地区1 地区2 …\n例如：/compare 城镇新增就业 全国 山东"
+)
+COMPARE_TITLE = "<b>📊 {metric} · {year}</b>"
+COMPARE_CHART_TITLE = "{metric} · {year}"
+COMPARE_ROW = "{place}：<b>{value}</b>{mark}"
+COMPARE_ROW_NONE = "{place}：无数据"
+COMPARE_TARGET_MARK = "（目标）"
+COMPARE_SOURCE = "　「{sentence}」 — {source}"
+COMPARE_UNKNOWN_PLACES = "没有找到这些地区的数据：{places}。已收录的地区有：{known}"
+COMPARE_NO_DATA = "所选地区都没有「{metric}」的数据。"
+EXPORT_USAGE_HINT = "用法：/export [地区] [指标]，例如 /export 全国 城镇新增就业；不加参数导出全部。"
+EXPORT_CAPTION = "目标与实际数据 {count} 条（CSV，UTF-8）。"
+EXPORT_NONE = "没有可导出的目标或实际数据。"
+EXPORT_FILE = "targets-results.csv"

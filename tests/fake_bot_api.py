@@ -39,6 +39,7 @@ from aiohttp import web
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # Telegram refuses photos over 10 MB
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_RESULTS = 50
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -926,6 +927,28 @@ class FakeBotApi:
         }
         return self._bot_message(
             params["chat_id"], document=document,
+            caption=self._plain(caption, params.get("parse_mode")) if caption else None,
+        )
+
+    async def _api_sendPhoto(self, params: dict[str, Any], call: Call) -> Any:
+        caption = params.get("caption")
+        if caption:
+            self._validate_text(caption, params.get("parse_mode"), MAX_CAPTION_LENGTH)
+        if "photo" in call.files:
+            name, content = call.files["photo"]
+        elif isinstance(params.get("photo"), str) and params["photo"].startswith("attach://"):
+            name, content = call.files[params["photo"].removeprefix("attach://")]
+        else:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        if len(content) > MAX_PHOTO_BYTES:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        if content[:8] != b"\x89PNG\r\n\x1a\n" and content[:3] != b"\xff\xd8\xff":
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        file_id = self.add_file(content, name)
+        photo = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 0, "height": 0,
+                  "file_size": len(content)}]
+        return self._bot_message(
+            params["chat_id"], photo=photo,
             caption=self._plain(caption, params.get("parse_mode")) if caption else None,
         )
 
