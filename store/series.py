@@ -524,3 +524,21 @@ def export_query(
         index, place=place.name if place else None, metric=metric.name if metric else None
     )
     return place, metric, facts
+
+
+def outcomes_reported_by(facts: Iterable[SeriesFact], doc_ids: Iterable[int]) -> list[YearRow]:
+    """Years whose result comes from one of these (newly ingested) documents and that had a target.
+
+    The digest can say "2024年 城镇新增就业 目标1200万人以上 → 实际1256万人 ✅" for new reports.
+    """
+    wanted = set(doc_ids)
+    facts = list(facts)
+    groups = {(f.place, f.metric) for f in facts if f.doc_id in wanted and not f.target}
+    out: list[YearRow] = []
+    for place, metric in sorted(groups):
+        for growth in (True, False):
+            for row in track(facts, place=place, metric=metric, growth=growth):
+                if row.target is not None and row.result is not None and row.result.doc_id in wanted:
+                    if row not in out:
+                        out.append(row)
+    return out

@@ -221,3 +221,14 @@ def test_track_jsonl_contract(external_store: FactStore) -> None:
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
     )
     assert unknown.returncode == 2 and "火星" in unknown.stderr
+
+
+def test_outcomes_reported_by_a_new_document(external_store: FactStore) -> None:
+    index = external_store.index
+    facts = series.series_facts(index, place=series.place_key("全国"))
+    newest = next(d.id for d in index.documents.values() if d.name == NATIONAL[3])
+    rows = series.outcomes_reported_by(facts, [newest])
+    got = {(r.metric, r.year, r.status) for r in rows}
+    assert {("地区生产总值", 2024, "met"), ("城镇新增就业", 2024, "met"), ("城镇调查失业率", 2024, "met")} <= got
+    assert all(r.result is not None and r.result.doc == NATIONAL[3] for r in rows)
+    assert all(r.year == 2024 for r in rows)
