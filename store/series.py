@@ -34,6 +34,7 @@ AROUND_WORDS = ("左右", "上下", "大约", "约")
 
 # A clause with these words gives a several-year figure (年均 growth, 五年来 total), not one year's.
 MULTI_YEAR_WORDS = ("年均", "年来", "累计", "平均每年")
+ONE_YEAR = "一年来"  # …but 一年来 is the past year
 # Between a metric and the figure these words mean the figure measures something else of it
 # (经济增长的贡献率30%, 占生产总值比重2.5%), so the figure is not the metric's.
 NOT_THE_METRIC_BETWEEN = ("的", "比重", "贡献", "占比", "比例")
@@ -223,7 +224,7 @@ def normalise_fact(fact: FactView, sentence: str, doc: DocumentInfo, place: str)
     simple = _simplified(sentence)
     clause_start = _clause_start(simple, fact.start)
     clause = simple[clause_start : fact.start]
-    if any(w in clause for w in MULTI_YEAR_WORDS):
+    if any(w in clause.replace(ONE_YEAR, "") for w in MULTI_YEAR_WORDS):
         return None
     nearest = _nearest_metric(clause)
     if nearest is not None:

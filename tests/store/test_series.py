@@ -83,6 +83,12 @@ def test_normalise_takes_the_metric_named_nearest_before_the_figure() -> None:
     assert g is not None and g.metric == "地区生产总值" and g.growth
 
 
+def test_the_past_year_is_one_year() -> None:
+    f = _normalise("一年来城镇新增就业125万人。", "125万人", kind="count", value=1.25e6, unit="人")
+    assert f is not None and f.metric == "城镇新增就业"
+    assert _normalise("五年来城镇新增就业600万人。", "600万人", kind="count", value=6e6, unit="人") is None
+
+
 def test_normalise_carries_the_subject_into_a_clause_without_a_metric() -> None:
     f = _normalise("国内生产总值超过126万亿元，增长5.2%。", "5.2%", value=5.2, metric="国内生产总值增长")
     assert f is not None and f.metric == "地区生产总值" and f.growth
