@@ -539,7 +539,7 @@ def outcomes_reported_by(facts: Iterable[SeriesFact], doc_ids: Iterable[int]) ->
     for place, metric in sorted(groups):
         for growth in (True, False):
             for row in track(facts, place=place, metric=metric, growth=growth):
-                if row.target is not None and row.result is not None and row.result.doc_id in wanted:
-                    if row not in out:
-                        out.append(row)
+                reported = row.target is not None and row.result is not None and row.result.doc_id in wanted
+                if reported and row not in out:
+                    out.append(row)
     return out
