@@ -48,11 +48,26 @@ class DigestFact:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestOutcome:
+    """A result a document reports for an earlier target (store/series.py), and whether it was met."""
+
+    document_id: int
+    place: str
+    metric: str
+    year: int
+    target: str  # the target's span, e.g. 1200万人以上
+    result: str  # the result's span, e.g. 1256万人
+    status: str  # met | missed | unknown
+    words: tuple[str, ...] = ()  # other names of the place and metric, for topic matching
+
+
+@dataclass(frozen=True, slots=True)
 class Corpus:
     """Every document and figure a digest can draw from, in ingestion order."""
 
     documents: tuple[DigestDocument, ...] = ()
     facts: tuple[DigestFact, ...] = ()
+    outcomes: tuple[DigestOutcome, ...] = ()
     _docs: dict[int, DigestDocument] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +80,10 @@ class Corpus:
     def facts_of(self, doc_id: int) -> list[DigestFact]:
         """Return the figures of one document."""
         return [f for f in self.facts if f.document_id == doc_id]
+
+    def outcomes_of(self, doc_id: int) -> list[DigestOutcome]:
+        """Return the results one document reports for earlier targets."""
+        return [o for o in self.outcomes if o.document_id == doc_id]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +152,14 @@ def matches_topics(fact: DigestFact, doc: DigestDocument | None, topics: Sequenc
     return any(normalize_topic(t) in hay for t in topics if t.strip())
 
 
+def outcome_matches(outcome: DigestOutcome, topics: Sequence[str]) -> bool:
+    """True when no topics are set or a topic names the outcome's place or metric."""
+    if not topics:
+        return True
+    hay = normalize_topic(" ".join((outcome.place, outcome.metric, *outcome.words)))
+    return any(normalize_topic(t) in hay for t in topics if t.strip())
+
+
 def rotation_order(corpus: Corpus, topics: Sequence[str] = ()) -> list[DigestFact]:
     """Return the figures eligible for the rotation, interleaving documents so days differ."""
     per_doc: dict[int, list[DigestFact]] = {}
@@ -174,6 +201,8 @@ def new_documents(
 def _document_matches(corpus: Corpus, doc: DigestDocument, topics: Sequence[str]) -> bool:
     head = normalize_topic(" ".join((doc.title, *doc.regions)))
     if any(normalize_topic(t) in head for t in topics if t.strip()):
+        return True
+    if any(outcome_matches(o, topics) for o in corpus.outcomes_of(doc.id)):
         return True
     return any(matches_topics(f, doc, topics) for f in corpus.facts_of(doc.id))
 
@@ -233,10 +262,25 @@ def _figure_html(fact: DigestFact, doc: DigestDocument | None, *, with_source: b
     return line
 
 
-def _document_block(doc: DigestDocument, figures: Sequence[DigestFact]) -> str:
+_OUTCOME_STATUS = {"met": "✅ 完成", "missed": "❌ 未完成", "unknown": "❔ 无法判断"}
+
+
+def outcome_html(outcome: DigestOutcome) -> str:
+    """Return one line: 2024年 全国 城镇新增就业：目标 1200万人以上 → 实际 1256万人 ✅ 完成."""
+    status = _OUTCOME_STATUS.get(outcome.status, _OUTCOME_STATUS["unknown"])
+    return (
+        f"📈 {outcome.year}年 {esc(outcome.place)} {esc(outcome.metric)}："
+        f"目标 <b>{esc(outcome.target)}</b> → 实际 <b>{esc(outcome.result)}</b> {status}"
+    )
+
+
+def _document_block(
+    doc: DigestDocument, figures: Sequence[DigestFact], outcomes: Sequence[DigestOutcome] = ()
+) -> str:
     lines = [f"📄 <b>{esc(_short(doc.title or doc.name or '无标题', _TITLE_MAX))}</b>"]
     meta = [esc("、".join(doc.regions[:3])) if doc.regions else "", esc(document_date(doc))]
     lines.append("    " + " · ".join(m for m in meta if m))
+    lines.extend("    " + outcome_html(o) for o in outcomes)
     lines.extend("    " + _figure_html(f, doc, with_source=False) for f in figures)
     return "\n".join(lines)
 
@@ -287,10 +331,13 @@ def build_digest(
     topics: Sequence[str] = (),
     max_documents: int = 5,
     figures_per_document: int = 3,
+    outcomes_per_document: int = 4,
     max_items: int = 5,
     limit: int = MESSAGE_LIMIT,
 ) -> Digest:
     """Build one chat's digest: new documents since `since`, then figures it has not yet been sent.
+
+    A new document that reports results for earlier targets says, per target, whether it was met.
 
     The rotation follows `rotation_order`; figures in `sent_ids` are skipped, and once every
     eligible figure has been sent the rotation starts over (`restarted`). Only figures that fit
@@ -311,7 +358,8 @@ def build_digest(
                 (f for f in corpus.facts_of(doc.id) if matches_topics(f, doc, topics)),
                 limit=figures_per_document,
             )
-            if packer.add(_document_block(doc, figures)):
+            outcomes = [o for o in corpus.outcomes_of(doc.id) if outcome_matches(o, topics)]
+            if packer.add(_document_block(doc, figures, outcomes[:outcomes_per_document])):
                 shown_docs.append(doc.id)
                 shown_facts.update(f.id for f in figures)
 

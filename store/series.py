@@ -7,11 +7,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from store.views import DocumentInfo, FactView
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from store.digest import DigestOutcome
     from store.index import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -206,22 +210,36 @@ def series_facts(
         where = docs.get(doc_id)
         if where is None:
             continue
+        views = [f for f in index.fact_views(row) if _candidate(f)]
+        if not views:
+            continue
         text = index.texts[row]
+        simple = _simplified(text)
         doc = index.documents[doc_id]
-        for fact in index.fact_views(row):
-            item = normalise_fact(fact, text, doc, where)
+        for fact in views:
+            item = normalise_fact(fact, text, doc, where, simple)
             if item is not None and (metric is None or item.metric == metric):
                 out.append(item)
     return out
 
 
-def normalise_fact(fact: FactView, sentence: str, doc: DocumentInfo, place: str) -> SeriesFact | None:
-    """One extracted fact as a SeriesFact, or None when it is no single year's figure of a metric."""
+def _candidate(fact: FactView) -> bool:
+    return fact.kind in SERIES_KINDS and fact.value is not None and fact.period is not None
+
+
+def normalise_fact(
+    fact: FactView, sentence: str, doc: DocumentInfo, place: str, simple: str | None = None
+) -> SeriesFact | None:
+    """One extracted fact as a SeriesFact, or None when it is no single year's figure of a metric.
+
+    `simple` is the sentence in simplified characters when the caller already has it.
+    """
     from store.metrics import canonical_metric
 
     if fact.kind not in SERIES_KINDS or fact.value is None or fact.period is None:
         return None
-    simple = _simplified(sentence)
+    if simple is None:
+        simple = _simplified(sentence)
     clause_start = _clause_start(simple, fact.start)
     clause = simple[clause_start : fact.start]
     if any(w in clause.replace(ONE_YEAR, "") for w in MULTI_YEAR_WORDS):
@@ -537,9 +555,101 @@ def outcomes_reported_by(facts: Iterable[SeriesFact], doc_ids: Iterable[int]) ->
     groups = {(f.place, f.metric) for f in facts if f.doc_id in wanted and not f.target}
     out: list[YearRow] = []
     for place, metric in sorted(groups):
-        for growth in (True, False):
-            for row in track(facts, place=place, metric=metric, growth=growth):
-                reported = row.target is not None and row.result is not None and row.result.doc_id in wanted
-                if reported and row not in out:
-                    out.append(row)
+        for row in track(facts, place=place, metric=metric):
+            if row.target is not None and row.result is not None and row.result.doc_id in wanted:
+                out.append(row)
     return out
+
+
+# Outcomes are worked out for documents ingested this recently (a digest shows the documents
+# since the chat's previous digest). Longer windows cover chats paused longer, at more work per load.
+OUTCOME_WINDOW_DAYS = 14
+
+
+def series_facts_from_db(*, session: Session, document_ids: Iterable[int] | None = None) -> list[SeriesFact]:
+    """SeriesFacts read from the database (all documents, or the given ones)."""
+    from sqlmodel import col, select
+
+    from store.models import Document, Fact, Sentence
+
+    stmt_docs = select(Document)
+    wanted = None if document_ids is None else list(document_ids)
+    if wanted is not None:
+        stmt_docs = stmt_docs.where(col(Document.id).in_(wanted))
+    docs = {d.id: _document_info(d) for d in session.exec(stmt_docs) if d.id is not None}
+    places = {i: p for i, d in docs.items() if (p := document_place(d)) is not None}
+    if not places:
+        return []
+    stmt = (
+        select(Fact, Sentence.text)
+        .join(Sentence, col(Sentence.id) == col(Fact.sentence_id))
+        .where(col(Fact.kind).in_(sorted(SERIES_KINDS)), col(Fact.period).is_not(None))
+        .where(col(Fact.value).is_not(None), col(Fact.document_id).in_(list(places)))
+        .order_by(col(Fact.document_id), col(Fact.sentence_id), col(Fact.start))
+    )
+    out: list[SeriesFact] = []
+    simple_of: dict[str, str] = {}
+    for fact, text in session.exec(stmt):
+        view = FactView(
+            id=fact.id or 0, kind=fact.kind, span=fact.span, value=fact.value, unit=fact.unit,
+            qualifier=fact.qualifier, target=fact.target, period=fact.period, label=fact.label,
+            subject=fact.subject, metric=fact.metric, sentence_id=fact.sentence_id,
+            document_id=fact.document_id, start=fact.start, end=fact.end,
+        )
+        simple = simple_of.get(text)
+        if simple is None:
+            simple = simple_of[text] = _simplified(text)
+        item = normalise_fact(view, text, docs[fact.document_id], places[fact.document_id], simple)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _document_info(doc: Any) -> DocumentInfo:
+    return DocumentInfo(
+        id=doc.id, name=doc.name, title=doc.title, regions=tuple(doc.regions or ()),
+        year=doc.year, date=doc.date,
+    )
+
+
+def digest_outcomes(*, session: Session, now: datetime | None = None) -> list[DigestOutcome]:
+    """Results that recently ingested documents report for earlier targets, for the digests."""
+    from sqlmodel import col, select
+
+    from store.digest import DigestOutcome, utc
+    from store.metrics import metric_synonyms
+    from store.models import Document, utcnow
+
+    since = (now or utcnow()) - timedelta(days=OUTCOME_WINDOW_DAYS)
+    recent: list[int] = []
+    places: set[str] = set()
+    all_docs = list(session.exec(select(Document).order_by(col(Document.id))))
+    for doc in all_docs:
+        at = utc(doc.ingested_at)
+        if doc.id is not None and at is not None and at >= since:
+            recent.append(doc.id)
+            if (p := document_place(_document_info(doc))) is not None:
+                places.add(p)
+    if not places:
+        return []
+    same_place = [
+        d.id for d in all_docs if d.id is not None and document_place(_document_info(d)) in places
+    ]
+    facts = series_facts_from_db(session=session, document_ids=same_place)
+    out = []
+    for row in outcomes_reported_by(facts, recent):
+        if row.target is None or row.result is None or row.status == "unknown":
+            continue  # a digest line says met or missed; what cannot be judged stays in /track
+        out.append(DigestOutcome(
+            document_id=row.result.doc_id, place=row.place, metric=row.metric, year=row.year,
+            target=row.target.span, result=row.result.span, status=row.status,
+            words=_place_words(row.place) + metric_synonyms(row.metric),
+        ))
+    return out
+
+
+def _place_words(name: str) -> tuple[str, ...]:
+    from store.places import lookup
+
+    place = lookup(name)
+    return (place.short,) if place is not None and place.short != name else ()

@@ -771,8 +771,13 @@ def load_facts(*, session: Session, document_ids: Sequence[int] | None = None) -
 
 
 def load_corpus(*, session: Session) -> Corpus:
-    """Return every document and figure as plain data for digests."""
-    return Corpus(tuple(load_documents(session=session)), tuple(load_facts(session=session)))
+    """Return every document and figure as plain data for digests (with targets' outcomes)."""
+    from store.series import digest_outcomes
+
+    return Corpus(
+        tuple(load_documents(session=session)), tuple(load_facts(session=session)),
+        tuple(digest_outcomes(session=session)),
+    )
 
 
 def corpus_version(*, session: Session) -> tuple[int, int, int]:

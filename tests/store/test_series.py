@@ -238,3 +238,33 @@ def test_outcomes_reported_by_a_new_document(external_store: FactStore) -> None:
     assert {("地区生产总值", 2024, "met"), ("城镇新增就业", 2024, "met"), ("城镇调查失业率", 2024, "met")} <= got
     assert all(r.result is not None and r.result.doc == NATIONAL[3] for r in rows)
     assert all(r.year == 2024 for r in rows)
+
+
+def test_digest_says_whether_a_new_report_met_earlier_targets(external_store: FactStore) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from store import db
+    from store.digest import build_digest
+    from store.subscriptions import load_corpus
+
+    with db.session_scope(external_store.engine) as session:
+        corpus = load_corpus(session=session)
+        db_facts = series.series_facts_from_db(session=session)
+        later = series.digest_outcomes(session=session, now=datetime.now(UTC) + timedelta(days=60))
+    assert later == [], "documents ingested long ago are not news"
+    # The database path normalises exactly like the index path.
+    index_facts = series.series_facts(external_store.index)
+    assert sorted(map(series.csv_record, db_facts), key=str) == sorted(map(series.csv_record, index_facts), key=str)
+
+    newest = next(d for d in corpus.documents if d.name == NATIONAL[3])
+    got = {(o.metric, o.year, o.target, o.result, o.status) for o in corpus.outcomes_of(newest.id)}
+    assert ("城镇新增就业", 2024, "1200万人以上", "1256万人", "met") in got
+    assert ("居民消费价格", 2024, "3%左右", "0.2%", "missed") in got
+
+    since = datetime.now(UTC) - timedelta(hours=1)
+    jobs = build_digest(corpus, local_date=date.today(), since=since, sent_ids=set(), topics=("就业",))
+    assert "2024年 全国 城镇新增就业：目标 <b>1200万人以上</b> → 实际 <b>1256万人</b> ✅ 完成" in jobs.html
+    assert "📈 2024年 全国 居民消费价格" not in jobs.html, "another metric than the chat's topic"
+    cpi = build_digest(corpus, local_date=date.today(), since=since, sent_ids=set(), topics=("CPI",))
+    assert "📈 2024年 全国 居民消费价格：目标 <b>3%左右</b> → 实际 <b>0.2%</b> ❌ 未完成" in cpi.html
+    assert "📈 2024年 全国 城镇新增就业" not in cpi.html
