@@ -26,6 +26,9 @@ ZONE = "zone"
 _LEVEL_RANK = {NATION: 5, PROVINCE: 4, PREFECTURE: 3, ZONE: 2, COUNTY: 1}
 # Short forms shorter than this never match (赵县 → 赵 would match everywhere).
 MIN_SHORT_LEN = 2
+# A county's short form this short is matched in running text only right after its city (济南历下):
+# alone it is mostly part of another word (创新和 → 新和县, 中小金融 → 小金县, 双城经济圈 → 双城区).
+WEAK_SHORT_LEN = 2
 
 # Surfaces for the whole country. 国家 and 中国 only via lookup(): in running text they are parts
 # of other words (国家级, 国家发改委, 中国（山东）自由贸易试验区).
@@ -72,6 +75,7 @@ class _Gazetteer:
     lengths: dict[str, tuple[int, ...]]  # first two characters → surface lengths, longest first
     parents: dict[Place, Place | None]
     by_name: dict[str, tuple[Place, ...]]  # full name → places
+    weak: frozenset[tuple[str, Place]]  # (surface, place) matched in text only after the parent
 
 
 def _short_admin(name: str, level: str) -> list[str]:
@@ -248,6 +252,12 @@ def _load() -> _Gazetteer:
                     add(s, place)
 
         stop = set(_read_lines(LEXICON_DIR / STOPWORDS_FILE))
+        weak = frozenset(
+            (place.short, place)
+            for places_ in by_name.values()
+            for place in places_
+            if place.level == COUNTY and len(place.short) <= WEAK_SHORT_LEN and place.short != place.name
+        )
         by_surface = {s: tuple(ps) for s, ps in surfaces.items()}
         in_text = {
             s: ps
@@ -271,6 +281,7 @@ def _load() -> _Gazetteer:
             lengths={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
             parents=parents,
             by_name={k: tuple(v) for k, v in by_name.items()},
+            weak=weak,
         )
 
 
@@ -363,19 +374,28 @@ def places_in(text: str) -> list[tuple[int, int, Place]]:
 
     A name shared by several places is resolved by the other places the text names (鼓楼区 after
     福州市 is 福州's) or by a parent written right before it; names still ambiguous are left out.
+    A county's two-character short form counts only right after its city (济南历下).
     """
+    g = _load()
     spans = _scan(text)
-    sure = [ps[0] for _, _, ps in spans if len(ps) == 1]
+    sure = [ps[0] for s, e, ps in spans if len(ps) == 1 and (text[s:e], ps[0]) not in g.weak]
     out: list[tuple[int, int, Place]] = []
     prev: Place | None = None
     prev_end = -1
     for start, end, options in spans:
-        place: Place | None
+        surface = text[start:end]
+        after_parent = prev is not None and prev_end == start
+        if g.weak:
+            options = tuple(
+                p
+                for p in options
+                if (surface, p) not in g.weak or (after_parent and prev is not None and within(p, prev))
+            )
+        place: Place | None = None
         if len(options) == 1:
             place = options[0]
-        else:
-            place = None
-            if prev is not None and prev_end == start:  # 福州市鼓楼区
+        elif options:
+            if after_parent and prev is not None:  # 福州市鼓楼区
                 place = _resolve(options, [prev])
                 if place is not None and not within(place, prev):
                     place = None

@@ -7,7 +7,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from store.ingest.metadata import _delivery_date, _derive_title, find_date, find_regions, find_year
+from store.ingest.metadata import (
+    _derive_title,
+    find_regions,
+    find_year,
+    mark_chrome,
+    mark_delivery,
+    publication_date,
+)
 from store.ingest.repair import (
     _NOT_A_NAME,
     _ROLE_RE,
@@ -15,6 +22,7 @@ from store.ingest.repair import (
     KIND_BODY,
     KIND_BYLINE,
     KIND_CAPTION,
+    KIND_CHROME,
     KIND_HEADING,
     KIND_TITLE,
     _body_like,
@@ -102,34 +110,28 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
         elif _is_standalone_caption(paras, i):
             para.kind = KIND_CAPTION
 
-    body_text = "\n".join(p.text for p in paras if p.kind != KIND_BYLINE)
-    lead = next((p.text for p in paras if not p.kind and _body_like(p.text)), "")
+    mark_delivery(paras)
+    mark_chrome(paras)
+    body_text = "\n".join(p.text for p in paras if p.kind not in (KIND_BYLINE, KIND_CHROME))
     title, title_paras = _derive_title(paras, body_text)
+    for para in paras:
+        if para.kind == KIND_TITLE and para not in title_paras:
+            para.kind = ""  # a first line locked as the title that turned out not to be it
     for para in title_paras:
         para.kind = KIND_TITLE
+    lead = next((p.text for p in paras if not p.kind and _body_like(p.text)), "")
     for para in paras:
         if para.kind:
             continue
         para.kind = KIND_HEADING if _is_heading_like(para.text) else KIND_BODY
 
-    regions = find_regions(title, lead, body_text)
-    year, year_note = find_year(normalized)
-    delivered = _delivery_date(paras)
-    if delivered:
-        date, date_source = delivered
-        year = int(date[:4])
-    else:
-        day, day_span = find_date([p.text for p in paras if p.kind != KIND_BYLINE], year)
-        if day is not None:
-            date, date_source = (
-                day.isoformat(),
-                f"text:{day_span} (latest dated event; year {year_note})",
-            )
-        elif year is not None:
-            date, date_source = str(year), f"year:{year_note}"
-        else:
-            date, date_source = "", ""
-
+    delivery = " ".join(p.text for p in paras[:15] if p.kind == KIND_BYLINE and "人民代表大会" in p.text)
+    # A title made from the lead's first sentence is no headline: it gets no title weight.
+    regions = find_regions(title if title_paras else "", lead, body_text, delivery=delivery)
+    year, _year_note = find_year(normalized)
+    date, date_source = publication_date(paras, body_text, lead)
+    if date is not None and date_source is not None and not date_source.startswith("year:"):
+        year = int(date[:4])  # 今年/去年 in the text are relative to when it was written
     authors = list(dict.fromkeys(n for p in paras if p.kind == KIND_BYLINE for n in p.names))
     out = [ParsedParagraph(p.kind, split_sentences(p.text)) for p in paras]
     return ParsedDocument(
@@ -137,8 +139,8 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
         regions=regions,
         authors=authors,
         year=year,
-        date=date or None,
-        date_source=date_source or None,
+        date=date,
+        date_source=date_source,
         paragraphs=[p for p in out if p.sentences],
         text=normalized,
         joins=joins,

@@ -16,6 +16,7 @@ KIND_HEADING = "heading"
 KIND_TITLE = "title"
 KIND_CAPTION = "caption"
 KIND_BYLINE = "byline"
+KIND_CHROME = "chrome"  # page furniture: breadcrumbs, source/time lines, share bars (not body text)
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _NAME = rf"[{_HAN}·]{{2,4}}"
