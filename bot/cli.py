@@ -58,7 +58,8 @@ def format_answers(question: str, answers: Sequence[Answer]) -> str:
     lines = [f"问：{question}"]
     for i, a in enumerate(answers, 1):
         doc = a.document
-        where = " · ".join(p for p in (doc.title, "、".join(doc.regions), doc.date or "") if p)
+        when = doc.date or (str(doc.year) if doc.year else "")  # the year when no date is known
+        where = " · ".join(p for p in (doc.title, "、".join(doc.regions), when) if p)
         head = f"{i}. {a.figure}" if a.figure else f"{i}."
         lines += [head, f"   「{a.text}」", f"   —— {where}（{a.doc}）"]
     return "\n".join(lines)
@@ -107,8 +108,21 @@ def _announce_after_ingest(store: FactStore, document_ids: list[int]) -> None:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    """List the ingested documents."""
+    """List the ingested documents (--jsonl: one JSON object per document, the benchmarks' contract)."""
     store = _open_store()
+    if getattr(args, "jsonl", False):
+        for d in store.documents():
+            _print_json(
+                {
+                    "doc": d.name,
+                    "title": d.title,
+                    "date": d.date,  # YYYY-MM-DD, YYYY-MM or YYYY: as precise as the evidence, or null
+                    "regions": list(d.regions),
+                    "url": getattr(d, "url", None),
+                    "facts": d.fact_count,
+                }
+            )
+        return 0
     for d in store.documents():
         regions = "、".join(d.regions) or "—"
         print(f"{d.id:>4}  {d.name}  {d.title}  [{regions}]  {d.date or d.year or '—'}  {d.fact_count} facts")
@@ -171,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.set_defaults(func=cmd_ingest)
 
-    sub.add_parser("sources", help="list documents").set_defaults(func=cmd_sources)
+    p = sub.add_parser("sources", help="list documents")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per document")
+    p.set_defaults(func=cmd_sources)
     sub.add_parser("run", help="run the Telegram bot").set_defaults(func=cmd_run)
     sub.add_parser("console", help="console chat").set_defaults(func=cmd_console)
 
