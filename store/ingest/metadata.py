@@ -244,6 +244,8 @@ def find_regions(title: str, lead: str, text: str, *, delivery: str = "") -> lis
         for p in score
         if p in prominent or (counts[p] >= BODY_MIN_MENTIONS and counts[p] >= BODY_MIN_SHARE * top)
     ]
+    # A city only the body names, around a zone the document is about, is where it is, not its subject.
+    kept = [p for p in kept if p in prominent or not any(q != p and places.within(q, p) for q in kept)]
     kept.sort(key=lambda p: (-score[p], first.get(p, 1 << 30)))
     kept = _specific_first(kept, prominent)
     if national_report and any(p.level == places.NATION for p in kept):
