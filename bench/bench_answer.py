@@ -90,7 +90,7 @@ def _baseline(db: Path, questions: list[str], runs: int, limit: int) -> dict[str
     import numpy as np
     from rank_bm25 import BM25Okapi
 
-    from store.tokenize import query_tokens
+    from store.tokenize import index_tokens
 
     t0 = time.perf_counter()
     texts, tokens, stored = _load_sentences(db)
@@ -101,7 +101,7 @@ def _baseline(db: Path, questions: list[str], runs: int, limit: int) -> dict[str
     del tokens
 
     def ask(q: str) -> list[str]:
-        scores = bm25.get_scores(query_tokens(q))
+        scores = bm25.get_scores(list(dict.fromkeys(index_tokens(q))))
         k = min(limit, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]

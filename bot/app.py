@@ -93,7 +93,6 @@ def build_application(
     app.bot_data.bind(
         services.store,
         admin_ids=frozenset(settings.admin_ids),
-        timezone=settings.timezone,
         services=services,
     )
     handlers.register(app)

@@ -100,10 +100,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _announce_after_ingest(store: FactStore, document_ids: list[int]) -> None:
     """Queue announcements of new documents (issue C); a no-op until announce chats are set."""
-    try:
-        from bot.push_cli import announce_documents
-    except ImportError:
-        return
+    from bot.push_cli import announce_documents
+
     announce_documents(store, document_ids)
 
 

@@ -70,7 +70,6 @@ class BotData:
 
     _store: FactStore | None = None
     admin_ids: frozenset[int] = frozenset()
-    timezone: str = "Asia/Shanghai"
     queries: QueryCache = field(default_factory=QueryCache)
     menu: list[MenuEntry] = field(default_factory=list)
     # The bot-level Services object; typed loosely so handlers never import bot/.
@@ -83,13 +82,11 @@ class BotData:
         store: FactStore,
         *,
         admin_ids: frozenset[int] = frozenset(),
-        timezone: str = "Asia/Shanghai",
         services: Any = None,
     ) -> None:
         """Attach the store and settings-derived values."""
         self._store = store
         self.admin_ids = admin_ids
-        self.timezone = timezone
         self.services = services
 
     @property

@@ -81,11 +81,6 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def esc_attr(text: object) -> str:
-    """Escape text for an HTML attribute value."""
-    return html.escape(str(text), quote=True)
-
-
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit Telegram's 4096 limit counts."""
     return len(text.encode("utf-16-le")) // 2

@@ -14,7 +14,6 @@ from store.normalize import aligned, source_span
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("money", "count", "percent", "area", "rank", "date", "duration", "other")
 
 
 @dataclass(frozen=True, slots=True)

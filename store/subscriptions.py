@@ -555,11 +555,6 @@ def record_sent_many(*, session: Session, sent: Sequence[SentDigest], now: datet
     )
 
 
-def reset_rotation(*, session: Session, chat_id: int) -> None:
-    """Forget a chat's rotation so it starts over."""
-    session.execute(delete(SentItem).where(col(SentItem.chat_id) == chat_id))
-
-
 def recover_deliveries(
     *, session: Session, now: datetime, grace: timedelta
 ) -> tuple[list[Delivery], list[Delivery], list[Delivery]]:

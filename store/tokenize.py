@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from store.paths import LEXICON_DIR
@@ -62,16 +61,6 @@ def get_tokenizer() -> jieba.Tokenizer:
     return _tokenizer
 
 
-def add_words(words: list[str]) -> None:
-    """Teach the tokenizer extra entity names (for example found in newly ingested text)."""
-    tok = get_tokenizer()
-    with _lock:
-        for word in words:
-            if word not in tok.FREQ or not tok.FREQ[word]:
-                tok.add_word(word, freq=2000)
-    _cached_tokens.cache_clear()
-
-
 # token → its index form, or "" when it is dropped; a corpus has few distinct tokens.
 _TOKEN_FORM: dict[str, str] = {}
 
@@ -92,16 +81,6 @@ def index_tokens(text: str) -> list[str]:
     tok = get_tokenizer()
     forms = (_index_form(t) for t in tok.cut_for_search(text))
     return [f for f in forms if f]
-
-
-@lru_cache(maxsize=4096)
-def _cached_tokens(text: str) -> tuple[str, ...]:
-    return tuple(index_tokens(text))
-
-
-def query_tokens(text: str) -> list[str]:
-    """Search-mode tokens of a question, without question words; cached for repeated questions."""
-    return list(dict.fromkeys(_cached_tokens(text)))
 
 
 def cut_words(text: str) -> list[str]:

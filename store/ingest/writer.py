@@ -388,6 +388,28 @@ def _prepare_file(path: str) -> tuple[str, str, ParsedDocument, Prepared] | Inge
     return item.name, path, parsed, _prepare_rows(parsed)
 
 
+# How often a worker checks that the process that started it is alive (a killed `bot ingest`
+# must not leave workers behind): shorter exits sooner, longer wakes the worker less.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit at once when `parent_pid` dies (SIGKILL included).
+
+    A watchdog thread polls os.getppid(): an orphan is re-parented, so its parent pid changes.
+    The pool's queues would otherwise keep an orphaned worker waiting (or working) for good.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _workers(files: int) -> int:
     cores = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -410,7 +432,9 @@ def ingest_paths(
 
         # spawn, not fork: the caller may be a running bot with threads.
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+        )
         prepared = iter(pool.map(_prepare_file, files, chunksize=4))
     reports: list[IngestReport] = []
     try:

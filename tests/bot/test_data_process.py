@@ -6,6 +6,7 @@ Real processes against the fake Bot API, as operators run them: nothing hidden, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import sys
@@ -13,7 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bot.test_process import bot_env
+import pytest
+
+from tests.bot.test_process import ROOT, bot_env
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 ADMIN = 42
@@ -183,3 +186,64 @@ async def test_running_bot_sees_documents_ingested_by_another_process_within_sec
     print(f"\nseen after {added_after:.2f}s (added), {replaced_after:.2f}s (replaced)")
     assert added_after < 6 and replaced_after < 6
     assert "Traceback" not in bot.log()
+
+
+async def test_killing_bot_ingest_leaves_no_worker_processes(tmp_path: Path, seeded_store: Any) -> None:
+    """Issue E10: `kill -9` of `bot ingest` must not leave its worker pool (or resource tracker) behind."""
+    import os
+
+    import psutil
+
+    from store.ingest.writer import PARALLEL_MIN_FILES
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("ingestion uses worker processes only with two or more cores")
+    folder = tmp_path / "many"
+    folder.mkdir()
+    paragraph = "".join(f"2024年，第{n}号测试新区新签约项目{n}个，总投资{n * 3}亿元，同比增长{n % 30}%。" for n in range(60))
+    for i in range(PARALLEL_MIN_FILES * 4):
+        (folder / f"big{i:03d}.txt").write_text(f"第{i}号报告\n\n" + (paragraph + "\n\n") * 20, encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": seeded_copy(seeded_store, tmp_path / "bot.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "ingest", str(folder), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    parent = psutil.Process(process.pid)
+    children: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not any("spawn_main" in " ".join(c.cmdline()) for c in children):
+            assert process.returncode is None, "ingest finished before its workers were seen"
+            assert time.monotonic() < deadline, "no worker processes appeared"
+            await asyncio.sleep(0.1)
+            try:
+                children = parent.children(recursive=True)
+            except psutil.NoSuchProcess:
+                children = []
+        await asyncio.sleep(1.0)  # the workers are busy now
+        children = parent.children(recursive=True)
+        process.kill()
+        await process.wait()
+        killed = time.monotonic()
+
+        def alive() -> list[psutil.Process]:
+            out = []
+            for child in children:
+                try:
+                    if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
+                        out.append(child)
+                except psutil.NoSuchProcess:
+                    pass
+            return out
+
+        while alive() and time.monotonic() - killed < 5:
+            await asyncio.sleep(0.1)
+        left = [(c.pid, " ".join(c.cmdline())[:80]) for c in alive()]
+        assert not left, f"still running {time.monotonic() - killed:.1f}s after kill -9: {left}"
+    finally:
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from handlers import texts
 from tests.conftest import BotHarness, buttons
-from tests.fake_bot_api import parse_html
+from tests.fake_bot_api import FakeBotApi, parse_html
 
 
 def numbers(text: str) -> list[int]:
@@ -133,11 +134,44 @@ async def test_search_usage_nothing_found_and_too_long(bot: BotHarness) -> None:
     assert long == texts.KEYWORD_TOO_LONG.format(limit=50)
 
 
-async def test_search_with_a_long_keyword_pages_through_the_cache(bot: BotHarness) -> None:
-    keyword = "青岛西海岸新区"  # 21 bytes: fits callback data literally
-    first = await bot.private(f"/search {keyword}")
-    data = [b["callback_data"] for b in buttons(first)]
-    assert all(len(d.encode()) <= 64 for d in data)
+async def test_search_with_a_long_keyword_pages_through_the_cache(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    """A keyword too long for callback data rides as a cache token, and paging still works."""
+    from bot.app import Services, build_application, startup
+    from handlers.render import TOKEN_BUDGET
+    from store.service import FactStore
+    from tests.conftest import make_settings
+
+    keyword = "青岛西海岸新区国际经济合作区先进制造业重点项目"  # 23 characters, 69 bytes
+    assert len(("=" + keyword).encode()) > TOKEN_BUDGET  # cannot ride literally
+    article = tmp_path / "long.txt"
+    article.write_text(
+        "合作区项目建设\n\n"
+        + "".join(f"{keyword}第{n}批开工{n + 3}个，总投资{n * 11}亿元。\n\n" for n in range(1, 10)),
+        encoding="utf-8",
+    )
+    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    assert [r.status for r in store.ingest_paths([article])] == ["added"]
+    app = build_application(make_settings(fake_api), Services(store=store))
+    await app.initialize()
+    await startup(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=5)
+    await app.start()
+    try:
+        harness = BotHarness(fake_api, app)
+        first = await harness.private(f"/search {keyword}")
+        assert "共找到 9 句" in parse_html(first.text)
+        data = [b["callback_data"] for b in buttons(first)]
+        assert data and all(len(d.encode()) <= 64 for d in data)
+        assert all(":#" in d for d in data), data  # the cache, not the keyword itself
+        second = await harness.press(first, texts.BUTTON_NEXT_PAGE)
+        assert numbers(second.text)[0] == numbers(first.text)[-1] + 1
+        assert "第6批" in parse_html(second.text) and "第1批" not in parse_html(second.text)
+        back = await harness.press(second, texts.BUTTON_PREV_PAGE)
+        assert parse_html(back.text) == parse_html(first.text)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
 
 
 async def test_lists_in_groups(bot: BotHarness) -> None:
