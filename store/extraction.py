@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from store.normalize import aligned, source_span
+from store.normalize import aligned, simplified_many, source_span
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +231,7 @@ _RANK_CUE_RE = re.compile(
 RANK_CHANGE = "rank_change"
 _RANK_UP = "跃升|上升|提升|前移|前进|攀升|提高|进位"
 _RANK_DOWN = "下降|下滑|后退|后移|回落|下跌"
+_RANK_DOWN_WORDS = frozenset(_RANK_DOWN.split("|"))
 _RANK_CHANGE_RE = re.compile(
     rf"(?P<verb>{_RANK_UP}|{_RANK_DOWN})了?(?P<n>\d{{1,4}}|[一二两三四五六七八九十百]{{1,3}})个?(?:位次|位|名)(?![数置于])"
 )
@@ -365,6 +366,7 @@ def _known_word(text: str) -> bool:
     return any(freq.get(text[:n]) for n in (2, 3, 4))
 
 
+@functools.lru_cache(maxsize=65536)
 def _clean_label(label: str | None) -> str | None:
     """A label that is words of the clause: function words trimmed, single characters and numbers dropped."""
     if not label:
@@ -718,9 +720,11 @@ def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> st
     if len(left) > 12:
         k = left.rfind("的")
         left = left[k + 1 :] if k != -1 else left[-10:]
-    left = re.sub(r"[(（][^()（）]*[)）]$", "", left.strip(" “”\"'、"))  # 地区生产总值(GDP)
-    if left.count("(") != left.count(")") or left.count("（") != left.count("）"):
-        left = re.split(r"[(（)）]", left)[0]  # 地区生产总值(GDP): keep the name, not half a gloss
+    left = left.strip(" “”\"'、")
+    if "(" in left or ")" in left or "（" in left or "）" in left:
+        left = _TRAILING_GLOSS_RE.sub("", left)  # 地区生产总值(GDP)
+        if left.count("(") != left.count(")") or left.count("（") != left.count("）"):
+            left = _PAREN_RE.split(left)[0]  # keep the name, not half a gloss
     return left.strip(" “”\"'()（）、")
 
 
@@ -845,7 +849,8 @@ def _number_candidates(s: str) -> list[_Cand]:
 
 def _rank_candidates(s: str) -> list[_Cand]:
     cands = []
-    for m in _RANK_RE.finditer(s):
+    ordinal = "第" in s or "首位" in s or "前" in s or "列" in s or "居" in s
+    for m in _RANK_RE.finditer(s) if ordinal else ():
         st, en = m.span()
         nxt = s[en] if en < len(s) else ""
         if nxt in _RANK_BAD_NEXT:
@@ -872,11 +877,11 @@ def _rank_candidates(s: str) -> list[_Cand]:
             v, q = chinese_number(m.group("n")), tier
         if v is not None:
             cands.append(_Cand("rank", st, en, st, v, "rank", q))
-    for m in _RANK_CHANGE_RE.finditer(s):
+    for m in _RANK_CHANGE_RE.finditer(s) if "位" in s or "名" in s else ():
         n = chinese_number(m.group("n"))
         if n is not None:
             verb = m.group("verb")
-            sign = -1.0 if re.fullmatch(_RANK_DOWN, verb) else 1.0
+            sign = -1.0 if verb in _RANK_DOWN_WORDS else 1.0
             cands.append(_Cand("rank", m.start(), m.end(), m.start("n"), sign * n, RANK_CHANGE, verb))
     return cands
 
@@ -1015,6 +1020,8 @@ def _extract(
     return facts, state
 
 
+_TRAILING_GLOSS_RE = re.compile(r"[(（][^()（）]*[)）]$")
+_PAREN_RE = re.compile(r"[(（)）]")
 _SUPERLATIVE_RE = re.compile(r"(?:最高|最大|最快|最多|最低|最小|最强)$")
 _SPLIT_PARTS_RE = re.compile(r"[和、及与]|以及")
 _ENTITY_END_RE = re.compile(rf"(?:{_ENTITY_SUFFIX})$")
@@ -1023,7 +1030,12 @@ _ENTITY_END_RE = re.compile(rf"(?:{_ENTITY_SUFFIX})$")
 def _respectively(s: str, ctx: _Ctx, facts: list[ExtractedFact]) -> list[ExtractedFact]:
     """进出口总额和实际利用外资分别增长3%和7%: the i-th figure after 分别 belongs to the i-th item before it."""
     out = list(facts)
-    for r in (m.start() for m in re.finditer("分别", s)):
+    positions = []
+    r = s.find("分别")
+    while r != -1:
+        positions.append(r)
+        r = s.find("分别", r + 2)
+    for r in positions:
         _, cstart, cend = ctx.clause_bounds(r)
         idx = [i for i, f in enumerate(out) if f.kind != "date" and r < f.start < cend]
         head = _LEADING_TIME_RE.sub("", _LEADING_NOISE_RE.sub("", s[cstart:r], count=1), count=1)
@@ -1057,7 +1069,7 @@ def _clause_bounds_simple(s: str, pos: int) -> tuple[int, int, int]:
     return idx, start, len(s)
 
 
-def _mapped(facts: list[ExtractedFact], source: str, pos: list[int], form: str) -> list[ExtractedFact]:
+def _mapped(facts: list[ExtractedFact], source: str, pos: Sequence[int], form: str) -> list[ExtractedFact]:
     """Facts found in the searchable form, with spans and offsets of the source sentence."""
     if form == source:
         return facts
@@ -1091,8 +1103,8 @@ def extract_paragraph(
     carry = context_period
     carry_past = context_period is not None and doc_year is not None and context_period < doc_year
     inherit: _State | None = None
-    for sentence in sentences:
-        form, pos = aligned(sentence)
+    for sentence, simple in zip(sentences, simplified_many(sentences), strict=True):
+        form, pos = aligned(sentence, simplified=simple)
         facts, state = _extract(form, doc_year, carry, carry_past, inherit)
         out.append(_mapped(facts, sentence, pos, form))
         if state.topic:

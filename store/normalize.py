@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 # Full-width digits and Latin letters fold to ASCII; so do ％ ． ＋ － ／.  Chinese punctuation
@@ -13,6 +14,7 @@ _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})
 _FOLD.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})
 _FOLD.update({ord("％"): "%", ord("．"): ".", ord("＋"): "+", ord("－"): "-", ord("／"): "/"})
 _FOLD.update({0x3000: " ", 0x00A0: " ", 0xFEFF: None, 0x200B: None})
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_FOLD)) + "]")
 # The characters _FOLD deletes; only these change a text's length.
 _DELETED = re.compile(r"[\ufeff\u200b]")
 
@@ -22,6 +24,7 @@ _SPACES = re.compile(r"[ \t\f\v]+")
 # 6 . 5% / 2. 2万亿元 (around a decimal point, the left part not a line-opening "1. " item marker),
 # 407.8 亿元 / 达 100亿元 (between a digit and a Han character or %), 1 454亿元 (a thousands gap).
 _SP = r"[ \u00a0\u2009\u202f\u3000]"
+_ANY_SPACE = re.compile(_SP)  # cheap gate: most sentences hold no space at all
 _NUMBER_SPACES = re.compile(
     rf"(?<=\d){_SP}+(?=\.{_SP}*\d)"
     rf"|(?<=\d\.){_SP}+(?=\d(?!\d{{3}}年))"
@@ -47,6 +50,16 @@ def _t2s() -> Any:
     import opencc  # local: loading the conversion tables costs time
 
     return opencc.OpenCC("t2s")
+
+
+def simplified_many(texts: Sequence[str]) -> list[str]:
+    """`simplified_in_place` of several texts with one OpenCC call (a paragraph's sentences)."""
+    if len(texts) < 2 or any("\n" in t for t in texts):
+        return [simplified_in_place(t) for t in texts]
+    out = to_simplified("\n".join(texts)).split("\n")
+    if len(out) != len(texts) or any(len(a) != len(b) for a, b in zip(out, texts, strict=True)):
+        return [simplified_in_place(t) for t in texts]
+    return out
 
 
 def to_simplified(text: str) -> str:
@@ -75,8 +88,9 @@ def strip_pinyin_glosses(text: str) -> str:
 
 def join_spaced_numbers(text: str) -> str:
     """Remove the spaces inside written numbers (407.8 亿元, 6 . 5%, 1 454亿元, 2. 2万亿元)."""
-    for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
-        text = _NUMBER_SPACES.sub("", text)
+    if _ANY_SPACE.search(text):
+        for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
+            text = _NUMBER_SPACES.sub("", text)
     return text
 
 
@@ -85,39 +99,45 @@ def searchable(text: str) -> str:
     return aligned(text)[0]
 
 
-def aligned(text: str) -> tuple[str, list[int]]:
+def _drop(form: str, pos: Sequence[int], gaps: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    keep = [True] * len(form)
+    for a, b in gaps:
+        keep[a:b] = [False] * (b - a)
+    return (
+        "".join(ch for ch, k in zip(form, keep, strict=True) if k),
+        [p for p, k in zip(pos, keep, strict=True) if k],
+    )
+
+
+def aligned(text: str, *, simplified: str | None = None) -> tuple[str, Sequence[int]]:
     """The searchable form of `text` and, for each of its characters, the index of its source character.
 
     Every step keeps characters in place except deletions (zero-width characters, pinyin
     glosses and the spaces inside numbers), so a span [i, j) of the form is text[pos[i] : pos[j - 1] + 1].
+    `simplified` may pass `simplified_in_place(text)` when the caller converted many texts at once.
     """
-    folded = text.translate(_FOLD)
-    if len(folded) == len(text):
-        pos = list(range(len(text)))
+    pos: Sequence[int] = range(len(text))  # the common case: nothing deleted, no list built
+    if _FOLDABLE.search(text):
+        folded = text.translate(_FOLD)
+        if len(folded) != len(text):
+            pos = [i for i, ch in enumerate(text) if not _DELETED.match(ch)]
+        form = simplified_in_place(folded)
     else:
-        pos = [i for i, ch in enumerate(text) if not _DELETED.match(ch)]
-    form = simplified_in_place(folded)
+        form = simplified if simplified is not None and len(simplified) == len(text) else simplified_in_place(text)
     if "(" in form or "（" in form:
         gloss = [m.span() for m in _PINYIN_GLOSS.finditer(form)]
         if gloss:
-            keep = [True] * len(form)
-            for a, b in gloss:
-                keep[a:b] = [False] * (b - a)
-            form = "".join(ch for ch, k in zip(form, keep, strict=True) if k)
-            pos = [p for p, k in zip(pos, keep, strict=True) if k]
-    for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
-        gaps = [m.span() for m in _NUMBER_SPACES.finditer(form)]
-        if not gaps:
-            break
-        keep = [True] * len(form)
-        for a, b in gaps:
-            keep[a:b] = [False] * (b - a)
-        form = "".join(ch for ch, k in zip(form, keep, strict=True) if k)
-        pos = [p for p, k in zip(pos, keep, strict=True) if k]
+            form, pos = _drop(form, pos, gloss)
+    if _ANY_SPACE.search(form):
+        for _ in range(2):  # 6 . 5%: the space after the point is found once the one before it is gone
+            gaps = [m.span() for m in _NUMBER_SPACES.finditer(form)]
+            if not gaps:
+                break
+            form, pos = _drop(form, pos, gaps)
     return form, pos
 
 
-def source_span(pos: list[int], start: int, end: int) -> tuple[int, int]:
+def source_span(pos: Sequence[int], start: int, end: int) -> tuple[int, int]:
     """Map a span [start, end) of an aligned form back to its source text (see `aligned`)."""
     if end <= start:
         src = pos[start] if start < len(pos) else (pos[-1] + 1 if pos else 0)

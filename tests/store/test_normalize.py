@@ -70,7 +70,7 @@ def test_alignment_maps_spans_back_to_the_source() -> None:
 def test_alignment_is_monotone_and_complete(text: str) -> None:
     form, pos = aligned(text)
     assert len(form) == len(pos)
-    assert pos == sorted(pos) and len(set(pos)) == len(pos)
+    assert list(pos) == sorted(pos) and len(set(pos)) == len(pos)
     assert all(0 <= p < len(text) for p in pos)
     if form:
         a, b = source_span(pos, 0, len(form))
