@@ -44,6 +44,14 @@ ONE_YEAR = "一年来"  # …but 一年来 is the past year
 NOT_THE_METRIC_BETWEEN = ("的", "比重", "贡献", "占比", "比例")
 # Before it: a share of it (占), or a ratio per unit or per head (单位生产总值能耗, 人均生产总值).
 NOT_THE_METRIC_BEFORE = ("占", "单位", "人均")
+# A clause without a metric name takes the extractor's carried subject only when this short
+# (增长, 达到): longer clauses have a subject of their own.
+CARRY_MAX_PREFIX = 4
+# A "target" in a sentence with these words is an estimate of the year just ended (预计增长5.1%), not
+# a plan; its year is unreliable, so it is left out of series.
+ESTIMATE_WORDS = ("预计",)
+# Sentences stating the year's targets; a target found there wins over one elsewhere.
+TARGET_SENTENCE_WORDS = ("目标",)
 # A figure this far (characters) after the nearest metric name is still attributed to it.
 MAX_METRIC_GAP = 24
 # Words asking for a rate of change rather than a level (国内生产总值增长 → the % figures).
@@ -234,7 +242,7 @@ def normalise_fact(
 
     `simple` is the sentence in simplified characters when the caller already has it.
     """
-    from store.metrics import canonical_metric
+    from store.metrics import canonical_metric, metric_mentions
 
     if fact.kind not in SERIES_KINDS or fact.value is None or fact.period is None:
         return None
@@ -243,6 +251,8 @@ def normalise_fact(
     clause_start = _clause_start(simple, fact.start)
     clause = simple[clause_start : fact.start]
     if any(w in clause.replace(ONE_YEAR, "") for w in MULTI_YEAR_WORDS):
+        return None
+    if fact.target and any(w in simple for w in ESTIMATE_WORDS):
         return None
     nearest = _nearest_metric(clause)
     if nearest is not None:
@@ -257,10 +267,13 @@ def normalise_fact(
             return None
         gap = len(between)
     else:
-        # The clause names no metric (增长5%): the extractor's label carries the sentence's subject.
+        # The clause names no metric (增长5%): the extractor's label carries the sentence's subject,
+        # unless the clause has words of its own (500个省重大项目和200个…: the label is what is counted).
         carried = canonical_metric(fact.metric or "") or canonical_metric(fact.label or "")
-        if carried is None:
+        if carried is None or len(clause.strip()) > CARRY_MAX_PREFIX:
             return None
+        if carried not in {name for _, _, name in metric_mentions(simple[:clause_start])}:
+            return None  # the label names what follows the figure (100个以上项目纳入用地…), no subject
         metric, between, gap = carried, clause, len(clause) + MAX_METRIC_GAP
     tail = simple[fact.end : fact.end + 3]
     return SeriesFact(
@@ -367,8 +380,13 @@ def _after_year(f: SeriesFact) -> bool:
 
 
 def _target_rank(f: SeriesFact, growth: bool) -> tuple[Any, ...]:
-    # The year's own plan first (the report of that year), the closest metric name, then order.
-    return (f.growth != growth, f.doc_year != f.year, f.gap, f.doc_date or "", f.doc, f.span)
+    # The year's own plan first (the report of that year), stated among the targets and with a
+    # direction (左右, 以上), the closest metric name, then order.
+    in_targets = any(w in f.sentence for w in TARGET_SENTENCE_WORDS)
+    return (
+        f.growth != growth, f.doc_year != f.year, not in_targets, f.direction is None, f.gap,
+        f.doc_date or "", f.doc, f.span,
+    )
 
 
 def _result_rank(f: SeriesFact, target: SeriesFact | None, growth: bool) -> tuple[Any, ...]:

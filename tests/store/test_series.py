@@ -268,3 +268,21 @@ def test_digest_says_whether_a_new_report_met_earlier_targets(external_store: Fa
     cpi = build_digest(corpus, local_date=date.today(), since=since, sent_ids=set(), topics=("CPI",))
     assert "📈 2024年 全国 居民消费价格：目标 <b>3%左右</b> → 实际 <b>0.2%</b> ❌ 未完成" in cpi.html
     assert "📈 2024年 全国 城镇新增就业" not in cpi.html
+
+
+def test_estimates_and_counted_things_are_not_targets() -> None:
+    estimate = _normalise("生产总值预计增长5.1%左右，城镇调查失业率5.2%。", "5.2%", value=5.2, target=True)
+    assert estimate is None
+    counted = _normalise("加快建设500个省重大项目和200个民间投资重点产业项目。", "200个", kind="count",
+                         value=200, unit="个", target=True, metric="民间投资重点产业项目")
+    assert counted is None
+    after = _normalise("新增100个以上项目纳入国家用地保障范围。", "100个以上", kind="count", value=100,
+                       unit="个", target=True, metric="项目纳入国家用地保障范围")
+    assert after is None
+
+
+def test_the_target_stated_among_the_targets_wins() -> None:
+    elsewhere = replace(fact(5.2, direction=None), sentence="城镇调查失业率5.2%。", span="5.2%")
+    stated = replace(fact(5.5, direction="around"), sentence="预期目标是：城镇调查失业率5.5%左右。", span="5.5%左右")
+    rows = series.track([elsewhere, stated], place="某市", metric="地区生产总值")
+    assert rows[0].target == stated
