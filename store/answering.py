@@ -9,7 +9,7 @@ import numpy as np
 
 from store import question as qparse
 from store.index import MAX_TERM_LEN, SearchIndex
-from store.metrics import metric_mentions, metric_synonyms
+from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question
 from store.question import Question
 from store.views import Answer, FactView
@@ -88,6 +88,7 @@ FIG_UNIT = 0.6  # a count in the measure word asked for (多少家 → 14家)
 FIG_UNIT_MISMATCH = -0.2
 FIG_TARGET = 0.4  # a target asked for (目标, 计划) and the figure is one
 FIG_PERIOD = 0.4  # the figure's year is the asked one
+FIG_PERIOD_RELATIVE = 0.1  # …as 去年/今年 resolved against the document's year (often a year off)
 FIG_METRIC = 0.8  # the metric named nearest before the figure is the asked one
 FIG_OTHER_METRIC = -0.8  # …is another metric (地区生产总值2576亿元, 工业增加值增长13%: not GDP growth)
 FIG_BEFORE = 0.9  # question words in the clause right before the figure (× share of the content)
@@ -150,6 +151,17 @@ def _strip_question_words(text: str) -> str:
     return _QUESTION_RE.sub("|", _PUNCT_RE.sub("|", text))
 
 
+# Time words: the period is a requirement of its own, not content a sentence must repeat.
+_PERIOD_WORDS_RE = re.compile(
+    r"(?:19|20)\d{2}\s*年?|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[-至到~—]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
+    r"|前?[一二三四1-4]季度|第[一二三四]季度|[上下]半年"
+)
+
+
+# Mined "names" that start with a measure word or a particle are fragments (个项目, 家国家级开发区).
+_NOT_A_NAME_START = frozenset("个项家条座所户批位名次种类件台套辆栋的了和与及在是为第")
+
+
 def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
     """Spans of names the index knows (aliases, regions, mined names) in a lower-cased question."""
     gaz = index.gazetteer
@@ -161,7 +173,7 @@ def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
             if any(taken[start : start + length]):
                 continue
             sub = text[start : start + length]
-            if sub in gaz.canonical or sub in gaz.names:
+            if (sub in gaz.canonical or sub in gaz.names) and sub[0] not in _NOT_A_NAME_START:
                 spans.append((start, start + length))
                 for i in range(start, start + length):
                     taken[i] = True
@@ -186,6 +198,11 @@ def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
     """The names a document may use for a place named in a question (full, short, zone forms)."""
     names = [mention.surface, mention.name, mention.short]
     for name in list(names):
+        # 中国（黑龙江）自由贸易试验区: written with either kind of brackets, or as 黑龙江自由贸易试验区.
+        m = re.fullmatch(r"中国[（(](.+?)[）)](.+)", name)
+        if m:
+            names.extend((f"中国({m.group(1)}){m.group(2)}", m.group(1) + m.group(2)))
+    for name in list(names):
         for long, shorts in _ZONE_FORMS:
             if name.endswith(long) and len(name) > len(long):
                 names.extend(name[: -len(long)] + s for s in shorts)
@@ -202,7 +219,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     relative = q.period.relative
 
     stripped = q.core
-    stripped = re.sub(r"(?:19|20)\d{2}\s*年?", lambda m: "|" * len(m.group(0)), stripped)
+    stripped = _PERIOD_WORDS_RE.sub(lambda m: "|" * len(m.group(0)), stripped)
     for word in (*_RELATIVE_YEARS, "明天", "今天", "昨天", "后天", "上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "前三季度"):
         stripped = stripped.replace(word, "|" * len(word))
     gaz = index.gazetteer
@@ -242,7 +259,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             if "|" in sub:
                 continue
             canon = gaz.canonical.get(sub)
-            if canon is None and sub not in gaz.names:
+            if (canon is None and sub not in gaz.names) or sub[0] in _NOT_A_NAME_START:
                 continue
             surfaces = gaz.expand(sub)
             entities[canon or sub] = surfaces
@@ -257,6 +274,11 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             sub = stripped[start : start + length]
             if "|" in sub or sub not in vocab or sub in terms:
                 continue
+            if sub.isdigit() and (
+                (start > 0 and stripped[start - 1].isdigit()) or (start + length < len(stripped)
+                                                                   and stripped[start + length].isdigit())
+            ):
+                continue  # 21 and 17 inside 217 are not what the question says
             if length == 1 and (covered[start] or not sub.isalnum()):
                 continue
             terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
@@ -429,6 +451,16 @@ def _bm25_candidates(
     for term, rows in plain_postings:
         parts_rows.append(rows)
         parts_scores.append(index.norm[rows] * np.float32(term.weight))
+    # The measure asked for, under any of its names (GDP → 地区生产总值), counts as one term.
+    q = pq.q
+    if q is not None and q.metric:
+        said = {t.text for t in pq.terms}
+        syn_rows = [r for x in metric_synonyms(q.metric) if x.lower() not in said
+                    and (r := index.postings(x.lower())) is not None and len(r)]
+        if syn_rows:
+            rows = np.unique(np.concatenate(syn_rows)) if len(syn_rows) > 1 else syn_rows[0]
+            parts_rows.append(rows)
+            parts_scores.append(index.norm[rows] * np.float32(index.idf_for_count(len(rows))))
     doc_bonus: list[tuple[np.ndarray, float]] = []
     for canon, surfaces in pq.entities.items():
         weight = max(index.term_idf(s.lower()) for s in surfaces)
@@ -544,7 +576,7 @@ def _wanted_kinds(q: Question) -> tuple[str, ...]:
         return _KIND_FITS.get(q.kind, ())
     preferred = _METRIC_KIND.get(q.metric or "")
     if preferred:
-        return (preferred, *[k for k in _ANY_AMOUNT if k != preferred])
+        return (preferred, "other")  # 外资多少 is an amount of money, not the 217个 外资项目
     return _ANY_AMOUNT
 
 
@@ -568,7 +600,8 @@ class _Figure:
 
 
 def _select_figure(
-    text: str, facts: tuple[FactView, ...], pq: ParsedQuestion, plan: _QueryPlan, qyears: set[int]
+    text: str, facts: tuple[FactView, ...], pq: ParsedQuestion, plan: _QueryPlan, qyears: set[int],
+    asked_years: set[int],
 ) -> _Figure | None:
     """The figure of a sentence that answers the question: asked kind, measure in its clause, period."""
     q = pq.q
@@ -585,8 +618,8 @@ def _select_figure(
         prev_end = fact.end
         if _is_threshold(text, fact) or (stated and _number_of(fact.span) in stated):
             continue
-        if qyears and fact.period is not None and fact.period not in qyears:
-            continue  # a figure of another year never answers
+        if asked_years and fact.period is not None and fact.period not in asked_years:
+            continue  # a figure of another year than the one named never answers
         score = 0.0
         if wanted:
             if fact.kind == wanted[0]:
@@ -603,8 +636,10 @@ def _select_figure(
             score += FIG_UNIT if fact.unit == q.unit or fact.span.endswith(q.unit) else FIG_UNIT_MISMATCH
         if q.target:
             score += FIG_TARGET if fact.target else -0.1
-        if qyears and fact.period in qyears:
+        if asked_years and fact.period in asked_years:
             score += FIG_PERIOD
+        elif qyears and fact.period in qyears:
+            score += FIG_PERIOD_RELATIVE
         if mentions:
             before = [m for m in mentions if m[1] <= fact.start]
             if before:
@@ -617,14 +652,15 @@ def _select_figure(
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
         after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + 10)])[0]
         if plan.plain_total > 0:
-            score += FIG_BEFORE * sum(w for t, w in plan.plain if t in before_text) / plan.plain_total
-            score += FIG_AFTER * sum(w for t, w in plan.plain if t in after_text) / plan.plain_total
-            positions = [text.find(t) for t, _w in plan.plain if t in text]
+            low = text.lower()
+            score += FIG_BEFORE * _matched(plan, before_text.lower()) / plan.plain_total
+            score += FIG_AFTER * _matched(plan, after_text.lower()) / plan.plain_total
+            positions = [p for t, _w in plan.plain if (p := _find(plan, t, low)) >= 0]
             if positions:
                 score -= FIG_DISTANCE * min(abs(p - fact.start) for p in positions)
         label = ((fact.metric or "") + (fact.subject or "")).lower()
         if label:
-            hits = sum(1 for t, _w in plan.plain if t in label)
+            hits = sum(1 for t, _w in plan.plain if _find(plan, t, label) >= 0)
             score += min(hits, 3) * FIG_LABEL
         if best is None or score > best.score:
             best = _Figure(fact, score)
@@ -704,6 +740,17 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
             if len(rows):
                 docs, counts = np.unique(index.doc_of_row[rows], return_counts=True)
                 parent_docs[canon] = set(docs[counts >= ABOUT_MIN_MENTIONS].tolist())
+    q = pq.q
+    surfaces = tuple(s.lower() for s in metric_synonyms(q.metric)) if q and q.metric else ()
+    if q is not None and surfaces:
+        # The words of the measure as the question says it (营收) count once, as any of its synonyms.
+        said = [q.text.lower()[a:b] for a, b, name in metric_mentions(q.text.lower()) if name == q.metric]
+        parts = [(t, w) for t, w in plain if any(t in x for x in said)]
+        if parts:
+            plain = [(t, w) for t, w in plain if (t, w) not in parts]
+            plain.append((METRIC_TERM, max(w for _t, w in parts)))
+        else:
+            plain.append((METRIC_TERM, max((index.term_idf(x) for x in surfaces[:3]), default=1.0)))
     plain_total = sum(w for _t, w in plain)
     # What the corpus has never seen still counts as content the answer should cover.
     unknown_weight = UNKNOWN_WEIGHT * index.term_idf("\x00never") * sum(
@@ -711,8 +758,6 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     )
     plain_total += unknown_weight
     total = plain_total + sum(e[2] for e in entities)
-    q = pq.q
-    surfaces = tuple(s.lower() for s in metric_synonyms(q.metric)) if q and q.metric else ()
     return _QueryPlan(plain, entities, total, {}, plain_total, surfaces, patterns, generic, parents, parent_docs)
 
 
@@ -738,6 +783,30 @@ def _ancestor_names(place: object) -> list[str]:
     return out
 
 
+METRIC_TERM = "\x00metric"  # stands for the asked measure in plan.plain: any of its synonyms matches
+
+
+def _find(plan: _QueryPlan, term: str, text: str) -> int:
+    """Where a plan term occurs in a (lower-cased) text, or -1; the measure and general words match synonyms."""
+    if term != METRIC_TERM:
+        pos = text.find(term)
+        if pos >= 0:
+            return pos
+        others = word_synonyms(term)
+        if not others:
+            return -1
+        surfaces: tuple[str, ...] = others
+    else:
+        surfaces = plan.metric_surfaces
+    found = [p for s in surfaces if (p := text.find(s)) >= 0]
+    return min(found) if found else -1
+
+
+def _matched(plan: _QueryPlan, text: str) -> float:
+    """Weight of the plan's plain terms a text contains."""
+    return sum(w for t, w in plan.plain if _find(plan, t, text) >= 0)
+
+
 def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPlan) -> bool:
     pattern = plan.place_patterns.get(canon)
     if pattern is None:
@@ -750,7 +819,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
     text = index.search_text(row)
     doc_id = int(index.doc_of_row[row])
     doc = index.documents.get(doc_id)
-    matched = sum(w for t, w in plan.plain if t in text)
+    matched = _matched(plan, text)
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
     missing_entity = False
@@ -814,22 +883,29 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(
                 index.doc_text_lower(doc_id)
             )
-            if _part_fits(q.period.part, para) is not True:
+            fits = _part_fits(q.period.part, para)
+            if fits is False:
+                return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
+            if fits is None:
                 penalty += PART_UNSTATED_PENALTY
 
-    facts = index.fact_views(row) if row in index.facts else ()
+    facts = index.read_facts(row)
     doc_year = doc.year if doc else None
     qyears = plan.qyears_by_doc.get(doc_year)
     if qyears is None:
         qyears = plan.qyears_by_doc[doc_year] = _question_years(pq, doc_year)
-    if qyears and doc_year is not None and not (q.period.years and any(y in text for y in map(str, qyears))):
+    asked_years = set(q.period.years)
+    if asked_years and doc_year is not None:
         # A year asked for: the sentence's figures are of the document's time unless they say otherwise.
-        stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", text)}
-        if stated_years and not (stated_years & qyears) and not q.target:
+        # Years the sentence states before its first figure (a later 比2017年 is a comparison).
+        first = min((f.start for f in index.read_facts(row)), default=len(text))
+        head = "".join(index.search_text(r) for r in context_rows) + text[:first]
+        stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", head)}
+        if stated_years and not (stated_years & asked_years) and not q.target:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-        if not stated_years and doc_year not in qyears and doc_year - 1 not in qyears:
+        if not stated_years and all(abs(doc_year - y) > 1 for y in asked_years):
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-    figure = _select_figure(index.texts[row], facts, pq, plan, qyears) if facts else None
+    figure = _select_figure(index.texts[row], facts, pq, plan, qyears, asked_years) if facts else None
     return _Candidate(
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
         context_rows, missing_entity, None, penalty,
@@ -928,14 +1004,17 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         "period": Missing("period", place=place, period=_period_label(q), measure=q.metric),
         "kind": Missing("kind", place=place, period=_period_label(q), measure=q.metric),
     }
-    if not pq.terms or any(u in pq.required for u in pq.unknown):
-        return Reply([], missing_of["place"] if place else Missing("content"))
+    if not pq.terms:
+        return Reply([], Missing("content"))
+    plan = _plan(index, pq)
+    # A place the corpus never names can only be answered as "the zone" of a document about its city.
+    if any(u in pq.required and not plan.parent_docs.get(u) for u in pq.unknown):
+        return Reply([], missing_of["place"])
     rows, bm25 = _bm25_candidates(index, pq, limit=RERANK_DEPTH)
     if len(rows) == 0:
         return Reply([], Missing("content"))
     top_bm25 = float(bm25[0]) or 1.0
-    plan = _plan(index, pq)
-    wants_figure = q.kind not in ("list",) and (q.kind is not None or "other" not in pq.intents)
+    wants_figure = q.kind != "list" and (q.kind is not None or q.metric is not None or "amount" in pq.intents)
     scored = []
     failed: dict[str, int] = {}
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):

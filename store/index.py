@@ -193,6 +193,7 @@ class SearchIndex:
     _scores: np.ndarray | None = None
     traditional_docs: dict[int, bool] = field(default_factory=dict)  # document id → written in traditional
     simplified_cache: dict[int, str] = field(default_factory=dict)  # row → its simplified, lower-cased text
+    late_facts: dict[int, tuple[FactView, ...]] = field(default_factory=dict)  # row → facts read at question time
     _traditional: tuple[TextColumn, np.ndarray] | None = None  # simplified texts of traditional documents
     _regions: dict[str, np.ndarray] | None = None  # region name (lower) → documents listing it
 
@@ -331,6 +332,35 @@ class SearchIndex:
         sid = int(self.sentence_ids[row])
         did = int(self.doc_of_row[row])
         return tuple(_fact_view(t, text, sid, did) for t in self.facts.get(row, ()))
+
+    def read_facts(self, row: int) -> tuple[FactView, ...]:
+        """The facts of a row; for a sentence stored without any (a heading), read now and cached."""
+        if row in self.facts:
+            return self.fact_views(row)
+        cached = self.late_facts.get(row)
+        if cached is None:
+            text = self.search_text(row)
+            cached = ()
+            if any(ch.isdigit() for ch in text) or any(ch in "一二三四五六七八九十百千万亿" for ch in text):
+                from store.extraction import extract_facts  # local: extraction loads its lexicons
+
+                doc = self.documents.get(int(self.doc_of_row[row]))
+                source = self.texts[row]
+                sid, did = int(self.sentence_ids[row]), int(self.doc_of_row[row])
+                cached = tuple(
+                    FactView(
+                        id=0, kind=f.kind, span=source[f.start : f.end], value=f.value, unit=f.unit,
+                        qualifier=f.qualifier, target=f.target, period=f.period, label=f.label,
+                        subject=f.subject, metric=f.metric, date=f.date, sentence_id=sid, document_id=did,
+                        start=f.start, end=f.end,
+                    )
+                    for f in extract_facts(text, doc_year=doc.year if doc else None)
+                    if f.end <= len(source)
+                )
+            if len(self.late_facts) > 50_000:
+                self.late_facts.clear()
+            self.late_facts[row] = cached
+        return cached
 
     def row_of(self, sentence_id: int) -> int | None:
         """The row of a Sentence.id, or None when it is not indexed."""

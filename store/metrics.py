@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from store.paths import LEXICON_DIR
 
 METRICS_FILE = LEXICON_DIR / "metrics.tsv"
+SYNONYMS_FILE = LEXICON_DIR / "synonyms.tsv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +64,22 @@ def metric_synonyms(canonical: str) -> tuple[str, ...]:
 def all_metrics() -> tuple[str, ...]:
     """Canonical names of every known metric, in table order."""
     return tuple(_table().synonyms)
+
+
+@functools.lru_cache(maxsize=1)
+def _word_table() -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    if SYNONYMS_FILE.exists():
+        for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            words = [w.strip() for w in line.split("\t") if w.strip()]
+            for word in words:
+                table.setdefault(word, [])
+                table[word].extend(w for w in words if w != word and w not in table[word])
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def word_synonyms(word: str) -> tuple[str, ...]:
+    """Other words for a general word of the field (获批 → 批复, 批准 …), from seeds/lexicon/synonyms.tsv."""
+    return _word_table().get(word, ())
