@@ -161,7 +161,7 @@ async def test_running_bot_sees_documents_ingested_by_another_process_within_sec
                 shown = await ask(fake_api, f"/source {new_ids[-1]}")
                 if not shown.startswith("没有编号为"):
                     return shown
-                assert time.monotonic() - done < 10, "the running bot never saw the new documents"
+                assert time.monotonic() - done < 15, "the running bot never saw the new documents"
                 await asyncio.sleep(0.3)
 
         shown = await seen()
@@ -176,7 +176,7 @@ async def test_running_bot_sees_documents_ingested_by_another_process_within_sec
         assert code == 0 and "replaced" in out, out
         done = time.monotonic()
         while "48个" not in (reply := await ask(fake_api, "第2号测试新区新签约项目多少个？")):
-            assert time.monotonic() - done < 10, reply
+            assert time.monotonic() - done < 15, reply
             await asyncio.sleep(0.3)
         replaced_after = time.monotonic() - done
     finally:
@@ -184,7 +184,8 @@ async def test_running_bot_sees_documents_ingested_by_another_process_within_sec
     record_property("seconds_until_added_seen", round(added_after, 2))
     record_property("seconds_until_replaced_seen", round(replaced_after, 2))
     print(f"\nseen after {added_after:.2f}s (added), {replaced_after:.2f}s (replaced)")
-    assert added_after < 6 and replaced_after < 6
+    # The check runs every 2 s; the margin is for a loaded CI machine.
+    assert added_after < 8 and replaced_after < 8
     assert "Traceback" not in bot.log()
 
 
