@@ -128,7 +128,8 @@ class FactStore:
 
         stored = snapshot.stored_documents(self._connect)
         held = index.doc_keys
-        # SQLite reuses the ids of deleted rows: a document is the same only if its hash is.
+        # SQLite reuses the ids of deleted rows: a document is the same only if its key (content
+        # hash and name) is.
         gone = {d for d, h in held.items() if stored.get(d) != h}
         added = sorted(d for d, h in stored.items() if held.get(d) != h)
         if not gone and not added:
