@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from handlers import texts
+from store.digest import link_html
 from store.views import Answer, DocumentInfo, FactHit, SentenceHit
 
 MAX_MESSAGE = 4096
@@ -274,9 +275,12 @@ def doc_regions(doc: DocumentInfo) -> str:
 
 
 def source_line(doc: DocumentInfo) -> str:
-    """`title · region · date`, escaped."""
+    """`title · region · date`, escaped; the title links to the document's URL when it has one."""
     parts = [doc.title or doc.name, "、".join(doc.regions), doc_date(doc)]
-    return esc(" · ".join(p for p in parts if p))
+    shown = [esc(p) for p in parts if p]
+    if shown:
+        shown[0] = link_html(shown[0], doc.url)
+    return " · ".join(shown)
 
 
 def short_source(doc: DocumentInfo) -> str:

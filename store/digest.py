@@ -30,6 +30,7 @@ class DigestDocument:
     ingested_at: datetime | None = None  # timezone-aware UTC
     key: str = ""  # content hash: the document's identity across re-ingestion
     name: str = ""
+    url: str | None = None  # the page's canonical link, for documents from the web
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,13 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def link_html(inner_html: str, url: str | None) -> str:
+    """Wrap already-escaped HTML in a link to the document's URL (http/https only), else return it."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return inner_html
+    return f'<a href="{esc(url)}">{inner_html}</a>'
+
+
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -233,7 +241,7 @@ def source_line(doc: DigestDocument | None) -> str:
     """Return the HTML source line of a figure: 《title》 · region · date."""
     if doc is None:
         return "来源不详"
-    parts = [f"《{esc(_short(doc.title or doc.name or '无标题', _TITLE_MAX))}》"]
+    parts = [link_html(f"《{esc(_short(doc.title or doc.name or '无标题', _TITLE_MAX))}》", doc.url)]
     if doc.regions:
         parts.append(esc("、".join(doc.regions[:3])))
     parts.append(esc(document_date(doc)))
@@ -400,7 +408,7 @@ def announcement_html(
     doc: DigestDocument, facts: Sequence[DigestFact], *, limit: int = MESSAGE_LIMIT
 ) -> str:
     """Return the announcement of a new document: title, region, date, key figures and targets."""
-    title = esc(_short(doc.title or doc.name or "无标题", 2 * _TITLE_MAX))
+    title = link_html(esc(_short(doc.title or doc.name or "无标题", 2 * _TITLE_MAX)), doc.url)
     head_lines = [f"📢 <b>新文章：{title}</b>"]
     if doc.regions:
         head_lines.append(f"地区：{esc('、'.join(doc.regions[:5]))}")

@@ -483,7 +483,7 @@ def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] 
         doc_where = f" WHERE id IN ({','.join('?' * len(doc_ids))})" if doc_ids is not None else ""
         cur.execute(
             "SELECT id, name, title, regions, authors, year, date, fact_count, sentence_count,"
-            f" ingested_at, content_hash FROM document{doc_where} ORDER BY id",
+            f" ingested_at, content_hash, url FROM document{doc_where} ORDER BY id",
             params,
         )
         doc_rows = cur.fetchall()
@@ -725,5 +725,5 @@ def _document_info(r: tuple[Any, ...]) -> DocumentInfo:
     return DocumentInfo(
         id=int(r[0]), name=r[1], title=r[2] or r[1], regions=_list(r[3]), authors=_list(r[4]),
         year=r[5], date=r[6], fact_count=int(r[7] or 0), sentence_count=int(r[8] or 0),
-        ingested_at=str(r[9]) if r[9] is not None else None,
+        ingested_at=str(r[9]) if r[9] is not None else None, url=r[11] if len(r) > 11 else None,
     )

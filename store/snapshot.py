@@ -25,7 +25,7 @@ from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7  # 7: DocumentInfo.url
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
 _OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower", "doc_keys")

@@ -715,7 +715,7 @@ def recover_announcements(
 
 # --- digest content -----------------------------------------------------------------------------
 
-_SKIP_SENTENCE_KINDS = ("caption", "byline")
+_SKIP_SENTENCE_KINDS = ("caption", "byline", "chrome")
 
 
 def _digest_document(doc: Document) -> DigestDocument:
@@ -728,6 +728,7 @@ def _digest_document(doc: Document) -> DigestDocument:
         ingested_at=utc(doc.ingested_at),
         key=doc.content_hash,
         name=doc.name,
+        url=doc.url,
     )
 
 

@@ -20,6 +20,7 @@ class DocumentInfo:
     fact_count: int = 0
     sentence_count: int = 0
     ingested_at: str | None = None  # ISO timestamp (UTC)
+    url: str | None = None  # the page's canonical link, for documents from the web
 
 
 @dataclass(frozen=True, slots=True)
