@@ -73,6 +73,7 @@ class _Gazetteer:
     by_surface: dict[str, tuple[Place, ...]]  # every name, short form and alias → candidates
     in_text: dict[str, tuple[Place, ...]]  # the surfaces places_in() matches (no stopwords)
     lengths: dict[str, tuple[int, ...]]  # first two characters → surface lengths, longest first
+    starts: re.Pattern[str]  # the characters a matched surface can start with (to skip the rest)
     parents: dict[Place, Place | None]
     by_name: dict[str, tuple[Place, ...]]  # full name → places
     weak: frozenset[tuple[str, Place]]  # (surface, place) matched in text only after the parent
@@ -279,6 +280,7 @@ def _load() -> _Gazetteer:
             by_surface=by_surface,
             in_text=in_text,
             lengths={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
+            starts=re.compile("[" + "".join(sorted({re.escape(s[0]) for s in in_text})) + "]"),
             parents=parents,
             by_name={k: tuple(v) for k, v in by_name.items()},
             weak=weak,
@@ -351,21 +353,22 @@ def by_name(name: str) -> tuple[Place, ...]:
 
 
 def _scan(text: str) -> list[tuple[int, int, tuple[Place, ...]]]:
+    """Leftmost-longest non-overlapping matches: jump to possible first characters (in C), then
+    look the surface up by its first two characters and its length (a hash probe per length)."""
     g = _load()
+    lengths, in_text = g.lengths, g.in_text
     out: list[tuple[int, int, tuple[Place, ...]]] = []
-    i, n = 0, len(text)
-    while i < n - 1:
-        hit = None
-        for length in g.lengths.get(text[i : i + 2], ()):
-            places = g.in_text.get(text[i : i + length])
+    pos = 0
+    for m in g.starts.finditer(text):
+        i = m.start()
+        if i < pos:
+            continue
+        for length in lengths.get(text[i : i + 2], ()):
+            places = in_text.get(text[i : i + length])
             if places:
-                hit = (i, i + length, places)
+                out.append((i, i + length, places))
+                pos = i + length
                 break
-        if hit:
-            out.append(hit)
-            i = hit[1]
-        else:
-            i += 1
     return out
 
 

@@ -99,11 +99,10 @@ def is_date_line(text: str) -> bool:
 
 def is_chrome(text: str) -> bool:
     """True for a line of page furniture (breadcrumbs, source/time lines, share and tool bars, tags)."""
-    t = _simplified(text.strip())
-    if not t:
+    t = text.strip()
+    if not t or len(t) > 120:
         return False
-    if len(t) > 120:
-        return False
+    t = _simplified(t)
     if _HTML_TAG.search(t) or not re.search(r"[\w\u3400-\u9fff]", t):
         return True
     if _BREADCRUMB.match(t) or _LABEL_LINE.match(t) or _PAREN_NOTE.match(t) or _ATTRIBUTION.match(t):
