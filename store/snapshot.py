@@ -38,6 +38,10 @@ class SnapshotError(Exception):
     """A snapshot that cannot be used (missing, damaged, or from another format or lexicon)."""
 
 
+class StaleSnapshot(SnapshotError):
+    """A sound snapshot written by another version of the program or lexicon: rebuilt quietly."""
+
+
 def snapshot_dir(sqlite_file: Path) -> Path:
     """Where the snapshot of a database file lives (beside it)."""
     return sqlite_file.with_name(sqlite_file.name + ".index")
@@ -120,6 +124,9 @@ def load_index(directory: Path) -> SearchIndex | None:
     started = time.perf_counter()
     try:
         index = _read_snapshot(directory)
+    except StaleSnapshot as exc:
+        log.info("index snapshot %s is stale (%s); rebuilding", directory, exc)
+        return None
     except Exception as exc:  # anything at all: a damaged snapshot must never stop the bot
         log.warning("index snapshot %s unusable (%s: %s); rebuilding", directory, type(exc).__name__, exc)
         return None
@@ -136,9 +143,9 @@ def _read_snapshot(directory: Path) -> SearchIndex:
         raise SnapshotError("meta.json has no fingerprint")
     version, lexicon, _documents = json.loads(meta["fingerprint"])
     if version != FORMAT_VERSION:
-        raise SnapshotError(f"format {version}, expected {FORMAT_VERSION}")
+        raise StaleSnapshot(f"format {version}, expected {FORMAT_VERSION}")
     if lexicon != _lexicon_digest()[:16]:
-        raise SnapshotError("written with another lexicon")
+        raise StaleSnapshot("written with another lexicon")
     sums = meta.get("sha256") or {}
     for name in _FILES:
         if _file_digest(directory / name) != sums.get(name):

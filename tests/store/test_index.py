@@ -251,3 +251,22 @@ def test_the_document_set_version_moves_with_every_change_and_drives_refresh(tmp
         delete_documents([doomed], session=session)
         session.commit()
     assert running.refresh_if_changed() and doomed not in running.index.documents
+
+
+def test_a_snapshot_of_another_format_is_rebuilt_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    FactStore.open(url).warm()
+    meta_path = snapshot.snapshot_dir(tmp_path / "bot.db") / "meta.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    _version, lexicon, documents = json.loads(meta["fingerprint"])
+    meta["fingerprint"] = json.dumps([snapshot.FORMAT_VERSION - 1, lexicon, documents])
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    with caplog.at_level(logging.INFO, logger="store"):
+        store = FactStore.open(url)
+        assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("stale" in r.getMessage() for r in caplog.records)
