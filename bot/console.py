@@ -13,7 +13,9 @@ import json
 import logging
 import re
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
@@ -43,9 +45,11 @@ def html_to_text(text: str) -> str:
 class Console:
     """One private chat between the terminal user and the bot; prints what the bot sends."""
 
-    def __init__(self, out: TextIO, user_id: int = 1000) -> None:
+    def __init__(self, out: TextIO, user_id: int = 1000, files_dir: Path | None = None) -> None:
         self.out = out
         self.user_id = user_id
+        # Photos and documents the bot sends are saved here (a terminal cannot show them).
+        self.files_dir = files_dir or Path(tempfile.gettempdir()) / "devnews-console"
         self.messages: dict[int, dict[str, Any]] = {}
         self.choices: list[tuple[int, str]] = []  # (message_id, callback_data)
         self._message_id = 0
@@ -53,10 +57,12 @@ class Console:
 
     # --- the bot's side (Bot API calls) -------------------------------------------------------
 
-    def call(self, method: str, params: dict[str, Any]) -> Any:
+    def call(self, method: str, params: dict[str, Any], files: dict[str, Any] | None = None) -> Any:
         """Answer one Bot API call the way Telegram would, printing anything visible."""
         if method == "getMe":
             return BOT_USER
+        if method in ("sendPhoto", "sendDocument"):
+            return self._send_file(method, params, files or {})
         if method == "sendMessage":
             message = self._store(self._new_id(), str(params.get("text", "")), params.get("reply_markup"))
             self._print(message)
@@ -69,6 +75,32 @@ class Console:
         if method == "answerCallbackQuery" and params.get("text"):
             self.write(f"（{params['text']}）")
         return True
+
+    def _send_file(self, method: str, params: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+        """Save a sent photo or document and print where it is, with its caption."""
+        field = "photo" if method == "sendPhoto" else "document"
+        name, content = "file", b""
+        for value in files.values():
+            name, content = str(value[0] or name), value[1]
+            content = content if isinstance(content, bytes) else content.read()
+            break
+        message_id = self._new_id()
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{message_id}-{Path(name).name}"
+        path.write_bytes(content)
+        caption = html_to_text(str(params.get("caption") or ""))
+        icon = "🖼" if field == "photo" else "📎"
+        self.write(f"bot› {icon} {caption}\n  （已保存：{path}）\n")
+        message = self._store(message_id, "", None)
+        message.pop("text")
+        if caption:
+            message["caption"] = caption
+        file = {"file_id": str(message_id), "file_unique_id": f"u{message_id}", "file_size": len(content)}
+        if field == "photo":
+            message["photo"] = [{**file, "width": 0, "height": 0}]
+        else:
+            message["document"] = {**file, "file_name": path.name}
+        return message
 
     def _new_id(self) -> int:
         self._message_id += 1
@@ -169,7 +201,8 @@ class ConsoleRequest(BaseRequest):
         """Answer in-process with the Bot API envelope."""
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        result = self.console.call(endpoint, params)
+        files = dict(request_data.multipart_data) if request_data and request_data.contains_files else {}
+        result = self.console.call(endpoint, params, files)
         return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.console import Console, chat, html_to_text
 from tests.conftest import make_settings
 
@@ -68,3 +70,21 @@ def test_make_run_style_pipe_prints_answers_and_exits_cleanly(tmp_path: Path, se
     assert "81.7亿元" in result.stdout
     assert "🎯 目标与计划" in result.stdout and "📍 青岛西海岸新区" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_console_saves_charts_and_files(
+    seeded_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    settings = make_settings(telegram_bot_token=None, database_url=seeded_store.database_url)
+    out = io.StringIO()
+    await chat(settings, io.StringIO("/track 西海岸新区 海洋生产总值\n/export\n"), out)
+    text = out.getvalue()
+    assert "bot› 🖼" in text and "bot› 📎" in text
+    saved = tmp_path / "devnews-console"
+    pngs, csvs = sorted(saved.glob("*.png")), sorted(saved.glob("*.csv"))
+    assert pngs and pngs[0].read_bytes().startswith(b"\x89PNG")
+    assert csvs and csvs[0].read_bytes().startswith("\ufeff".encode())
+    assert "海洋生产总值" in text and "12%以上" in text
