@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -19,9 +21,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot import scheduling
@@ -43,6 +51,58 @@ INDEX_REFRESH_SECONDS = 2.0
 
 # Used when a test or the console injects its own request object instead of a real token.
 OFFLINE_TOKEN = "0:offline"
+
+
+# Updates handled at once. Each chat's own updates still run one at a time, in order; a chat
+# waiting for its 20-per-minute group limit holds one slot, so this bounds how many such waits
+# (one per busy chat) can exist before other chats queue behind them. Store work runs in the
+# default thread pool, which bounds the CPU side independently.
+MAX_CONCURRENT_UPDATES = 256
+
+
+def order_key(update: object) -> int | None:
+    """The chat (or, without one, the user) whose updates must be handled in order."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return update.effective_user.id if update.effective_user is not None else None
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Processes updates concurrently across chats and one at a time within a chat.
+
+    Tasks are created in update order and acquire their chat's lock before any other await,
+    and asyncio locks are FIFO: a chat's replies keep the order of its messages while a busy
+    group (waiting on its rate limit) never delays anyone else.
+    """
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await the update's handlers under its chat's lock."""
+        key = order_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # nobody waits: drop the lock, memory stays bounded
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
 
 
 @dataclass
@@ -85,6 +145,7 @@ def build_application(
         .defaults(defaults)
         .context_types(ContextTypes(bot_data=BotData))
         .rate_limiter(AIORateLimiter(**scheduling.rate_limiter_args(settings)))
+        .concurrent_updates(ChatOrderedProcessor())
         .post_init(startup)
     )
     if request is not None:
@@ -153,6 +214,42 @@ def schedule_index_refresh(app: App) -> None:
                                 name="index-refresh")
 
 
+# Start-up waits for an unreachable Bot API: first retry after START_RETRY_FIRST seconds,
+# doubling up to START_RETRY_MAX (an API back within seconds is found at once, a long outage
+# costs one log line a minute).
+START_RETRY_FIRST = 1.0
+START_RETRY_MAX = 60.0
+
+
+async def wait_for_bot_api(
+    token: str, base_url: str, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> None:
+    """Return once getMe succeeds, retrying with backoff and one log line per failed attempt.
+
+    A rejected token (InvalidToken) is raised at once: retrying cannot fix it.
+    """
+    probe = Bot(token, base_url=base_url, request=HTTPXRequest())
+    delay, attempt = START_RETRY_FIRST, 0
+    while True:
+        attempt += 1
+        try:
+            await probe.initialize()  # getMe
+            break
+        except (InvalidToken, BadRequest):
+            raise
+        except NetworkError as exc:  # refused, timed out, 5xx
+            log.warning(
+                "Bot API at %s not reachable (attempt %s: %s: %s); retrying in %.0f s",
+                base_url, attempt, type(exc).__name__, exc, delay,
+            )
+        await sleep(delay)
+        delay = min(START_RETRY_MAX, delay * 2)
+    with contextlib.suppress(TelegramError):
+        await probe.shutdown()
+    if attempt > 1:
+        log.info("Bot API reachable after %s attempts", attempt)
+
+
 def run_polling() -> int:
     """Load settings, open the store and poll until interrupted; return the exit status."""
     try:
@@ -175,8 +272,9 @@ def run_polling() -> int:
 
     store = FactStore.open(settings.database_url)
     app = build_application(settings, Services(store=store))
-    log.info("polling %s", settings.telegram_api_base_url)
     try:
+        asyncio.run(wait_for_bot_api(token, settings.telegram_api_base_url))
+        log.info("polling %s", settings.telegram_api_base_url)
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         print("Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)", file=sys.stderr)

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -33,13 +32,13 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
 from telegram.ext import AIORateLimiter, Application, CallbackContext, Job, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
+from handlers.common import maybe_delivered
 from store import redaction
 from store import subscriptions as subs
 from store.db import session_scope
@@ -57,8 +56,6 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # BadRequest descriptions meaning the chat is gone for good (like Forbidden).
 _GONE = ("chat not found", "group chat was deleted", "have no rights to send", "not enough rights")
-# Transport errors raised before the request left this machine: safe to retry.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def utcnow() -> datetime:
@@ -131,16 +128,6 @@ def _retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def maybe_delivered(exc: TelegramError) -> bool:
-    """True when the request may have reached Telegram although it failed (never retry those)."""
-    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
-        return False
-    cause = exc.__cause__
-    if cause is None:
-        return False  # Telegram answered with an error status: nothing was delivered
-    return not isinstance(cause, _NOT_SENT)
 
 
 def _gone(exc: TelegramError) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Message, Update
@@ -46,7 +47,7 @@ async def reply_to_question(message: Message, context: Context, question: str) -
         await send(message, render.question_too_long(len(question), MAX_QUESTION))
         return
     log.info("question in chat %s: %s", message.chat_id, question)
-    await send(message, answer_for(context, question))
+    await send(message, await asyncio.to_thread(answer_for, context, question))
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -96,7 +97,7 @@ async def on_answer_page(update: Update, context: Context) -> None:
         await query.answer(texts.EXPIRED)
         return
     await query.answer()
-    await edit(query, answer_for(context, question, page))
+    await edit(query, await asyncio.to_thread(answer_for, context, question, page))
 
 
 async def on_paragraph(update: Update, context: Context) -> None:
@@ -109,7 +110,7 @@ async def on_paragraph(update: Update, context: Context) -> None:
         await query.answer(texts.EXPIRED)
         return
     store = context.bot_data.store
-    paragraph = store.paragraph(int(parts[1]))
+    paragraph = await asyncio.to_thread(store.paragraph, int(parts[1]))
     if not paragraph:
         await query.answer(texts.PARAGRAPH_MISSING)
         return
@@ -142,4 +143,5 @@ async def on_example(update: Update, context: Context) -> None:
         await query.answer(texts.EXPIRED)
         return
     await query.answer()
-    await send_after_press(update, context, answer_for(context, examples[int(number)]))
+    reply = await asyncio.to_thread(answer_for, context, examples[int(number)])
+    await send_after_press(update, context, reply)

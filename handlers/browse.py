@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from telegram import Update
@@ -66,7 +67,7 @@ async def _first_page(
     if len(keyword) > MAX_KEYWORD:
         await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
         return
-    await send(message, page(context, keyword, 0))
+    await send(message, await asyncio.to_thread(page, context, keyword, 0))
 
 
 async def targets(update: Update, context: Context) -> None:
@@ -91,7 +92,7 @@ async def search(update: Update, context: Context) -> None:
     if len(keyword) > MAX_KEYWORD:
         await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
         return
-    await send(message, search_page(context, keyword, 0))
+    await send(message, await asyncio.to_thread(search_page, context, keyword, 0))
 
 
 async def sources(update: Update, context: Context) -> None:
@@ -99,7 +100,8 @@ async def sources(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    await send(message, render.sources_reply(context.bot_data.store.documents()))
+    documents = await asyncio.to_thread(context.bot_data.store.documents)
+    await send(message, render.sources_reply(documents))
 
 
 async def source(update: Update, context: Context) -> None:
@@ -116,7 +118,8 @@ async def source(update: Update, context: Context) -> None:
     if doc is None:
         await send(message, render.source_not_found(args[0], store.documents()))
         return
-    await send(message, render.source_reply(doc, store.key_facts(doc.id)))
+    facts = await asyncio.to_thread(store.key_facts, doc.id)
+    await send(message, render.source_reply(doc, facts))
 
 
 _PAGES = {
@@ -137,7 +140,8 @@ async def on_page(update: Update, context: Context) -> None:
     prefix, page, token = parsed
     if prefix == render.CB_SOURCES:
         await query.answer()
-        await edit(query, render.sources_reply(context.bot_data.store.documents(), page))
+        documents = await asyncio.to_thread(context.bot_data.store.documents)
+        await edit(query, render.sources_reply(documents, page))
         return
     argument = context.bot_data.queries.resolve(token)
     build = _PAGES.get(prefix)
@@ -145,4 +149,4 @@ async def on_page(update: Update, context: Context) -> None:
         await query.answer(texts.EXPIRED)
         return
     await query.answer()
-    await edit(query, build(context, argument, page))
+    await edit(query, await asyncio.to_thread(build, context, argument, page))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -16,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import CallbackContext
 
 from handlers import render, texts
@@ -90,6 +94,80 @@ def addressed_command(message: Message, bot_username: str) -> bool:
     return target.lower() == bot_username.lower()
 
 
+# Transport errors raised before the request left this machine: it certainly was not delivered.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# A reply that failed because the Bot API was unreachable is retried (backoff RETRY_FIRST…
+# RETRY_MAX seconds) for up to OUTAGE_PATIENCE seconds: a question asked just before an outage
+# is answered when it ends. Meanwhile that chat's later updates wait, so its order holds;
+# a longer outage gives the reply up rather than hold the chat for ever.
+OUTAGE_PATIENCE = 600.0
+RETRY_FIRST = 1.0
+RETRY_MAX = 15.0
+# During an outage every poll and reply fails: one log line per failure kind per interval.
+FAILURE_LOG_INTERVAL = 60.0
+
+T = TypeVar("T")
+
+
+def maybe_delivered(exc: TelegramError) -> bool:
+    """True when the request may have reached Telegram although it failed (never retry those)."""
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if cause is None:
+        return False  # Telegram answered with an error status: nothing was delivered
+    return not isinstance(cause, _NOT_SENT)
+
+
+def transient(exc: BaseException | None) -> bool:
+    """True for a failure to reach the Bot API (not an answer refusing the request)."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
+class FailureLog:
+    """Logs one line per failure kind per interval, counting the repeats it left out."""
+
+    def __init__(self, interval: float = FAILURE_LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._skipped: Counter[str] = Counter()
+
+    def warn(self, logger: logging.Logger, what: str, exc: BaseException) -> bool:
+        """Log `what: <kind>` unless this kind was logged within the interval; True if logged."""
+        kind = f"{type(exc).__name__}: {exc}"[:300]
+        now = self._clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.interval:
+            self._skipped[kind] += 1
+            return False
+        if len(self._last) > 1000:  # kinds are few; never grow without bound
+            self._last.clear()
+        self._last[kind] = now
+        skipped = self._skipped.pop(kind, 0)
+        more = f" ({skipped} more like it since the last report)" if skipped else ""
+        logger.warning("%s: %s%s", what, kind, more)
+        return True
+
+
+FAILURES = FailureLog()
+
+
+async def patiently(call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+    """Await a Bot API call, retrying while the API is unreachable and nothing was delivered."""
+    delay, waited = RETRY_FIRST, 0.0
+    while True:
+        try:
+            return await call()
+        except NetworkError as exc:
+            if not transient(exc) or maybe_delivered(exc) or waited >= OUTAGE_PATIENCE:
+                raise
+            FAILURES.warn(log, "Bot API unreachable, reply held for a retry", exc)
+            await sleep(delay)
+            waited += delay
+            delay = min(RETRY_MAX, delay * 2)
+
+
 async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
     """Send a rendered reply into the message's chat (and topic), split over messages if long."""
     parts = reply.messages()
@@ -98,8 +176,10 @@ async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> 
         quote = not is_private(message)
     for n, part in enumerate(parts):
         last = n == len(parts) - 1
-        await message.reply_text(
-            redact_html(part), reply_markup=keyboard if last else None, do_quote=quote and n == 0
+        await patiently(
+            lambda part=part, last=last, n=n: message.reply_text(  # type: ignore[misc]
+                redact_html(part), reply_markup=keyboard if last else None, do_quote=quote and n == 0
+            )
         )
 
 
@@ -115,8 +195,10 @@ async def send_after_press(update: Update, context: CallbackContext[Any, Any, An
     keyboard = markup(reply)
     parts = reply.messages()
     for n, part in enumerate(parts):
-        await context.bot.send_message(
-            chat.id, redact_html(part), reply_markup=keyboard if n == len(parts) - 1 else None
+        await patiently(
+            lambda part=part, n=n: context.bot.send_message(  # type: ignore[misc]
+                chat.id, redact_html(part), reply_markup=keyboard if n == len(parts) - 1 else None
+            )
         )
 
 
@@ -127,7 +209,9 @@ async def edit(query: CallbackQuery, reply: Reply) -> None:
     message instead; the press has already been answered, so nothing is raised.
     """
     try:
-        await query.edit_message_text(redact_html(reply.single()), reply_markup=markup(reply))
+        await patiently(
+            lambda: query.edit_message_text(redact_html(reply.single()), reply_markup=markup(reply))
+        )
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             log.debug("page unchanged: %s", exc)

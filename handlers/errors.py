@@ -1,4 +1,4 @@
-"""The error handler: log the failure with its traceback first, then tell the user briefly."""
+"""The error handler: log the failure (with its traceback unless the Bot API was unreachable), then tell the user briefly."""
 
 from __future__ import annotations
 
@@ -8,15 +8,26 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from handlers import texts
+from handlers.common import FAILURES, transient
 from handlers.context import Context
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log an exception raised by a handler or job, then answer the user in one line."""
+    """Log an exception raised by a handler, job or the poller, then answer the user in one line.
+
+    An unreachable Bot API is not a bug: one line per failure kind per interval, no traceback
+    (during an outage every poll fails).
+    """
+    error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    if transient(error):
+        assert error is not None
+        what = "polling the Bot API failed" if update_id is None else f"update {update_id} not answered"
+        FAILURES.warn(log, what, error)
+    else:
+        log.error("error while handling update %s", update_id, exc_info=error)
     if not isinstance(update, Update):
         return  # a job or the poller failed: nobody to answer
     try:
@@ -26,4 +37,4 @@ async def on_error(update: object, context: Context) -> None:
             await update.effective_message.reply_text(texts.ERROR)
     except TelegramError as exc:
         # Telegram itself may be what failed; never let the error handler raise.
-        log.warning("could not tell the user about the error: %s", exc)
+        FAILURES.warn(log, "could not tell the user about the error", exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -26,7 +28,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if not question:
         await query.answer([], button=help_button, cache_time=CACHE_SECONDS)
         return
-    answers = context.bot_data.store.ask(question, limit=render.MAX_INLINE_RESULTS)
+    answers = await asyncio.to_thread(context.bot_data.store.ask, question, limit=render.MAX_INLINE_RESULTS)
     results = [
         InlineQueryResultArticle(
             id=article.id,

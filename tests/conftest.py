@@ -137,7 +137,11 @@ async def bot(fake_api: FakeBotApi, seeded_store: Any) -> AsyncIterator[BotHarne
     await app.initialize()
     await startup(app)
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
+    # As Application.run_polling does: polling errors go to the error handler.
+    await app.updater.start_polling(
+        poll_interval=0.0, timeout=5,
+        error_callback=lambda exc: app.create_task(app.process_error(update=None, error=exc)),
+    )
     await app.start()
     try:
         yield BotHarness(fake_api, app)

@@ -211,6 +211,7 @@ class FakeBotApi:
         latency: float = 0.0,
         max_poll_timeout: float = 30.0,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -221,7 +222,10 @@ class FakeBotApi:
         self.latency = latency
         self.max_poll_timeout = max_poll_timeout
         self.host = host
-        self.port = 0
+        self.port = port
+        # While set, every request is answered 502 Bad Gateway and not recorded (an outage).
+        self.outage = False
+        self.outage_hits = 0
 
         self._runner: web.AppRunner | None = None
         self._calls: list[Call] = []
@@ -264,7 +268,7 @@ class FakeBotApi:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         return self
@@ -640,6 +644,11 @@ class FakeBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
+        if self.outage:
+            self.outage_hits += 1
+            await asyncio.sleep(0.05)
+            body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+            return web.json_response(body, status=502)
         params, files = await self._params(request)
         call = Call(method=method, params=params, token=token, files=files)
         if self.latency:

@@ -85,19 +85,35 @@ async def test_unknown_update_types_do_not_stop_polling(bot: BotHarness) -> None
     assert call.ok
 
 
-async def test_a_failing_reply_is_logged_then_answered_and_polling_goes_on(
+async def test_a_reply_failing_with_a_server_error_is_retried_and_polling_goes_on(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot.api.fail_next("sendMessage", 500, "Internal Server Error")
-    with caplog.at_level(logging.ERROR, logger="handlers.errors"):
-        apology = await bot.exchange(
-            bot.api.make_private_text("/help"), predicate=lambda c: c.ok
+    with caplog.at_level(logging.WARNING):
+        answer = await bot.exchange(
+            bot.api.make_private_text("/help"), predicate=lambda c: c.ok, timeout=30
         )
+    assert "/targets" in parse_html(answer.text)  # the reply itself, not an apology
+    assert bot.api.calls("sendMessage")[0].status == 500
+    (record,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "Internal Server Error" in record.getMessage() and record.exc_info is None
+    assert (await bot.private("/help")).ok
+
+
+async def test_a_handler_bug_is_logged_with_its_traceback_then_apologised_for(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bot.app.bot_data.store
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(store, "ask", broken)
+    with caplog.at_level(logging.ERROR, logger="handlers.errors"):
+        apology = await bot.private("京东方青岛项目总投资多少？")
     assert parse_html(apology.text) == texts.ERROR
     record = next(r for r in caplog.records if r.name == "handlers.errors")
     assert record.exc_info is not None
-    assert bot.api.calls("sendMessage")[0].status == 500
-    assert (await bot.private("/help")).ok
 
 
 async def test_blocked_user_does_not_stop_polling(bot: BotHarness) -> None:
