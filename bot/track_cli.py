@@ -48,7 +48,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     if query.place.name is None:
         print(_unresolved("地区", args.place, query.place), file=sys.stderr)
         return 2
-    if not args.metric:
+    if query.metric.name is None and not query.metric.choices:  # no metric given
         print(f"{query.place.name} 可跟踪的指标：" + ("、".join(query.metrics) or "—"))
         return 0
     if query.metric.name is None:

@@ -50,6 +50,8 @@ CARRY_MAX_PREFIX = 4
 # A "target" in a sentence with these words is an estimate of the year just ended (预计增长5.1%), not
 # a plan; its year is unreliable, so it is left out of series.
 ESTIMATE_WORDS = ("预计",)
+# The extractor's qualifier for a range (5.0%—5.5%); its value is the low end.
+RANGE_QUALIFIER = "range"
 # Sentences stating the year's targets; a target found there wins over one elsewhere.
 TARGET_SENTENCE_WORDS = ("目标",)
 # A figure this far (characters) after the nearest metric name is still attributed to it.
@@ -83,6 +85,7 @@ class SeriesFact:
     doc_date: str | None
     sentence: str
     title: str = ""
+    high: float | None = None  # the upper end of a range target (5.0%—5.5% → 5.5)
 
     def source_json(self) -> dict[str, Any]:
         """The `{"span", "value", "unit", "doc", "sentence"}` object of the track contract."""
@@ -276,14 +279,27 @@ def normalise_fact(
             return None  # the label names what follows the figure (100个以上项目纳入用地…), no subject
         metric, between, gap = carried, clause, len(clause) + MAX_METRIC_GAP
     tail = simple[fact.end : fact.end + 3]
+    high = range_high(fact.span, fact.value) if fact.qualifier == RANGE_QUALIFIER else None
     return SeriesFact(
         place=place, metric=metric, year=fact.period, value=fact.value, unit=fact.unit,
         span=fact.span, qualifier=fact.qualifier, target=fact.target,
-        direction=target_direction(fact.span + tail, fact.qualifier, clause),
+        direction="range" if high is not None else target_direction(fact.span + tail, fact.qualifier, clause),
+        high=high,
         growth=fact.unit == "%" and wants_growth(between),
         gap=gap, doc=doc.name, doc_id=doc.id, doc_year=doc.year, doc_date=doc.date,
         sentence=sentence, title=doc.title,
     )
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def range_high(span: str, low: float) -> float | None:
+    """The upper end of a range span in the low end's base unit (5.0%—5.5% with 5.0 → 5.5)."""
+    numbers = [float(n) for n in _NUMBER.findall(span)]
+    if len(numbers) < 2 or numbers[0] <= 0 or numbers[-1] <= numbers[0]:
+        return None
+    return low * numbers[-1] / numbers[0]
 
 
 def _clause_start(text: str, end: int) -> int:
@@ -342,6 +358,11 @@ def judge(target: SeriesFact, result: SeriesFact | None) -> str:
         return "met" if r >= t * (1 - EXACT_TOLERANCE_SHARE) else "missed"
     if target.direction == "upper":
         return "met" if r <= t * (1 + EXACT_TOLERANCE_SHARE) else "missed"
+    if target.direction == "range" and target.high is not None:
+        # Inside the range is met, below it missed; above it no word says whether more is better.
+        if r < t * (1 - EXACT_TOLERANCE_SHARE):
+            return "missed"
+        return "met" if r <= target.high * (1 + EXACT_TOLERANCE_SHARE) else "unknown"
     if target.direction == "around":
         tolerance = AROUND_TOLERANCE_POINTS if target.unit == "%" else abs(t) * AROUND_TOLERANCE_SHARE
         return "met" if abs(r - t) <= tolerance + 1e-9 else "missed"
@@ -505,6 +526,8 @@ class TrackQuery:
 
 def track_query(index: SearchIndex, place_text: str, metric_text: str | None) -> TrackQuery:
     """Resolve a place and a metric as users type them and track the metric there, year by year."""
+    if not (metric_text or "").strip():
+        place_text, metric_text = split_place(place_text)
     place = resolve_place(index, place_text)
     if place.name is None:
         return TrackQuery(place, Resolved(None))
@@ -518,6 +541,17 @@ def track_query(index: SearchIndex, place_text: str, metric_text: str | None) ->
     growth = True if wants_growth(metric_text) else None
     rows = track(facts, place=place.name, metric=metric.name, growth=growth)
     return TrackQuery(place, metric, tuple(rows), known)
+
+
+def split_place(text: str) -> tuple[str, str]:
+    """Split 全国GDP增长 (typed without a space) into the place it starts with and the rest."""
+    from store.places import places_in
+
+    simple = _simplified(text)
+    found = places_in(simple)
+    if found and found[0][0] == 0 and found[0][1] < len(simple):
+        return simple[: found[0][1]], simple[found[0][1] :]
+    return text, ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,9 @@ def fact(value: float, unit: str = "%", *, target: bool = True, direction: str |
         (fact(6, direction=None), fact(6, target=False), "met"),
         (fact(5, direction="lower"), fact(5e12, "CNY", target=False, growth=False), "unknown"),  # units differ
         (fact(5, direction="around"), None, "pending"),
+        (replace(fact(5.0, direction="range"), high=5.5), fact(5.2, target=False), "met"),
+        (replace(fact(5.0, direction="range"), high=5.5), fact(4.8, target=False), "missed"),
+        (replace(fact(5.0, direction="range"), high=5.5), fact(6.1, target=False), "unknown"),
     ],
 )
 def test_judge(target: SeriesFact, result: SeriesFact | None, status: str) -> None:
@@ -87,6 +90,18 @@ def test_the_past_year_is_one_year() -> None:
     f = _normalise("一年来城镇新增就业125万人。", "125万人", kind="count", value=1.25e6, unit="人")
     assert f is not None and f.metric == "城镇新增就业"
     assert _normalise("五年来城镇新增就业600万人。", "600万人", kind="count", value=6e6, unit="人") is None
+
+
+def test_range_targets_keep_both_ends() -> None:
+    f = _normalise("全省地区生产总值增长5.0%—5.5%。", "5.0%—5.5%", value=5.0, target=True)
+    assert f is not None and f.high is None  # no qualifier: the extractor did not call it a range
+    start = "全省地区生产总值增长5.0%—5.5%。".index("5.0%")
+    view = FactView(id=1, kind="percent", span="5.0%—5.5%", value=5.0, unit="%", qualifier="range",
+                    target=True, period=2025, start=start, end=start + len("5.0%—5.5%"))
+    doc = DocumentInfo(id=1, name="d.txt", title="t", regions=("某省",), year=2025)
+    g = series.normalise_fact(view, "全省地区生产总值增长5.0%—5.5%。", doc, "某省")
+    assert g is not None and g.direction == "range" and g.high == pytest.approx(5.5)
+    assert series.range_high("1000—1200万人", 1.0e7) == pytest.approx(1.2e7)
 
 
 def test_normalise_carries_the_subject_into_a_clause_without_a_metric() -> None:
@@ -191,6 +206,14 @@ def test_aliases_name_the_same_series(external_store: FactStore) -> None:
     a = series.track_query(external_store.index, "全国", "国内生产总值增长")
     b = series.track_query(external_store.index, "我国", "GDP增长")
     assert [r.to_json() for r in a.rows] == [r.to_json() for r in b.rows]
+
+
+def test_place_and_metric_typed_without_a_space(external_store: FactStore) -> None:
+    assert series.split_place("全国GDP增长") == ("全国", "GDP增长")
+    assert series.split_place("全国") == ("全国", "")
+    joined = series.track_query(external_store.index, "全国国内生产总值增长", None)
+    spaced = series.track_query(external_store.index, "全国", "国内生产总值增长")
+    assert joined.rows and [r.to_json() for r in joined.rows] == [r.to_json() for r in spaced.rows]
 
 
 def test_unknown_input_gets_choices(external_store: FactStore) -> None:
