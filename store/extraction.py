@@ -416,6 +416,7 @@ class _State:
     final_period: int | None = None
     past: bool = False
     cue: str | None = None  # "strong" / "weak" when a plan cue is still open at the end
+    lead: str | None = None  # the entity the sentence is about, for the next ；-cut part
 
 
 def _spans(sentence: str, open_ch: str, close_ch: str, max_len: int) -> list[tuple[int, int]]:
@@ -824,8 +825,17 @@ def _label(
     return subject, metric
 
 
+def _in_place_name(s: str, c: _Cand) -> bool:
+    """True when a Chinese numeral is part of a place name (九台区, 三门峡市, 七台河): not a figure."""
+    from store.places import places_in  # local: the gazetteer loads on first use
+
+    lo = max(0, c.num_start - 3)
+    return any(a <= c.num_start - lo < b for a, b, _ in places_in(s[lo : c.end + 4]))
+
+
 def _number_candidates(s: str) -> list[_Cand]:
     cands = [c for m in _QTY_RE.finditer(s) if (c := _qty_candidate(m, s)) is not None]
+    cands = [c for c in cands if s[c.num_start].isdigit() or not _in_place_name(s, c)]
     if "百分之" in s:
         for m in _PCT_CN_RE.finditer(s):
             v = chinese_number(m.group("num"))
@@ -947,6 +957,12 @@ def _extract(
         state.final_period = explicit[-1].year
     elif inherit is not None:
         state.final_period = inherit.final_period
+    if s.rstrip().endswith(("；", ";")):
+        first = _CLAUSE_DELIM_RE.search(s)
+        lead = _entity_at(s, 0, first.start() if first else len(s))
+        if lead is None or not _PLACE_END_RE.search(lead):
+            lead = None  # only a place or zone is the topic of a list (an opening project is one item)
+        state.lead = lead or (inherit.lead if inherit else None)
     if not cands:
         return [], state
 
@@ -969,7 +985,7 @@ def _extract(
                 clause_entities[i] = _entity_at(s, lo, ctx.delims[i])
             if clause_entities[i]:
                 return clause_entities[i]
-        return None
+        return inherit.lead if inherit is not None else None  # 西海岸新区完成…；新增企业20家
 
     facts: list[ExtractedFact] = []
     prev: _Cand | None = None
@@ -1022,6 +1038,7 @@ def _extract(
 
 _TRAILING_GLOSS_RE = re.compile(r"[(（][^()（）]*[)）]$")
 _PAREN_RE = re.compile(r"[(（)）]")
+_PLACE_END_RE = re.compile(r"(?:[省市县旗州]|[新城]区|开发区|经开区|高新区|自贸区|片区|示范区|合作区|试验区)$")
 _SUPERLATIVE_RE = re.compile(r"(?:最高|最大|最快|最多|最低|最小|最强)$")
 _SPLIT_PARTS_RE = re.compile(r"[和、及与]|以及")
 _ENTITY_END_RE = re.compile(rf"(?:{_ENTITY_SUFFIX})$")

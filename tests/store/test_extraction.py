@@ -408,6 +408,8 @@ def test_chinese_numeral_counts() -> None:
     f = one("重点培育四大类新兴产业", "四大类")
     assert (f.kind, f.value, f.unit) == ("count", 4, "类")
     assert spans("五台山景区接待游客") == []
+    assert [f.span for f in extract_facts("九台区新增企业三家")] == ["三家"]  # 九台 is a place name
+    assert spans("三门峡市两个项目开工") == ["两个"]
 
 
 def test_ranges_are_one_figure() -> None:
@@ -487,3 +489,11 @@ def test_metric_labels_drop_glosses_and_split_off_the_entity() -> None:
     assert one("实现地区生产总值(GDP)812.5亿元", "812.5亿元").metric == "地区生产总值"
     f = one("研发投入强度最高的滨江高新区达6.1%", "6.1%")
     assert (f.subject, f.metric) == ("滨江高新区", "研发投入强度")
+
+
+def test_semicolon_parts_keep_the_subject_of_their_sentence() -> None:
+    parts = ["滨江高新区上半年完成投资86亿元；", "新增企业42家；", "实际利用外资3亿美元。", "全市新增企业900家。"]
+    out = extract_paragraph(parts, doc_year=2025)
+    assert [f.subject for f in out[1]] == ["滨江高新区"]
+    assert [f.subject for f in out[2]] == ["滨江高新区"]
+    assert [f.subject for f in out[3]] == [None]  # a new sentence starts afresh
