@@ -1,4 +1,4 @@
-"""Command line: ask, facts, ingest, sources, run, console, digest, subscribers."""
+"""Command line: ask, facts, ingest, feeds, sources, run, console, digest, subscribers."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def cmd_facts(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Ingest files, folders and http(s) URLs and print one line per document."""
     store = _open_store()
-    reports = store.ingest_paths(args.paths)
+    from bot.feeds_cli import fetch_policy
+
+    reports = store.ingest_paths(args.paths, policy=fetch_policy())
     failed = 0
     for r in reports:
         if r.ok:
@@ -183,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.set_defaults(func=cmd_ingest)
 
+    from bot.feeds_cli import add_parser as add_feeds_parser
+
+    add_feeds_parser(sub)
     p = sub.add_parser("sources", help="list documents")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per document")
     p.set_defaults(func=cmd_sources)

@@ -1,10 +1,10 @@
-"""SQLModel tables for documents, sentences and the facts extracted from them."""
+"""SQLModel tables for documents, sentences, facts, and the feeds documents come from."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -71,3 +71,42 @@ class DocumentSet(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     version: int = 0
+
+
+class Feed(SQLModel, table=True):
+    """An RSS/Atom feed polled on a schedule, with its HTTP validators and failure state."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True, unique=True)
+    name: str = ""
+    interval_minutes: int = 30
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_until: datetime | None = None  # a poller owns the feed until then
+    last_polled_at: datetime | None = None
+    last_status: str = ""  # new | changed | unchanged | failed
+    last_error: str | None = None
+    failures: int = 0  # consecutive failed polls
+    paused: bool = False
+    added_by: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FeedItem(SQLModel, table=True):
+    """One item seen in a feed: its guid and link, its fingerprint, and the document it became."""
+
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", index=True)
+    guid: str
+    link: str = Field(default="", index=True)  # the page's canonical link once fetched
+    title: str = ""
+    published: str | None = None  # as the feed wrote it, ISO 8601 with its own UTC offset
+    fingerprint: str = ""  # hash of what the feed says about the item (title, link, dates, summary)
+    document_id: int | None = Field(default=None, index=True)  # no FK: replaced documents get new ids
+    failures: int = 0
+    last_error: str | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -16,6 +16,9 @@ from store.views import Answer, DocumentInfo, FactHit, FactView, IngestReport, S
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from store.feeds import PollResult
+    from store.ingest.fetch import FetchPolicy
+
 log = logging.getLogger(__name__)
 
 
@@ -315,15 +318,29 @@ class FactStore:
         row = self.index.row_of(sentence_id)
         return None if row is None else self.index.documents.get(int(self.index.doc_of_row[row]))
 
-    def ingest_paths(self, paths: Iterable[str | Path]) -> list[IngestReport]:
-        """Ingest files or folders, then refresh the index; one report per file."""
+    def ingest_paths(
+        self, paths: Iterable[str | Path], *, policy: FetchPolicy | None = None
+    ) -> list[IngestReport]:
+        """Ingest files, folders or http(s) URLs, then refresh the index; one report each."""
         from store import db
         from store.ingest.writer import ingest_paths
 
         with db.session_scope(self.engine) as session:
-            reports = ingest_paths(list(paths), session=session)
+            reports = ingest_paths(list(paths), session=session, policy=policy)
         self._refresh_after(reports)
         return reports
+
+    def poll_feeds(
+        self, *, policy: FetchPolicy | None = None, force: bool = False
+    ) -> list[PollResult]:
+        """Poll the due feeds (all unpaused ones with `force`), then refresh the index."""
+        from store import db
+        from store.feeds import poll_due
+
+        with db.session_scope(self.engine) as session:
+            results = poll_due(session=session, policy=policy, force=force)
+        self._refresh_after([r for result in results for r in result.reports])
+        return results
 
     def ingest_bytes(self, data: bytes, *, name: str, replace: bool = False) -> IngestReport:
         """Ingest one uploaded file's bytes, then refresh the index.
