@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from store.snapshot import snapshot_dir
 from tests.bot.test_cli import run_cli
 
 PAGE = """首页 > 新闻 > 正文
@@ -42,3 +44,25 @@ def test_sources_jsonl_contract(tmp_path: Path) -> None:
     assert doc["regions"][0] == "成都高新技术产业开发区"
     assert doc["url"] is None and doc["facts"] >= 2
     assert rows["undated.txt"]["date"] is None  # no invented date from 2020年 + 5月18日
+
+
+def test_sources_jsonl_gives_the_url_of_a_web_document(tmp_path: Path) -> None:
+    from sqlmodel import Session, select
+
+    from store.db import make_engine
+    from store.models import Document
+
+    db = tmp_path / "bot.db"
+    page = tmp_path / "chengdu.txt"
+    page.write_text(PAGE, encoding="utf-8")
+    assert run_cli(["ingest", str(page)], db).returncode == 0
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:  # as the web intake stores a page's canonical link
+        doc = session.exec(select(Document).where(Document.name == "chengdu.txt")).one()
+        doc.url = "https://news.example.cn/2024/0718/1.html"
+        session.add(doc)
+        session.commit()
+    engine.dispose()
+    shutil.rmtree(snapshot_dir(db), ignore_errors=True)  # the URL changed behind the index's back
+    rows = {r["doc"]: r for r in map(json.loads, run_cli(["sources", "--jsonl"], db).stdout.splitlines())}
+    assert rows["chengdu.txt"]["url"] == "https://news.example.cn/2024/0718/1.html"
