@@ -40,7 +40,8 @@ _BREADCRUMB = re.compile(
 # "label: value" lines of the page, not of the article.
 _LABEL_LINE = re.compile(
     r"^[【\[（(]?\s*(?:发布时间|发布日期|发表时间|更新时间|时间|日期|来源|稿件来源|文章来源|信息来源|稿源|"
-    r"作者|编辑|责任编辑|责编|编审|供稿|审核|校对|浏览次数|浏览|阅读|点击|字号|正在阅读|原标题|摘要|核心提示)"
+    r"作者|编辑|责任编辑|责编|编审|供稿|审核|校对|浏览次数|浏览|阅读|点击|字号|正在阅读|原标题|标题|摘要|核心提示|"
+    r"索引号|发布机构|发文机关|发文日期|成文日期|文号|主题分类)"
     r"\s*[:：/]"
 )
 _FURNITURE = re.compile(
@@ -513,6 +514,7 @@ _REPORT_FORMULA = re.compile(r"我代表[^，。]{2,12}?，?向大会报告")
 # --------------------------------------------------------------------------------------------
 
 MIN_TITLE_HAN = 6  # a headline has at least this many Han characters (site names have fewer)
+_LABELLED_TITLE = re.compile(r"^(?:文章)?标题\s*[:：]\s*(?P<t>\S.{4,90})$")
 _ORIGINAL_TITLE = re.compile(r"(?:原标题|正在阅读)\s*[:：]\s*(?P<t>[^）)\n]{6,90})")
 
 
@@ -556,6 +558,10 @@ def _derive_title(paras: list[_Para], text: str) -> tuple[str, list[_Para]]:
         for i in range(body_at)
         if paras[i].kind not in (KIND_CHROME, KIND_BYLINE, KIND_CAPTION) and _headline_like(paras[i].text)
     ]
+    # A government page's metadata table names the title: "标题：关于…的通报".
+    for para in paras[:body_at]:
+        if para.kind == KIND_CHROME and (m := _LABELLED_TITLE.match(para.text.strip())):
+            return m.group("t").strip(), []
     for k, i in enumerate(cands):
         if _dated_after(paras, i):
             # "2022年珠海市斗门区政府工作报告—全文" right above "政府工作报告": the fuller line

@@ -124,3 +124,39 @@ def test_news_dev_gold_metadata() -> None:
         assert half.dates >= 0.9 * half.docs, half.line("dates")
         assert half.invented == [], half.invented
         assert half.regions >= 0.9 * half.docs, half.line("places")
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "date", "region"),
+    [
+        (
+            "人民网首页\n人民网>>地方>>正文\n合肥高新区一季度营业收入增长12%\n"
+            "2023年03月27日09:30  来源：人民网-安徽频道\n【字体：大 中 小】 打印 分享\n"
+            "人民网合肥3月27日电 （记者 张三）今年一季度，合肥高新区实现营业收入1200亿元，同比增长12%。\n（责编：李四）\n",
+            "合肥高新区一季度营业收入增长12%",
+            "2023-03-27",
+            "合肥高新技术产业开发区",
+        ),
+        (
+            "索引号：11340000/2023-00123  发布机构：省发展改革委\n标题：关于2022年全省开发区发展情况的通报\n"
+            "发文日期：2023-03-20\n各市发展改革委：\n2022年，全省开发区实现营业收入3.2万亿元，同比增长8%。\n",
+            "关于2022年全省开发区发展情况的通报",
+            "2023-03-20",
+            None,
+        ),
+        (
+            "首页 | 新闻中心 | 政务公开 | 投资指南\n您当前所在位置：首页 > 新闻中心 > 园区动态\n"
+            "苏州工业园区上半年实际使用外资增长15%\n作者：王五    发布时间：2023年7月20日    浏览次数：1024\n"
+            "7月19日，苏州工业园区召开经济形势分析会。上半年，园区实际使用外资12亿美元，同比增长15%。\n"
+            "上一篇：园区举办人才招聘会\n",
+            "苏州工业园区上半年实际使用外资增长15%",
+            "2023-07-20",
+            "苏州工业园区",
+        ),
+    ],
+)
+def test_site_layouts(text: str, title: str, date: str, region: str | None) -> None:
+    doc = _doc(text)
+    assert (doc.title, doc.date) == (title, date)
+    if region:
+        assert doc.regions[0] == region
