@@ -23,9 +23,16 @@ DPI = 150
 FONT_SIZE = 16
 TITLE_SIZE = 20
 SOURCE_SIZE = 11
+# The source under the chart: CJK characters per line at SOURCE_SIZE across the figure, and lines
+# at most (a longer list is cut with …; the table message lists every source).
+SOURCE_LINE_WIDTH = 48
+SOURCE_MAX_LINES = 3
 # The font file mplfonts ships (Noto Sans CJK SC): covers Chinese, Latin and digits.
 FONT_PACKAGE = "mplfonts"
 FONT_FILE = "fonts/NotoSansCJKsc-Regular.otf"
+
+# More places than this and their names are slanted (and smaller) so they do not overlap.
+MAX_LEVEL_LABELS = 6
 
 TARGET_COLOR = "#9e9e9e"
 RESULT_COLORS = {"met": "#2e7d32", "missed": "#c62828", "unknown": "#1565c0", "pending": "#1565c0"}
@@ -91,8 +98,27 @@ def _sources(facts: Sequence[SeriesFact | None], prefix: str) -> str:
     for f in facts:
         if f is not None:
             when = (f.doc_date or "")[:4] or (str(f.doc_year) if f.doc_year else "")
-            seen[" ".join(p for p in (f.title or f.doc, when) if p)] = None
-    return prefix + "；".join(seen)
+            title = f.title or f.doc
+            seen[title if when and when in title else " ".join(p for p in (title, when) if p)] = None
+    return wrap_cjk(prefix + "；".join(seen), SOURCE_LINE_WIDTH, SOURCE_MAX_LINES)
+
+
+def wrap_cjk(text: str, width: float, max_lines: int) -> str:
+    """Break text into lines of `width` CJK characters (Latin letters and digits count half)."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    for ch in text:
+        w = 0.5 if ch.isascii() else 1.0
+        if used + w > width:
+            lines.append(line)
+            line, used = "", 0.0
+        line += ch
+        used += w
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], lines[max_lines - 1][:-1] + "…"]
+    return "\n".join(lines)
 
 
 def _new_figure() -> Any:
@@ -160,7 +186,7 @@ def track_chart(rows: Sequence[YearRow], labels: ChartLabels) -> bytes:
         ax.margins(y=0.15)
         ax.spines[["top", "right"]].set_visible(False)
         fig.text(0.02, 0.02, _sources(facts, labels.source_prefix), fontsize=SOURCE_SIZE,
-                 ha="left", va="bottom", wrap=True)
+                 ha="left", va="bottom")
         fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.26)
         return _png(fig)
 
@@ -186,12 +212,14 @@ def compare_chart(rows: Sequence[CompareRow], labels: ChartLabels) -> bytes:
             ax.annotate(_number(value), (i, value), ha="center", va="bottom",
                         fontsize=FONT_SIZE - 3, xytext=(0, 3), textcoords="offset points")
         ax.set_xticks(list(range(len(names))), names)
+        if len(names) > MAX_LEVEL_LABELS:
+            ax.tick_params(axis="x", labelrotation=35, labelsize=FONT_SIZE - 3)
         ax.set_xlim(-0.6, len(names) - 0.4)
         ax.set_ylabel(axis_unit)
         ax.set_title(labels.title)
         ax.margins(y=0.15)
         ax.spines[["top", "right"]].set_visible(False)
         fig.text(0.02, 0.02, _sources(facts, labels.source_prefix), fontsize=SOURCE_SIZE,
-                 ha="left", va="bottom", wrap=True)
+                 ha="left", va="bottom")
         fig.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.2)
         return _png(fig)

@@ -72,3 +72,12 @@ def test_missing_glyph_warning_is_caught() -> None:
 )
 def test_display_scale(values: list[float], unit: str, expected: tuple[float, str]) -> None:
     assert charts.display_scale(values, unit) == expected
+
+
+def test_wrap_cjk_breaks_long_sources() -> None:
+    text = "来源：" + "；".join(["2025年山东省政府工作报告"] * 8)
+    wrapped = charts.wrap_cjk(text, 20, 3)
+    lines = wrapped.split("\n")
+    assert len(lines) == 3 and lines[-1].endswith("…")
+    assert all(len(line) <= 24 for line in lines)
+    assert charts.wrap_cjk("短", 20, 3) == "短"
