@@ -24,6 +24,7 @@ _SEP = "\x1f"
 MAX_CHOICE_BUTTONS = 8
 SOURCE_WIDTH = 80  # characters of a source sentence quoted under each year
 NEW = filters.UpdateType.MESSAGE
+MAX_EXPORT_BYTES = 50 * 1024 * 1024  # Telegram refuses bots' documents over 50 MB
 
 
 # --------------------------------------------------------------------------- pure rendering
@@ -249,6 +250,9 @@ async def export(update: Update, context: Context) -> None:
         await send(message, Reply(texts.EXPORT_NONE + "\n" + texts.EXPORT_USAGE_HINT))
         return
     data = await asyncio.to_thread(series.csv_bytes, facts)
+    if len(data) > MAX_EXPORT_BYTES:
+        await send(message, Reply(texts.EXPORT_TOO_BIG.format(count=len(facts)) + "\n" + texts.EXPORT_USAGE_HINT))
+        return
     await message.reply_document(
         InputFile(data, filename=texts.EXPORT_FILE),
         caption=texts.EXPORT_CAPTION.format(count=len(facts)),

@@ -531,16 +531,22 @@ def track_query(index: SearchIndex, place_text: str, metric_text: str | None) ->
     place = resolve_place(index, place_text)
     if place.name is None:
         return TrackQuery(place, Resolved(None))
-    known = tuple(metrics_for_place(series_facts(index, place=place.name), place.name))
+    where = place.name
+
+    def known() -> tuple[str, ...]:
+        # Every fact of the place is normalised: only when the metrics must be listed.
+        return tuple(metrics_for_place(series_facts(index, place=where), where))
+
     if not metric_text or not metric_text.strip():
-        return TrackQuery(place, Resolved(None), metrics=known)
-    metric = resolve_metric(metric_text, known)
+        return TrackQuery(place, Resolved(None), metrics=known())
+    metric = resolve_metric(metric_text)
     if metric.name is None:
-        return TrackQuery(place, metric, metrics=known)
-    facts = series_facts(index, place=place.name, metric=metric.name)
+        metrics = known()
+        return TrackQuery(place, resolve_metric(metric_text, metrics), metrics=metrics)
+    facts = series_facts(index, place=where, metric=metric.name)
     growth = True if wants_growth(metric_text) else None
-    rows = track(facts, place=place.name, metric=metric.name, growth=growth)
-    return TrackQuery(place, metric, tuple(rows), known)
+    rows = track(facts, place=where, metric=metric.name, growth=growth)
+    return TrackQuery(place, metric, tuple(rows), () if rows else known())
 
 
 def split_place(text: str) -> tuple[str, str]:

@@ -122,3 +122,15 @@ async def test_export_csv_document(tbot: BotHarness) -> None:
     assert any(r["kind"] == "target" and r["span"] == "5.5%以内" and r["year"] == "2022" for r in rows)
     whole = await tbot.private("/export 火星")
     assert "没有找到地区「火星」的数据" in parse_html(whole.text)
+
+
+async def test_export_too_big_for_telegram_asks_to_narrow(
+    tbot: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import track
+
+    monkeypatch.setattr(track, "MAX_EXPORT_BYTES", 100)
+    mark = tbot.api.mark()
+    reply = await tbot.private("/export")
+    assert "超过 Telegram 的 50 MB 上限" in parse_html(reply.text)
+    assert not tbot.api.calls("sendDocument", since=mark)
