@@ -32,13 +32,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot import scheduling
+from bot import feeds_job, scheduling
 from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
 from store import redaction
 
 if TYPE_CHECKING:
+    from store.ingest.fetch import FetchPolicy
     from store.service import FactStore
 
 __all__ = ["App", "BotData", "Context", "Services", "build_application", "run_polling", "startup"]
@@ -114,6 +115,8 @@ class Services:
     on_startup: list[Callable[[App], Awaitable[None]]] = field(default_factory=list)
     # The digest and announcement engine (set by scheduling.install).
     push: scheduling.Push | None = None
+    # Limits for fetching pages and feeds (set by feeds_job.install from FETCH_ALLOW_PRIVATE).
+    fetch_policy: FetchPolicy | None = None
 
 
 def build_application(
@@ -159,6 +162,7 @@ def build_application(
     handlers.register(app)
     # Digests and announcements (Services.push); an injected HTTP layer is not Telegram.
     scheduling.install(app, settings, services, deliver=request is None)
+    feeds_job.install(app, services, enabled=request is None)
     app.add_error_handler(on_error)
     return app
 

@@ -10,7 +10,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, browse, commands, inline, push, render, texts, track
+from handlers import admin, ask, browse, commands, feeds, inline, push, render, texts, track
 from handlers.context import App
 
 # Only new messages: an edited question must not be answered twice.
@@ -35,6 +35,7 @@ def register(app: App) -> None:
 
     # 2. Other features register here, before the catch-alls below (e.g. push.register(app)).
     push.register(app)
+    feeds.register(app)
     track.register(app)
 
     # 3. Catch-alls: unknown commands, then questions, uploads and everything else.

@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from store.ingest.decode import IngestError
@@ -112,17 +112,20 @@ def get_feed(feed_id: int, *, session: Session) -> Feed | None:
     return session.get(Feed, feed_id)
 
 
-def remove_feed(feed_id: int, *, session: Session) -> Feed | None:
-    """Delete a feed and its item records (documents stay); the removed feed, or None."""
+def remove_feed(feed_id: int, *, session: Session) -> FeedView | None:
+    """Delete a feed and its item records (documents stay); what the feed was, or None."""
     feed = session.get(Feed, feed_id)
     if feed is None:
         return None
-    for item in session.exec(select(FeedItem).where(FeedItem.feed_id == feed_id)).all():
-        session.delete(item)
-    session.delete(feed)
+    view = FeedView.of(feed)
+    url = feed.url
+    session.expunge(feed)
+    connection = session.connection()
+    connection.execute(delete(FeedItem).where(col(FeedItem.feed_id) == feed_id))
+    connection.execute(delete(Feed).where(col(Feed.id) == feed_id))
     session.commit()
-    log.info("feed %s removed: %s", feed_id, feed.url)
-    return feed
+    log.info("feed %s removed: %s", feed_id, url)
+    return view
 
 
 def resume_feed(feed_id: int, *, session: Session) -> Feed | None:
@@ -492,3 +495,78 @@ def poll_due(
         except FeedError as exc:  # removed meanwhile
             log.info("feed %s not polled: %s", feed_id, exc)
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# For callers without a session (the bot's handlers and jobs)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    """A feed as shown in lists (detached from the database)."""
+
+    id: int
+    url: str
+    name: str
+    interval_minutes: int
+    paused: bool
+    failures: int
+    last_status: str
+    last_error: str | None
+    last_polled_at: dt.datetime | None
+    next_poll_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, feed: Feed) -> FeedView:
+        """The view of a stored feed."""
+        return cls(
+            id=feed.id or 0,
+            url=feed.url,
+            name=feed.name,
+            interval_minutes=feed.interval_minutes,
+            paused=feed.paused,
+            failures=feed.failures,
+            last_status=feed.last_status,
+            last_error=feed.last_error,
+            last_polled_at=_aware(feed.last_polled_at),
+            next_poll_at=_aware(feed.next_poll_at),
+        )
+
+
+class FeedBook:
+    """Add, list and remove feeds, each call in its own session."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def feeds(self) -> list[FeedView]:
+        """All feeds, oldest first."""
+        from store.db import session_scope
+
+        with session_scope(self.engine) as session:
+            return [FeedView.of(f) for f in list_feeds(session=session)]
+
+    def add(
+        self,
+        url: str,
+        *,
+        name: str = "",
+        interval_minutes: int = DEFAULT_INTERVAL_MINUTES,
+        added_by: int | None = None,
+    ) -> FeedView:
+        """Add a feed (FeedError says why not)."""
+        from store.db import session_scope
+
+        with session_scope(self.engine) as session:
+            feed = add_feed(
+                url, session=session, name=name, interval_minutes=interval_minutes, added_by=added_by
+            )
+            return FeedView.of(feed)
+
+    def remove(self, feed_id: int) -> FeedView | None:
+        """Remove a feed; its view, or None when there is no such feed."""
+        from store.db import session_scope
+
+        with session_scope(self.engine) as session:
+            return remove_feed(feed_id, session=session)

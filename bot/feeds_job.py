@@ -1,0 +1,78 @@
+"""Feed polling in the running bot: a repeating job claims due feeds, ingests, announces, tells admins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from telegram.error import TelegramError
+
+from handlers import render, texts
+
+if TYPE_CHECKING:
+    from store.feeds import PollResult
+
+log = logging.getLogger(__name__)
+
+# How often the bot looks for due feeds; each feed keeps its own interval (default 30 min).
+CHECK_EVERY_SECONDS = 60.0
+
+
+def install(app: Any, services: Any, *, enabled: bool = True) -> None:
+    """Give the handlers the fetch policy and, when `enabled`, add the repeating poll job."""
+    from bot.feeds_cli import fetch_policy
+
+    services.fetch_policy = fetch_policy()
+    job_queue = app.job_queue
+    if not enabled or job_queue is None:
+        return
+
+    async def job(context: Any) -> None:
+        await poll_and_announce(context.application)
+
+    job_queue.run_repeating(
+        job,
+        interval=CHECK_EVERY_SECONDS,
+        first=CHECK_EVERY_SECONDS / 2,
+        name="feeds",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+    )
+
+
+async def poll_and_announce(app: Any, *, force: bool = False) -> list[PollResult]:
+    """Poll the due feeds off the event loop, announce new documents, tell admins of paused feeds."""
+    from store.feeds import PAUSE_AFTER_FAILURES
+
+    data = app.bot_data
+    services = data.services
+    policy = getattr(services, "fetch_policy", None)
+    try:
+        results: list[PollResult] = await asyncio.to_thread(
+            data.store.poll_feeds, policy=policy, force=force
+        )
+    except Exception:
+        log.exception("feed poll failed")
+        return []
+    for result in results:
+        log.info("%s", result.line())
+    new = [doc for result in results for doc in result.new_documents]
+    push = getattr(services, "push", None)
+    if new and push is not None:
+        await push.announce_documents(new)
+    for result in results:
+        if not result.paused:
+            continue
+        text = texts.FEED_PAUSED_NOTICE.format(
+            id=result.feed_id,
+            name=render.esc(result.name or result.url),
+            failures=PAUSE_AFTER_FAILURES,
+            reason=render.esc(result.reason),
+        )
+        for admin in sorted(data.admin_ids):
+            try:
+                await app.bot.send_message(admin, text)
+            except TelegramError as exc:
+                log.warning("could not tell admin %s that feed %s paused: %s", admin, result.feed_id, exc)
+    return results
+

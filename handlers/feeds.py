@@ -1,0 +1,162 @@
+"""Admins' web intake: /feeds, /addfeed URL [名称], /rmfeed N, and a URL sent in a private chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Update
+from telegram.ext import CommandHandler, MessageHandler, filters
+
+from handlers import render, texts
+from handlers.common import send
+from handlers.context import App, Context
+from store.feeds import FeedBook, FeedError, FeedView
+
+log = logging.getLogger(__name__)
+
+NEW = filters.UpdateType.MESSAGE
+# A private message that is nothing but one http(s) link.
+URL_ONLY = r"^\s*https?://\S+\s*$"
+
+
+def _admin(update: Update, context: Context) -> bool:
+    user = update.effective_user
+    return context.bot_data.is_admin(user.id if user else None)
+
+
+def _book(context: Context) -> FeedBook:
+    return FeedBook(context.bot_data.store.engine)
+
+
+def _state(feed: FeedView) -> str:
+    if feed.paused:
+        return texts.FEED_STATE_PAUSED.format(error=render.esc(feed.last_error or ""))
+    if not feed.last_status:
+        return texts.FEED_STATE_NEW
+    if feed.last_status == "failed":
+        return texts.FEED_STATE_FAILED.format(error=render.esc(feed.last_error or ""))
+    return texts.FEED_STATE_OK
+
+
+def feeds_html(feeds: list[FeedView]) -> str:
+    """The /feeds list as HTML."""
+    if not feeds:
+        return texts.FEEDS_EMPTY
+    lines = [texts.FEEDS_HEADER.format(count=len(feeds))]
+    for feed in feeds:
+        lines.append(
+            texts.FEED_LINE.format(
+                id=feed.id,
+                name=render.esc(feed.name or "—"),
+                interval=feed.interval_minutes,
+                state=_state(feed),
+                url=render.esc(feed.url),
+            )
+        )
+    return "\n\n".join(lines)
+
+
+async def list_feeds(update: Update, context: Context) -> None:
+    """/feeds — the feeds, their schedule and state (admins only)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not _admin(update, context):
+        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
+        return
+    feeds = await asyncio.to_thread(_book(context).feeds)
+    await send(message, render.Reply(feeds_html(feeds)))
+
+
+async def add_feed(update: Update, context: Context) -> None:
+    """/addfeed URL [名称] — add a feed; it is polled within a minute (admins only)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not _admin(update, context):
+        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
+        return
+    args = context.args or []
+    if not args:
+        await send(message, render.Reply(texts.FEED_ADD_USAGE))
+        return
+    url, name = args[0], " ".join(args[1:])
+    user = update.effective_user
+    try:
+        feed = await asyncio.to_thread(
+            _book(context).add, url, name=name, added_by=user.id if user else None
+        )
+    except FeedError as exc:
+        await send(message, render.Reply(texts.FEED_ADD_FAILED.format(reason=render.esc(str(exc)))))
+        return
+    log.info("admin %s added feed %s: %s", user.id if user else None, feed.id, feed.url)
+    text = texts.FEED_ADDED.format(
+        id=feed.id, name=render.esc(feed.name or feed.url), interval=feed.interval_minutes
+    )
+    await send(message, render.Reply(text))
+
+
+async def remove_feed(update: Update, context: Context) -> None:
+    """/rmfeed N — remove feed N; its documents stay (admins only)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not _admin(update, context):
+        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
+        return
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit():
+        await send(message, render.Reply(texts.FEED_RM_USAGE))
+        return
+    feed_id = int(args[0])
+    feed = await asyncio.to_thread(_book(context).remove, feed_id)
+    if feed is None:
+        await send(message, render.Reply(texts.FEED_NOT_FOUND.format(id=feed_id)))
+        return
+    text = texts.FEED_REMOVED.format(id=feed_id, name=render.esc(feed.name or feed.url))
+    await send(message, render.Reply(text))
+
+
+async def on_url(update: Update, context: Context) -> None:
+    """An admin's private message that is a link: fetch, ingest and report like an upload."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    data = context.bot_data
+    url = message.text.strip()
+    await send(message, render.Reply(texts.URL_FETCHING.format(url=render.esc(url))))
+    policy = getattr(data.services, "fetch_policy", None)
+    # Fetching and ingestion block (network, jieba, the DB): off the event loop.
+    (report,) = await asyncio.to_thread(data.store.ingest_paths, [url], policy=policy)
+    user = update.effective_user
+    log.info("admin %s sent %s: %s", user.id if user else None, url, report.status)
+    if not report.ok:
+        reason = (report.reason or "").removeprefix(f"{report.name}: ")
+        text = texts.UPLOAD_REFUSED.format(name=render.esc(url), reason=render.esc(reason))
+    elif report.status == "unchanged":
+        text = texts.UPLOAD_UNCHANGED
+    else:
+        doc = data.store.document(report.document_id) if report.document_id is not None else None
+        text = texts.UPLOAD_DONE.format(
+            title=render.esc(doc.title if doc else url),
+            sentences=report.sentences,
+            facts=report.facts,
+            number=report.document_id,
+        )
+    await send(message, render.Reply(text))
+    for hook in data.on_ingested:  # announcements of the new document (handlers/push.py)
+        await hook(message, context, report)
+
+
+def register(app: App) -> None:
+    """Add the feed commands and the admins' link handler (before the question catch-all)."""
+    app.add_handler(CommandHandler("feeds", list_feeds, filters=NEW))
+    app.add_handler(CommandHandler("addfeed", add_feed, filters=NEW))
+    app.add_handler(CommandHandler("rmfeed", remove_feed, filters=NEW))
+    admins = filters.User(user_id=sorted(app.bot_data.admin_ids), allow_empty=False)
+    app.add_handler(
+        MessageHandler(
+            NEW & filters.ChatType.PRIVATE & admins & filters.Regex(URL_ONLY), on_url
+        )
+    )
