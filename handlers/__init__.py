@@ -40,6 +40,7 @@ def register(app: App) -> None:
 
     # 3. Catch-alls: unknown commands, then questions, uploads and everything else.
     app.add_handler(MessageHandler(NEW & filters.COMMAND, commands.unknown_command))
+    feeds.register_links(app)  # an admin's link in a private chat is fetched, not asked
     app.add_handler(MessageHandler(NEW & filters.TEXT & ~filters.COMMAND, ask.on_text))
     app.add_handler(
         MessageHandler(NEW & filters.ChatType.PRIVATE & filters.Document.ALL, admin.on_document)

@@ -150,10 +150,14 @@ async def on_url(update: Update, context: Context) -> None:
 
 
 def register(app: App) -> None:
-    """Add the feed commands and the admins' link handler (before the question catch-all)."""
+    """Add the feed commands (admins only)."""
     app.add_handler(CommandHandler("feeds", list_feeds, filters=NEW))
     app.add_handler(CommandHandler("addfeed", add_feed, filters=NEW))
     app.add_handler(CommandHandler("rmfeed", remove_feed, filters=NEW))
+
+
+def register_links(app: App) -> None:
+    """Add the admins' link handler (among the catch-alls, before questions)."""
     admins = filters.User(user_id=sorted(app.bot_data.admin_ids), allow_empty=False)
     app.add_handler(
         MessageHandler(
