@@ -93,6 +93,9 @@ FIG_METRIC = 0.8  # the metric named nearest before the figure is the asked one
 FIG_OTHER_METRIC = -0.8  # …is another metric (地区生产总值2576亿元, 工业增加值增长13%: not GDP growth)
 FIG_BEFORE = 0.9  # question words in the clause right before the figure (× share of the content)
 FIG_AFTER = 0.5  # …right after it (签约项目120个 vs 签约120个项目)
+FIG_NEAR = 1.0  # …in the last few characters before it (贷款余额175亿元, not 存款余额200亿元、贷款…)
+FIG_NEAR_CHARS = 6
+FIG_HEAD = 0.5  # the clause carries the question's head word (its last content word: 基金规模 → 规模)
 FIG_LABEL = 0.25  # per question word in the fact's subject/metric label (at most 3)
 FIG_DISTANCE = 0.002  # per character between the figure and the nearest question word
 FIG_WINDOW = 24  # characters before a figure read as its clause context
@@ -240,6 +243,12 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         if mention.level == "nation":
             continue
         pos = stripped.find(mention.surface)
+        end = pos + len(mention.surface)
+        if pos >= 0 and len(mention.surface) <= 2 and (
+            (pos > 0 and stripped[pos - 1 : pos + 1] in index.vocab)
+            or (end < len(stripped) and stripped[end - 1 : end + 1] in index.vocab)
+        ):
+            continue  # 上海 of 以上海洋: the characters belong to the words around them
         if any(a <= pos and pos + len(mention.surface) <= b and b - a > len(mention.surface)
                and _lookup_place(stripped[a:b]) is None for a, b in longer_names):
             continue
@@ -331,7 +340,9 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
                 unknown.append(word)
     for canon, surfaces in entities.items():
         # Only curated names can be absent: mined names and regions come from the corpus itself.
-        if (canon in gaz.surfaces or canon in required) and not any(_in_corpus(index, s.lower()) for s in surfaces):
+        if (canon in gaz.surfaces or canon in required) and not any(
+            _in_corpus(index, s.lower()) or len(index.documents_titled(s)) for s in surfaces
+        ):
             unknown.append(canon)
             required.add(canon)
     content_weight = sum(t.weight for t in terms.values() if len(t.text) > 1)
@@ -405,7 +416,7 @@ ABOUT_LEAD_ROWS = 5
 def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
     """Documents about an entity: listed in their regions, or named often or early in their text."""
     rows = _named_rows(index, pq, canon)
-    parts = [index.documents_with_region(s) for s in pq.entities[canon]]
+    parts = [index.documents_titled(s) for s in pq.entities[canon]]
     if len(rows):
         docs, first, counts = np.unique(index.doc_of_row[rows], return_index=True, return_counts=True)
         lead = np.asarray([rows[i] - index.doc_rows(int(d)).start < ABOUT_LEAD_ROWS for d, i in zip(
@@ -580,6 +591,9 @@ def _wanted_kinds(q: Question) -> tuple[str, ...]:
     return _ANY_AMOUNT
 
 
+_CLAUSE_BREAKS = "，,；;。：:、"
+
+
 def _is_threshold(text: str, fact: FactView) -> bool:
     """A figure that qualifies something else (亿元以上项目, 百亿级, 500强) rather than answering."""
     if fact.value is None and fact.kind != "date":
@@ -612,15 +626,23 @@ def _select_figure(
     asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
     best: _Figure | None = None
     ordered = sorted(facts, key=lambda f: f.start)
-    prev_end = 0
+    if q.kind is not None and q.kind != "list":
+        # The kind asked for is a requirement: only figures of that kind compete.
+        fits = _KIND_FITS.get(q.kind, ())
+        ordered = [f for f in ordered if f.kind in fits]
     for i, fact in enumerate(ordered):
-        window_start = max(prev_end if i else 0, fact.start - FIG_WINDOW)
-        prev_end = fact.end
+        # The clause before the figure (back to the last comma or semicolon), at most FIG_WINDOW characters.
+        clause_start = max((text.rfind(ch, 0, fact.start) for ch in _CLAUSE_BREAKS), default=-1) + 1
+        window_start = max(clause_start, fact.start - FIG_WINDOW)
         if _is_threshold(text, fact) or (stated and _number_of(fact.span) in stated):
             continue
-        if asked_years and fact.period is not None and fact.period not in asked_years:
+        if asked_years and fact.period is not None and fact.period not in asked_years and not any(
+            f"{y}年" in text[: fact.start] for y in asked_years
+        ):
             continue  # a figure of another year than the one named never answers
         score = 0.0
+        if fact.unit == "rank_change" and q.kind == "rank":
+            score += FIG_WRONG_KIND  # 前进一位 says how a rank moved, not which it is
         if wanted:
             if fact.kind == wanted[0]:
                 score += FIG_KIND
@@ -651,10 +673,15 @@ def _select_figure(
         before_text = text[window_start : fact.start]
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
         after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + 10)])[0]
-        if plan.plain_total > 0:
+        if plan.clause_total > 0:
             low = text.lower()
-            score += FIG_BEFORE * _matched(plan, before_text.lower()) / plan.plain_total
-            score += FIG_AFTER * _matched(plan, after_text.lower()) / plan.plain_total
+            near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
+            score += FIG_BEFORE * _clause_matched(plan, before_text.lower()) / plan.clause_total
+            score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
+            score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
+            if plan.head and (_find(plan, plan.head, before_text.lower()) >= 0
+                              or _find(plan, plan.head, after_text.lower()) >= 0):
+                score += FIG_HEAD
             positions = [p for t, _w in plan.plain if (p := _find(plan, t, low)) >= 0]
             if positions:
                 score -= FIG_DISTANCE * min(abs(p - fact.start) for p in positions)
@@ -696,6 +723,10 @@ class _QueryPlan:
     generic: dict[str, re.Pattern[str]] = field(default_factory=dict)  # canon → its kind word (经开区, 全市)
     parents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canon → enclosing places' names
     parent_docs: dict[str, set[int]] = field(default_factory=dict)  # canon → documents naming its parents
+    parent_named: dict[str, bool] = field(default_factory=dict)  # canon → its city is named somewhere
+    clause: list[tuple[tuple[str, ...], float]] = field(default_factory=list)  # words a figure's clause may carry
+    head: str | None = None  # the question's last content word (or its measure)
+    clause_total: float = 0.0
 
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
@@ -723,6 +754,7 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     generic: dict[str, re.Pattern[str]] = {}
     parents: dict[str, tuple[str, ...]] = {}
     parent_docs: dict[str, set[int]] = {}
+    parent_named: dict[str, bool] = {}
     for canon in pq.required:
         place = _lookup_place(canon)
         if place is None:
@@ -737,6 +769,7 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         if getattr(place, "level", "") == "zone" and parents[canon]:
             direct = parents[canon][:2]  # the zone's own city (full and short name)
             rows = _entity_rows(index, direct)
+            parent_named[canon] = len(rows) > 0
             if len(rows):
                 docs, counts = np.unique(index.doc_of_row[rows], return_counts=True)
                 parent_docs[canon] = set(docs[counts >= ABOUT_MIN_MENTIONS].tolist())
@@ -758,7 +791,21 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     )
     plain_total += unknown_weight
     total = plain_total + sum(e[2] for e in entities)
-    return _QueryPlan(plain, entities, total, {}, plain_total, surfaces, patterns, generic, parents, parent_docs)
+    # A clause is judged on the question's longest words (金融机构, not also 金融 and 机构).
+    clause: list[tuple[tuple[str, ...], float]] = [
+        ((t,), w) for t, w in plain if not any(t != o and t in o for o, _w in plain)
+    ]
+    clause += [(e[1], e[2]) for e in entities if e[0] not in pq.required]
+    head = METRIC_TERM if surfaces else None
+    if head is None and q is not None:
+        placed = [(q.core.rfind(t), t) for (t,), _w in [c for c in clause if len(c[0]) == 1] if t in q.core]
+        head = max(placed)[1] if placed else None
+    return _QueryPlan(
+        plain=plain, entities=entities, total=total, qyears_by_doc={}, plain_total=plain_total,
+        metric_surfaces=surfaces, place_patterns=patterns, generic=generic, parents=parents,
+        parent_docs=parent_docs, parent_named=parent_named, clause=clause,
+        clause_total=sum(w for _t, w in clause), head=head,
+    )
 
 
 # Words a document uses for the place it is about (全市 in a city's report, 开发区 in a zone's news).
@@ -800,6 +847,11 @@ def _find(plan: _QueryPlan, term: str, text: str) -> int:
         surfaces = plan.metric_surfaces
     found = [p for s in surfaces if (p := text.find(s)) >= 0]
     return min(found) if found else -1
+
+
+def _clause_matched(plan: _QueryPlan, text: str) -> float:
+    """Weight of the question's words (plain terms and names other than places) a clause contains."""
+    return sum(w for terms, w in plan.clause if any(_find(plan, t, text) >= 0 for t in terms))
 
 
 def _matched(plan: _QueryPlan, text: str) -> float:
@@ -898,12 +950,12 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
     if asked_years and doc_year is not None:
         # A year asked for: the sentence's figures are of the document's time unless they say otherwise.
         # Years the sentence states before its first figure (a later 比2017年 is a comparison).
-        first = min((f.start for f in index.read_facts(row)), default=len(text))
+        first = min((f.start for f in index.read_facts(row) if f.kind != "date"), default=len(text))
         head = "".join(index.search_text(r) for r in context_rows) + text[:first]
         stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", head)}
         if stated_years and not (stated_years & asked_years) and not q.target:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-        if not stated_years and all(abs(doc_year - y) > 1 for y in asked_years):
+        if not stated_years and not q.target and all(abs(doc_year - y) > 1 for y in asked_years):
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
     figure = _select_figure(index.texts[row], facts, pq, plan, qyears, asked_years) if facts else None
     return _Candidate(
@@ -1008,7 +1060,7 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         return Reply([], Missing("content"))
     plan = _plan(index, pq)
     # A place the corpus never names can only be answered as "the zone" of a document about its city.
-    if any(u in pq.required and not plan.parent_docs.get(u) for u in pq.unknown):
+    if any(u in pq.required and not plan.parent_named.get(u) for u in pq.unknown):
         return Reply([], missing_of["place"])
     rows, bm25 = _bm25_candidates(index, pq, limit=RERANK_DEPTH)
     if len(rows) == 0:

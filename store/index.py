@@ -196,6 +196,8 @@ class SearchIndex:
     late_facts: dict[int, tuple[FactView, ...]] = field(default_factory=dict)  # row → facts read at question time
     _traditional: tuple[TextColumn, np.ndarray] | None = None  # simplified texts of traditional documents
     _regions: dict[str, np.ndarray] | None = None  # region name (lower) → documents listing it
+    _titles: tuple[TextColumn, np.ndarray] | None = None  # titles and regions of every document, searchable
+    title_cache: dict[str, np.ndarray] = field(default_factory=dict)
 
     def score_buffer(self) -> np.ndarray:
         """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
@@ -232,6 +234,23 @@ class SearchIndex:
                     table[region.lower()].append(doc.id)
             self._regions = {k: np.asarray(v, dtype=np.int32) for k, v in table.items()}
         return self._regions.get(name.lower(), np.empty(0, dtype=np.int32))
+
+    def documents_titled(self, name: str) -> np.ndarray:
+        """Ids of documents whose title or regions contain a name (one search over all titles, cached)."""
+        key = name.lower()
+        cached = self.title_cache.get(key)
+        if cached is None:
+            if self._titles is None:
+                ids = sorted(self.doc_texts_lower)
+                self._titles = (
+                    TextColumn([self.doc_text_lower(d) for d in ids]), np.asarray(ids, dtype=np.int32)
+                )
+            column, ids_array = self._titles
+            cached = ids_array[column.rows_containing(key)] if len(ids_array) else np.empty(0, dtype=np.int32)
+            if len(self.title_cache) > 20_000:
+                self.title_cache.clear()
+            self.title_cache[key] = cached
+        return cached
 
     def traditional_column(self) -> tuple[TextColumn, np.ndarray]:
         """Simplified texts of the documents written in traditional characters, and their rows (built once)."""
