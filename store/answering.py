@@ -630,6 +630,8 @@ def _select_figure(
         # The kind asked for is a requirement: only figures of that kind compete.
         fits = _KIND_FITS.get(q.kind, ())
         ordered = [f for f in ordered if f.kind in fits]
+        if q.wants_day:
+            ordered = [f for f in ordered if f.kind != "date" or (f.date or "").count("-") == 2]  # 哪天: a day
     for i, fact in enumerate(ordered):
         # The clause before the figure (back to the last comma or semicolon), at most FIG_WINDOW characters.
         clause_start = max((text.rfind(ch, 0, fact.start) for ch in _CLAUSE_BREAKS), default=-1) + 1
