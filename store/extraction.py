@@ -270,16 +270,22 @@ _NAME_BEFORE = re.compile(r"(?:公布|发布|印发|公示|获评|入选|荣获|
 # Plan cues.  Strong ones mark a target whatever else the sentence says; weak ones only when
 # nothing in the sentence points to the past (已, 累计, 同比, 去年, 2022年 …).
 _STRONG_CUE_RE = re.compile(
-    r"力争|确保|预计|(?<!超)预期(?!寿命)|目标(?!责任|考核|管理|体系|任务书)|(?<![模虚])拟(?!人|合)|(?<![即])将(?!近|其|士|军|领)|即将|有望"
+    r"力争|确保|预计(?!数|值)|(?<!超)预期(?!寿命)|目标(?!责任|考核|管理|体系|任务书)|(?<![模虚])拟(?!人|合)|(?<![即])将(?!近|其|士|军|领)|即将|有望"
 )
 _WEAK_CUE_RE = re.compile(
     r"年内|全年|明年|来年|新的一年|下一步|今后"
     r"|谋划(?:推进|实施|建设|布局|储备|引进|打造|落地|一批)"
     # 计划 the verb (计划新建…), not the noun (研发计划, 行动计划, 计划总投资)
-    r"|(?<![研行年项作展施才育程业划])计划(?=新建|建设|实施|完成|开工|引进|新增|安排|推出|开展|用|到|在|于|年内|今年)"
+    r"|(?:(?<=[今明全]年)|(?<![研行年项作展施才育程业划]))计划(?=新建|建设|实施|完成|开工|引进|新增|安排|推出|开展|用|到|在|于|年内|今年)"
 )
 # 全力推进…: an exhortation opens a plan, but only for the clause it starts
 _EXHORT_RE = re.compile(r"全力|加快|加紧|抓紧|着力|大力|奋力|聚力|力促|加力")
+# What stops an earlier plan cue from reaching a clause: a clause plainly about the past
+# (累计, 同比 and 以来 also occur in plans: 力争…，累计完成投资300亿元).
+_CLAUSE_PAST_RE = re.compile(
+    r"已|曾|过去|不久前|此前|先后|去年|上年|前年|近年|连续\d|连续[一二两三四五六七八九十]"
+    r"|首次|获批|获评|荣获|跃居|稳居|位居|实现了|取得了|完成了"
+)
 _PAST_RE = re.compile(
     r"已|曾|累计|过去|以来|年来|不久前|此前|先后|同比|环比|去年|上年|前年|近年|连续\d|连续[一二两三四五六七八九十]"
     r"|首次|获批|获评|荣获|跃居|稳居|位居|实现了|取得了|完成了"
@@ -691,7 +697,7 @@ class _Ctx:
         strong = any(cstart <= c < cend for c in self.strong)
         if not strong and any(c < cstart for c in self.strong):
             # 预计…，区域创新能力连续8年全国第一: an earlier cue does not reach a clause about the past
-            strong = not _PAST_RE.search(self.s, cstart, cend)
+            strong = not _CLAUSE_PAST_RE.search(self.s, cstart, cend)
         context_past = self.context_period is not None and doc_year is not None and self.context_period < doc_year
         if own is None and self.inherit is None and context_past and not strong:
             return False
@@ -751,6 +757,7 @@ def _right_noun(s: str, pos: int, cend: int) -> str:
 def _entity_at(s: str, lo: int, hi: int) -> str | None:
     text = _LEADING_NOISE_RE.sub("", s[lo:hi], count=1)
     text = _LEADING_TIME_RE.sub("", text, count=1)
+    text = _LEADING_NOISE_RE.sub("", text, count=1)  # 今年计划实施重点项目: time first, then the verbs
     m = _ENTITY_RE.match(text)
     if not m:
         return None
@@ -818,6 +825,9 @@ def _label(
             if head:
                 subject, metric = subject or tail, head
     subject = _clean_label(subject)
+    if c.kind == "count" and metric is None and subject and not _PLACE_END_RE.search(subject):
+        # 重点项目120个: the counted thing is the measure, not the subject
+        metric, subject = subject, (lead if lead and lead != subject and _PLACE_END_RE.search(lead) else None)
     if subject and metric and (metric in subject or subject in metric):
         subject = lead if lead and lead != subject and lead not in metric else None
     if subject is None and lead and not (metric and lead in metric):

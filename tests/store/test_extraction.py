@@ -497,3 +497,14 @@ def test_semicolon_parts_keep_the_subject_of_their_sentence() -> None:
     assert [f.subject for f in out[1]] == ["滨江高新区"]
     assert [f.subject for f in out[2]] == ["滨江高新区"]
     assert [f.subject for f in out[3]] == [None]  # a new sentence starts afresh
+
+
+def test_plan_cues_reach_cumulative_clauses_and_this_years_plans() -> None:
+    s = "力争工业增加值增长7%，服务业增加值增长6%，累计完成投资260亿元"
+    assert all(f.target for f in extract_facts(s, doc_year=2025))
+    s = "今年计划实施重点项目85个，总投资620亿元"
+    facts = [f for f in extract_facts(s, doc_year=2025) if f.kind != "date"]
+    assert [(f.span, f.target) for f in facts] == [("85个", True), ("620亿元", True)]
+    assert (facts[0].subject, facts[0].metric) == (None, "重点项目")
+    s = "完成工业总产值800亿元，增长9%(预计数，下同)"
+    assert [f.target for f in extract_facts(s, doc_year=2025)] == [False, False]
