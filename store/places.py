@@ -291,7 +291,11 @@ def ancestors(place: Place) -> list[Place]:
     """The places enclosing this one, nearest first (历下区 → 济南市, 山东省, 全国)."""
     g = _load()
     out: list[Place] = []
-    up = g.parents.get(place)
+    if place in g.parents:
+        up = g.parents[place]
+    else:  # a place made outside the gazetteer (a zone it does not list): its parent by name
+        named = g.by_name.get(place.parent or "", ())
+        up = named[0] if len(named) == 1 else None
     while up is not None and up not in out:
         out.append(up)
         up = g.parents.get(up)

@@ -180,6 +180,34 @@ BODY_MIN_SHARE = 0.2
 MAX_REGIONS = 5
 
 
+# A zone the gazetteer does not list, named after its city: 株洲经开区, 郑州郑东新区, 太原武宿综保区.
+_UNLISTED_ZONE = re.compile(
+    r"(?P<mid>[\u4e00-\u9fff]{0,4}?)(?P<kind>经济技术开发区|经济开发区|高新技术产业开发区|高新技术产业园区|"
+    r"综合保税区|工业园区|产业园区|经开区|高新区|开发区|综保区|保税区|新区|示范区|试验区|合作区)"
+)
+_NOT_IN_ZONE_NAME = set("的在和与及将是为对把被从向到等个年月日以由各全该本其设建获批推打造加快办有")
+_ZONE_FULL = {"经开区": "经济技术开发区", "高新区": "高新技术产业开发区", "综保区": "综合保税区"}
+
+
+def _with_unlisted_zones(s: str, found: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """Replace a city followed by a zone word (株洲 + 经开区) with that zone, made on the fly."""
+    from store import places
+
+    out: list[tuple[int, int, Any]] = []
+    starts = {a for a, _b, _p in found}
+    for a, b, p in found:
+        city_like = p.level in (places.PREFECTURE, places.COUNTY) or p.kind == "直辖市"
+        m = _UNLISTED_ZONE.match(s, b) if city_like else None
+        if m and not (set(m.group("mid")) & _NOT_IN_ZONE_NAME) and not any(b < x < m.end() for x in starts):
+            kind = m.group("kind")
+            name = p.short + m.group("mid") + _ZONE_FULL.get(kind, kind)
+            zone = places.lookup(name) or places.Place(name, s[a : m.end()], places.ZONE, p.name, kind)
+            out.append((a, m.end(), zone))
+        else:
+            out.append((a, b, p))
+    return out
+
+
 def _place_text(text: str) -> str:
     """The text places are looked for in: simplified, without pinyin glosses or datelines."""
     return _DATELINE.sub("", _PINYIN_GLOSS.sub("", _simplified(text)))
@@ -216,9 +244,10 @@ def find_regions(title: str, lead: str, text: str, *, delivery: str = "") -> lis
             first.setdefault(p, order)
 
     # A report's delivery line ("在长春市第十六届人民代表大会…上") names its place as a title would.
-    add(places.places_in(title_s + "\n" + _place_text(delivery)), TITLE_WEIGHT, 0)
-    add(places.places_in(lead_s), LEAD_WEIGHT, 1)
-    body = places.places_in(text_s)
+    head_s = title_s + "\n" + _place_text(delivery)
+    add(_with_unlisted_zones(head_s, places.places_in(head_s)), TITLE_WEIGHT, 0)
+    add(_with_unlisted_zones(lead_s, places.places_in(lead_s)), LEAD_WEIGHT, 1)
+    body = _with_unlisted_zones(text_s, places.places_in(text_s))
     for _s, _e, p in body:
         if p.level != places.NATION or national_report:
             counts[p] += 1
@@ -268,8 +297,8 @@ def _generic_zone_counts(
 
     from store import places
 
-    in_title = set(bare(title, places.places_in(title)))
-    in_lead = set(bare(lead, places.places_in(lead)))
+    in_title = set(bare(title, _with_unlisted_zones(title, places.places_in(title))))
+    in_lead = set(bare(lead, _with_unlisted_zones(lead, places.places_in(lead))))
     body_counts = Counter(bare(text, body))
     kinds = in_title | in_lead | {k for k, n in body_counts.items() if n >= 2}
     return {k: (k in in_title, k in in_lead, body_counts[k]) for k in kinds}

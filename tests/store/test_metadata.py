@@ -64,6 +64,18 @@ def test_a_bare_zone_word_resolves_to_the_city_zone() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("株洲经开区一季度工业产值增长12%\n\n今年一季度，株洲经开区工业产值增长12%。\n", "株洲经济技术开发区"),
+        ("郑州市郑东新区金融业增加值增长8%\n\n今年以来，郑东新区金融业增加值增长8%。\n", "郑州郑东新区"),
+        ("河北省高新区营业收入增长13%\n\n今年以来，全省高新区营业收入增长13%。\n", "河北省"),
+    ],
+)
+def test_zones_the_gazetteer_does_not_list(text: str, region: str) -> None:
+    assert _doc(text).regions[0] == region
+
+
+@pytest.mark.parametrize(
     ("text", "date"),
     [
         # a wire dateline without a certain year gives no date (the text's 2023 may be last year)
