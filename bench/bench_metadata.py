@@ -10,7 +10,10 @@ where the text gives none). The primary place (first gold region) must be among 
 
 Docs 01–20 are for tuning, 21–40 for checking; both halves are reported.
 
-    python -m bench.bench_metadata [--docs DIR] [--verbose]
+    python -m bench.bench_metadata [--docs DIR] [--verbose] [--cli]
+
+--cli scores what `python -m bot sources --jsonl` reports after `python -m bot ingest DIR` into a
+temporary database (the contract the project is scored through) instead of parsing in-process.
 """
 
 from __future__ import annotations
@@ -108,11 +111,27 @@ def parse(path: Path) -> dict[str, Any]:
     return {"title": doc.title, "date": doc.date, "regions": doc.regions}
 
 
-def evaluate(docs: Path = DOCS, *, verbose: bool = False) -> tuple[Score, Score]:
+def via_cli(docs: Path) -> dict[str, dict[str, Any]]:
+    """Metadata per document as `python -m bot sources --jsonl` reports it after ingesting the folder."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bot.db'}"}
+        env.pop("TELEGRAM_BOT_TOKEN", None)
+        run = {"cwd": ROOT, "env": env, "capture_output": True, "text": True, "check": True}
+        subprocess.run([sys.executable, "-m", "bot", "ingest", str(docs)], **run)  # type: ignore[call-overload]
+        out = subprocess.run([sys.executable, "-m", "bot", "sources", "--jsonl"], **run)  # type: ignore[call-overload]
+    return {r["doc"]: r for r in map(json.loads, out.stdout.splitlines())}
+
+
+def evaluate(docs: Path = DOCS, *, verbose: bool = False, cli: bool = False) -> tuple[Score, Score]:
     """Score the tuning half (01–20) and the check half (21–40)."""
     tune, check = Score(), Score()
+    reported = via_cli(docs) if cli else {}
     for gold in load_gold():
-        got = parse(docs / gold["doc"])
+        got = reported[gold["doc"]] if cli else parse(docs / gold["doc"])
         half = tune if int(gold["doc"][:2]) <= TUNE_LAST else check
         half.docs += 1
         t_ok = title_ok(gold, got["title"])
@@ -137,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=Path, default=DOCS)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--cli", action="store_true", help="score `python -m bot sources --jsonl` output")
     args = ap.parse_args(argv)
     if not args.docs.is_dir():
         print(f"news-dev docs not found at {args.docs}", file=sys.stderr)
         return 1
-    tune, check = evaluate(args.docs, verbose=args.verbose)
+    tune, check = evaluate(args.docs, verbose=args.verbose, cli=args.cli)
     print(tune.line("docs 01-20 (tune)"))
     print(check.line("docs 21-40 (check)"))
     for s in (*tune.invented, *check.invented):
