@@ -85,7 +85,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = _open_store()
     from bot.feeds_cli import fetch_policy
 
-    reports = store.ingest_paths(args.paths, policy=fetch_policy())
+    # New documents are only recorded for announcement here (with each document, in its
+    # transaction); the running bot, the one sender, posts them.
+    reports = store.ingest_paths(args.paths, policy=fetch_policy(), announce=not args.no_announce)
     failed = 0
     for r in reports:
         if r.ok:
@@ -95,16 +97,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"refused   {r.name}: {r.reason}")
     added = [r for r in reports if r.status in ("added", "replaced")]
     print(f"{len(reports)} files: {len(added)} new or changed, {failed} refused")
-    if added:
-        _announce_after_ingest(store, [r.document_id for r in added if r.document_id is not None])
+    if added and not args.no_announce:
+        print(f"{len(added)} announcement(s) recorded: the running bot posts them")
     return 1 if failed and not added and len(reports) == failed else 0
-
-
-def _announce_after_ingest(store: FactStore, document_ids: list[int]) -> None:
-    """Queue announcements of new documents (issue C); a no-op until announce chats are set."""
-    from bot.push_cli import announce_documents
-
-    announce_documents(store, document_ids)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -183,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="ingest files, folders or http(s) URLs")
     p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--no-announce", action="store_true", help="record no announcements")
     p.set_defaults(func=cmd_ingest)
 
     from bot.feeds_cli import add_parser as add_feeds_parser

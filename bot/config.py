@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Push (digests and announcements, bot/scheduling.py).
     announce_chat_ids: IdList = ()
+    announce_batch: int = 5  # more new documents at once than this: one summary post
     digest_time: str = "08:00"  # default for /subscribe without a time, in TIMEZONE
     digest_grace_minutes: float = 120.0  # a digest missed while down is sent this late at most
     push_rate: float = 28.0  # messages per second overall (Telegram allows about 30)
@@ -83,7 +84,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a time of day")
         return f"{int(hour):02d}:{minute}"
 
-    @field_validator("push_rate", "push_group_per_minute", "push_concurrency", "push_max_attempts")
+    @field_validator(
+        "push_rate", "push_group_per_minute", "push_concurrency", "push_max_attempts", "announce_batch"
+    )
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.scheduling import FanoutReport
-    from store.service import FactStore
 
 log = logging.getLogger(__name__)
 
@@ -144,32 +143,3 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     active = sum(1 for s in rows if s.active)
     print(f"{len(rows)} subscriptions, {active} active")
     return 0
-
-
-def announce_documents(store: FactStore, document_ids: list[int]) -> None:
-    """Announce newly ingested documents to ANNOUNCE_CHAT_IDS (skipped, with a note, without a token)."""
-    if not document_ids:
-        return
-    settings = _settings()
-    if settings is None or not settings.announce_chat_ids:
-        log.info("ANNOUNCE_CHAT_IDS is not set: no announcements")
-        return
-    if settings.token is None:
-        print("announcements skipped: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
-        return
-
-    async def announce(push: Any) -> Any:
-        return await push.announce_documents(document_ids)
-
-    try:
-        report = asyncio.run(_with_bot(settings, store.engine, announce))
-    except Exception as exc:
-        # Claims already made stay pending; the running bot resumes them at its next start.
-        print(f"announcements failed: {_redact(settings, str(exc))}", file=sys.stderr)
-        return
-    outcomes = dict(report.outcomes)
-    print(
-        f"announced {len(document_ids)} document(s) to {len(settings.announce_chat_ids)} chat(s): "
-        + (", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) or "nothing new"),
-        file=sys.stderr,
-    )

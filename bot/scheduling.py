@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -38,11 +39,18 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, CallbackContext, Job, JobQueue
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.common import maybe_delivered
+from handlers.common import FAILURES, maybe_delivered
 from store import redaction
 from store import subscriptions as subs
 from store.db import session_scope
-from store.digest import MESSAGE_LIMIT, Corpus, Digest, announcement_html, text_announcement_html
+from store.digest import (
+    MESSAGE_LIMIT,
+    Corpus,
+    Digest,
+    announcement_html,
+    batch_announcement_html,
+    text_announcement_html,
+)
 from store.subscriptions import catch_up_slot, latest_slot, parse_hhmm, zone
 
 log = logging.getLogger(__name__)
@@ -68,6 +76,10 @@ class PushConfig:
     """Delivery settings (see Settings: DIGEST_*, PUSH_*, ANNOUNCE_CHAT_IDS)."""
 
     announce_chat_ids: tuple[int, ...] = ()
+    # More new documents than this at once (a bulk `bot ingest`) become ONE summary post per
+    # announce chat instead of a flood of posts paced at the group limit.
+    announce_batch: int = 5
+    announce_poll: float = 2.0  # seconds between looks for documents recorded by `bot ingest`
     default_hour: int = 8
     default_minute: int = 0
     default_timezone: str = subs.DEFAULT_TIMEZONE
@@ -86,6 +98,7 @@ class PushConfig:
         hour, minute = parse_hhmm(str(getattr(settings, "digest_time", "08:00"))) or (8, 0)
         return cls(
             announce_chat_ids=tuple(getattr(settings, "announce_chat_ids", ()) or ()),
+            announce_batch=int(getattr(settings, "announce_batch", 5)),
             default_hour=hour,
             default_minute=minute,
             default_timezone=str(getattr(settings, "timezone", subs.DEFAULT_TIMEZONE)),
@@ -227,6 +240,8 @@ class Push:
         self._due: list[int] = []
         self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._posting = asyncio.Lock()  # one pass over recorded announcements at a time
+        self._chat_locks: dict[int, asyncio.Lock] = {}  # announce chats (a few)
         self._corpus_lock = threading.Lock()
         self._db_lock = threading.Lock()
         self._preparer: _Batcher[tuple[int, bool], _Prepared | str] = _Batcher(self._prepare_batch)
@@ -673,6 +688,56 @@ class Push:
             )
         )
 
+    def _doc_link(self, document_id: int) -> str | None:
+        try:
+            return f"https://t.me/{self.bot.username}?start=doc_{document_id}"
+        except RuntimeError:  # bot not initialised: no deep link possible
+            return None
+
+    async def post_pending_announcements(self) -> FanoutReport:
+        """Post the documents ingestion recorded for announcement (the job; also at start).
+
+        Claiming the recorded documents and creating their announcement claims is one
+        transaction, so a crash loses none; announcement claims are then sent (and resumed at
+        the next start) like every other announcement.
+        """
+        if not self.live:
+            return FanoutReport()
+        async with self._posting:
+            try:
+                claims = await self._db(self._claim_pending)
+            except Exception as exc:  # the database is away: the next pass tries again
+                FAILURES.warn(log, "recorded announcements not claimed", exc)
+                return FanoutReport()
+            return await self._announce_all(claims)
+
+    def _claim_pending(self, *, session: Any) -> list[subs.Announcement]:
+        now = self.clock()
+        claim = uuid.uuid4().hex
+        doc_ids = subs.claim_pending_announcements(session=session, claim=claim, now=now)
+        chats = self.config.announce_chat_ids
+        if not doc_ids or not chats:
+            return []
+        docs = subs.load_documents(session=session, ids=doc_ids)  # replaced meanwhile: gone
+        if len(docs) > self.config.announce_batch:
+            log.info("announcing %s new documents in one summary post", len(docs))
+            html = batch_announcement_html(docs, link=self._doc_link)
+            return list(
+                subs.claim_announcements(
+                    session=session, key=f"batch:{claim}", chat_ids=chats, text=html, now=now
+                )
+            )
+        claims: list[subs.Announcement] = []
+        for doc in docs:
+            facts = subs.load_facts(session=session, document_ids=[doc.id])
+            claims.extend(
+                subs.claim_announcements(
+                    session=session, key=f"doc:{doc.key or doc.id}", chat_ids=chats,
+                    text=announcement_html(doc, facts), now=now, document_id=doc.id,
+                )
+            )
+        return claims
+
     async def announce_text(self, text: str, *, key: str) -> FanoutReport:
         """Post an admin's free text once to every announce chat."""
         if not self.live:
@@ -704,7 +769,10 @@ class Push:
     async def _announce_one(self, ann: subs.Announcement) -> str:
         assert ann.id is not None
         ann_id, chat_id = ann.id, ann.chat_id
-        async with self.semaphore:
+        # One announcement per chat at a time: the others stay `pending` (resumed after a
+        # crash) instead of `sending` while they wait for the chat's rate limit.
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        async with lock, self.semaphore:
             failures = 0
             while True:
                 if not await self._db(subs.begin_announcement, announcement_id=ann_id, now=self.clock()):
@@ -781,7 +849,19 @@ def install(
 
     async def start(_app: Any) -> None:
         await push.start(job_queue)
-        push.spawn(push.resume_announcements())
+
+        async def announcements() -> None:
+            await push.resume_announcements()  # claims a crash left behind
+            await push.post_pending_announcements()  # documents recorded meanwhile
+
+        push.spawn(announcements())
+
+        async def poll(_context: Any) -> None:
+            if not push._posting.locked():
+                push.spawn(push.post_pending_announcements())
+
+        interval = push.config.announce_poll
+        job_queue.run_repeating(poll, interval=interval, first=interval, name="announcements")
 
     services.on_startup.append(start)
     previous = app.post_stop

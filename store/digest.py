@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -421,6 +421,27 @@ def announcement_html(
     if targets:
         packer.add("<b>目标</b>\n" + "\n".join(_figure_html(f, doc, with_source=False) for f in targets))
     return packer.text()
+
+
+def batch_announcement_html(
+    docs: Sequence[DigestDocument], *, link: Callable[[int], str | None], limit: int = MESSAGE_LIMIT
+) -> str:
+    """Return one post announcing many new documents: a line each (linked), as many as fit."""
+    head = f"📢 <b>新收录 {len(docs)} 篇文章</b>"
+    tail = "发送 /sources 查看全部文章，点标题向机器人提问。"
+    lines: list[str] = []
+    used = utf16_len(head) + utf16_len(tail) + 40  # room for the "…另有 N 篇" line
+    for n, doc in enumerate(docs):
+        title = esc(_short(doc.title or doc.name or "无标题", _TITLE_MAX))
+        url = link(doc.id)
+        shown = f'<a href="{esc(url)}">{title}</a>' if url else title
+        line = f"• {shown}（{esc(document_date(doc))}）"
+        if used + utf16_len(line) + 1 > limit:
+            lines.append(f"……另有 {len(docs) - n} 篇")
+            break
+        lines.append(line)
+        used += utf16_len(line) + 1
+    return "\n".join([head, "", *lines, "", tail])
 
 
 def text_announcement_html(text: str) -> str:

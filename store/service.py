@@ -319,13 +319,19 @@ class FactStore:
         return None if row is None else self.index.documents.get(int(self.index.doc_of_row[row]))
 
     def ingest_paths(
-        self, paths: Iterable[str | Path], *, policy: FetchPolicy | None = None
+        self, paths: Iterable[str | Path], *, policy: FetchPolicy | None = None, announce: bool = False
     ) -> list[IngestReport]:
-        """Ingest files, folders or http(s) URLs, then refresh the index; one report each."""
+        """Ingest files, folders or http(s) URLs, then refresh the index; one report each.
+
+        `announce`: new documents are recorded for the running bot to announce, each in the
+        transaction that stores it.
+        """
         from store import db
         from store.ingest.writer import ingest_paths
+        from store.subscriptions import ANNOUNCE_INFO
 
         with db.session_scope(self.engine) as session:
+            session.info[ANNOUNCE_INFO] = announce
             reports = ingest_paths(list(paths), session=session, policy=policy)
         self._refresh_after(reports)
         return reports

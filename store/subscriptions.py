@@ -713,6 +713,62 @@ def recover_announcements(
     return resumable
 
 
+# --- announcements waiting to be posted ---------------------------------------------------------
+
+
+class PendingAnnouncement(SQLModel, table=True):
+    """A stored document to announce, written in the transaction that stores the document.
+
+    `bot ingest` (another process) only records these; the running bot, the one sender, turns
+    them into `Announcement` claims (one post per document, or one summary for a large batch)
+    in one transaction, so a crash loses none and posts none twice.
+    """
+
+    __tablename__ = "pending_announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(index=True)
+    status: str = Field(default=PENDING, index=True)  # pending | claimed (turned into posts)
+    claim: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+# Session.info key: set True by whoever ingests documents that should be announced (`bot
+# ingest` without --no-announce); the writer then records them in the same transaction.
+ANNOUNCE_INFO = "announce_new_documents"
+
+
+def record_pending_announcements(document_ids: Sequence[int], *, session: Session) -> None:
+    """Record documents to announce when the session asks for it (inside their transaction)."""
+    if not session.info.get(ANNOUNCE_INFO):
+        return
+    now = _now()
+    for doc_id in dict.fromkeys(document_ids):
+        session.add(PendingAnnouncement(document_id=doc_id, created_at=now, updated_at=now))
+    session.flush()
+
+
+def claim_pending_announcements(*, session: Session, claim: str, now: datetime) -> list[int]:
+    """Take every pending document for this claim (compare-and-set); return their ids in order."""
+    table = PendingAnnouncement
+    session.execute(
+        update(table)
+        .where(col(table.status) == PENDING)
+        .values(status="claimed", claim=claim, updated_at=_aware(now))
+    )
+    stmt = select(table.document_id).where(table.claim == claim).order_by(col(table.id))
+    return list(dict.fromkeys(session.exec(stmt).all()))
+
+
+def pending_announcement_count(*, session: Session) -> int:
+    """How many documents wait to be announced."""
+    stmt = select(func.count()).select_from(PendingAnnouncement).where(
+        PendingAnnouncement.status == PENDING
+    )
+    return int(session.exec(stmt).one())
+
+
 # --- digest content -----------------------------------------------------------------------------
 
 _SKIP_SENTENCE_KINDS = ("caption", "byline", "chrome")

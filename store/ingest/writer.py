@@ -33,6 +33,7 @@ from store.ingest.sources import (
 )
 from store.models import Document, Fact, Sentence, utcnow
 from store.normalize import searchable
+from store.subscriptions import record_pending_announcements
 from store.views import IngestReport
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,7 @@ def _store(
             for fact in facts
         ]
         _insert_many(conn, _FACT_TABLE, _FACT_COLUMNS, flat)
+        record_pending_announcements([doc_id], session=session)  # only when the caller asks
         bump_version(session=session)
         session.commit()
     except Exception as exc:
