@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "digest:"
 BURST = 1.25  # bucket size of the overall limiter, in messages
+# A fan-out whose claim step fails is retried this often (backoff up to PushConfig.backoff_max);
+# with the defaults that spans about an hour, within the 2-hour grace window.
+FANOUT_RETRIES = 15
 T = TypeVar("T")
 R = TypeVar("R")
 Clock = Callable[[], datetime]
@@ -175,6 +178,7 @@ class _Prepared:
     chat_id: int
     digest: Digest
     started_at: datetime
+    thread_id: int | None = None  # the forum topic the chat subscribed in
 
 
 class _Batcher(Generic[T, R]):
@@ -335,11 +339,32 @@ class Push:
         await asyncio.sleep(0.05)
         while self._due:
             batch, self._due = self._due, []
+            await self._fanout_retrying(batch)
+
+    async def _fanout_retrying(self, batch: list[int]) -> None:
+        """Fan out to `batch`, retrying a failed claim (e.g. a dropped database connection).
+
+        Retrying is safe: claims are once per chat and day. Slots that left the grace window
+        meanwhile are simply not claimed, so the retries end with the window at the latest.
+        """
+        started, failures = self.clock(), 0
+        while True:
             try:
                 report = await self.fanout(batch)
-                log.info("digest fan-out of %s chats: %s", len(batch), dict(report.outcomes))
-            except Exception:
-                log.exception("digest fan-out of %s chats failed", len(batch))
+            except Exception as exc:
+                failures += 1
+                if failures >= FANOUT_RETRIES or self.clock() - started > self.config.grace:
+                    log.error("digest fan-out of %s chats given up after %s failures: %s", len(batch), failures, exc)
+                    return
+                delay = self._backoff(failures)
+                log.warning(
+                    "digest fan-out of %s chats failed (%s: %s); retry %s in %.0f s",
+                    len(batch), type(exc).__name__, exc, failures, delay,
+                )
+                await self._sleep(delay)
+                continue
+            log.info("digest fan-out of %s chats: %s", len(batch), dict(report.outcomes))
+            return
 
     async def start(self, job_queue: JobQueue[Any], *, resume: bool = True) -> None:
         """Rebuild jobs and, in the background, settle the previous run and catch up."""
@@ -523,7 +548,10 @@ class Push:
                     )
                     results[delivery_id] = subs.EMPTY
                 else:
-                    results[delivery_id] = _Prepared(delivery_id, delivery.chat_id, digest, now)
+                    results[delivery_id] = _Prepared(
+                        delivery_id, delivery.chat_id, digest, now,
+                        sub.message_thread_id if sub is not None else None,
+                    )
             session.commit()
         return [results[i] for i, _ in items]
 
@@ -555,6 +583,7 @@ class Push:
                         prepared.digest.html,
                         parse_mode=ParseMode.HTML,
                         link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        message_thread_id=prepared.thread_id,
                     )
                 except Forbidden as exc:
                     await self._chat_gone(prepared.chat_id, delivery_id, exc)

@@ -13,7 +13,7 @@ from telegram.ext import (
 from handlers import admin, ask, browse, commands, feeds, inline, push, render, texts, track
 from handlers.context import App
 
-# Only new messages: an edited question must not be answered twice.
+# Only new messages; edits go to ask.on_edited, which edits the earlier answer.
 NEW = filters.UpdateType.MESSAGE
 
 
@@ -51,6 +51,9 @@ def register(app: App) -> None:
             ask.on_not_text,
         )
     )
+
+    # An edited question is answered again, by editing our answer.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, ask.on_edited))
 
     # 4. Buttons and inline mode.
     app.add_handler(CallbackQueryHandler(ask.on_answer_page, pattern=rf"^{render.CB_ANSWER}:"))

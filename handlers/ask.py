@@ -11,10 +11,13 @@ from telegram.error import BadRequest, Forbidden
 from handlers import render, texts
 from handlers.common import (
     MAX_QUESTION,
+    addressed_command,
     addressed_text,
     edit,
     is_private,
+    markup,
     page_callback,
+    patiently,
     send,
     send_after_press,
 )
@@ -47,7 +50,24 @@ async def reply_to_question(message: Message, context: Context, question: str) -
         await send(message, render.question_too_long(len(question), MAX_QUESTION))
         return
     log.info("question in chat %s: %s", message.chat_id, question)
-    await send(message, await asyncio.to_thread(answer_for, context, question))
+    reply = await asyncio.to_thread(answer_for, context, question)
+    previous = context.bot_data.answers.get((message.chat_id, message.message_id))
+    if previous is not None:  # an edited question: correct our answer in place
+        try:
+            await patiently(
+                lambda: context.bot.edit_message_text(
+                    redact_html(reply.single()), chat_id=message.chat_id, message_id=previous,
+                    reply_markup=markup(reply),
+                )
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("could not edit answer %s (%s); answering anew", previous, exc)
+    sent = await send(message, reply)
+    if sent:
+        context.bot_data.remember_answer(message.chat_id, message.message_id, sent[0].message_id)
 
 
 async def on_text(update: Update, context: Context) -> None:
@@ -61,6 +81,30 @@ async def on_text(update: Update, context: Context) -> None:
     if text is None:
         return
     await reply_to_question(message, context, text)
+
+
+async def on_edited(update: Update, context: Context) -> None:
+    """An edited question (typo fixed): answer it again by editing our earlier answer.
+
+    Only questions this process answered (their answer is remembered); in groups only an edit
+    that still addresses the bot (/ask, a mention, a reply to us) counts.
+    """
+    message = update.edited_message
+    if message is None or message.text is None:
+        return
+    if (message.chat_id, message.message_id) not in context.bot_data.answers:
+        return  # not answered by this process (or long ago): a new reply could duplicate one
+    text = message.text
+    command, _, rest = text.partition(" ")
+    if command.split("@")[0] == "/ask" and addressed_command(message, context.bot.username):
+        question: str | None = rest
+    elif text.startswith("/"):
+        return  # other commands are not re-run on edits
+    else:
+        question = addressed_text(message, context.bot.username, context.bot.id)
+    if question is None:
+        return
+    await reply_to_question(message, context, question)
 
 
 async def ask_command(update: Update, context: Context) -> None:

@@ -168,19 +168,21 @@ async def patiently(call: Callable[[], Awaitable[T]], *, sleep: Callable[[float]
             delay = min(RETRY_MAX, delay * 2)
 
 
-async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> None:
+async def send(message: Message, reply: Reply, *, quote: bool | None = None) -> list[Message]:
     """Send a rendered reply into the message's chat (and topic), split over messages if long."""
     parts = reply.messages()
     keyboard = markup(reply)
     if quote is None:
         quote = not is_private(message)
+    sent: list[Message] = []
     for n, part in enumerate(parts):
         last = n == len(parts) - 1
-        await patiently(
+        sent.append(await patiently(
             lambda part=part, last=last, n=n: message.reply_text(  # type: ignore[misc]
                 redact_html(part), reply_markup=keyboard if last else None, do_quote=quote and n == 0
             )
-        )
+        ))
+    return sent
 
 
 async def send_after_press(update: Update, context: CallbackContext[Any, Any, Any, Any], reply: Reply) -> None:

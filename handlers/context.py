@@ -2,56 +2,80 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from handlers.render import TOKEN_BUDGET
+from store import subscriptions as subs
+from store.db import session_scope
 
 if TYPE_CHECKING:
     from store.service import FactStore
 
 
 class QueryCache:
-    """Bounded LRU of texts (questions, keywords) that are too long to ride in callback data.
+    """Texts (questions, keywords) too long to ride in callback data, behind short tokens.
 
-    A token is `=text` when it fits the callback budget (so the button survives a restart) and
-    `#<n>` otherwise; `resolve` returns None for a token that has been evicted.
+    A token is `=text` when it fits the callback budget and `#<hash>` otherwise: the hash of
+    the text, whose text is kept in a bounded in-memory LRU and, once `attach`ed, in the
+    database, so a button still works after a restart and in another process.
     """
 
     def __init__(self, capacity: int = 2000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[int, str] = OrderedDict()
-        self._next = 1
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._save: Callable[[str, str], None] | None = None
+        self._load: Callable[[str], str | None] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def attach(self, save: Callable[[str, str], None], load: Callable[[str], str | None]) -> None:
+        """Persist texts through `save(key, text)`; look missing ones up with `load(key)`."""
+        self._save, self._load = save, load
+
+    @staticmethod
+    def key(text: str) -> str:
+        """The content hash of a text (12 URL-safe characters, 72 bits)."""
+        digest = hashlib.sha256(text.encode()).digest()[:9]
+        return base64.urlsafe_b64encode(digest).decode()
+
+    def _remember(self, key: str, text: str) -> None:
+        self._items[key] = text
+        self._items.move_to_end(key)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
 
     def token(self, text: str, budget: int = TOKEN_BUDGET) -> str:
         """Return a short token that `resolve` turns back into `text`."""
         literal = "=" + text
         if len(literal.encode()) <= budget:
             return literal
-        key = self._next
-        self._next += 1
-        self._items[key] = text
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+        key = self.key(text)
+        if key not in self._items and self._save is not None:
+            self._save(key, text)
+        self._remember(key, text)
         return f"#{key}"
 
     def resolve(self, token: str) -> str | None:
-        """Return the text behind a token, or None when it expired or is malformed."""
+        """Return the text behind a token, or None when it is unknown or malformed."""
         if token.startswith("="):
             return token[1:]
-        if token.startswith("#") and token[1:].isdigit():
-            key = int(token[1:])
-            text = self._items.get(key)
-            if text is not None:
-                self._items.move_to_end(key)
-            return text
-        return None
+        if not token.startswith("#"):
+            return None
+        key = token[1:]
+        text = self._items.get(key)
+        if text is None and self._load is not None and key:
+            text = self._load(key)
+        if text is not None:
+            self._remember(key, text)
+        return text
 
 
 @dataclass(slots=True)
@@ -71,6 +95,9 @@ class BotData:
     _store: FactStore | None = None
     admin_ids: frozenset[int] = frozenset()
     queries: QueryCache = field(default_factory=QueryCache)
+    # (chat id, question message id) → our answer's message id, so an edited question edits
+    # the answer (bounded: the oldest are forgotten; an edit of those gets a new reply).
+    answers: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
     menu: list[MenuEntry] = field(default_factory=list)
     # The bot-level Services object; typed loosely so handlers never import bot/.
     services: Any = None
@@ -86,6 +113,7 @@ class BotData:
     ) -> None:
         """Attach the store and settings-derived values."""
         self._store = store
+        self.queries.attach(*_query_texts(store))
         self.admin_ids = admin_ids
         self.services = services
 
@@ -96,6 +124,12 @@ class BotData:
             raise RuntimeError("BotData.bind() was not called: no FactStore")
         return self._store
 
+    def remember_answer(self, chat_id: int, question_id: int, answer_id: int, capacity: int = 5000) -> None:
+        """Record which of our messages answers a question (for edits of the question)."""
+        self.answers[(chat_id, question_id)] = answer_id
+        while len(self.answers) > capacity:
+            self.answers.popitem(last=False)
+
     def is_admin(self, user_id: int | None) -> bool:
         """True for users listed in ADMIN_IDS."""
         return user_id is not None and user_id in self.admin_ids
@@ -104,6 +138,21 @@ class BotData:
         """Add a command to the menus set at start-up (replacing an entry of the same name)."""
         self.menu = [m for m in self.menu if m.command != command]
         self.menu.append(MenuEntry(command, description, private, group))
+
+
+def _query_texts(store: FactStore) -> tuple[Callable[[str, str], None], Callable[[str], str | None]]:
+    """save/load of button texts in the store's database."""
+
+    def save(key: str, text: str) -> None:
+        with session_scope(store.engine) as session:
+            subs.save_query_text(session=session, key=key, text=text)
+            session.commit()
+
+    def load(key: str) -> str | None:
+        with session_scope(store.engine) as session:
+            return subs.load_query_text(session=session, key=key)
+
+    return save, load
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

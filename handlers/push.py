@@ -23,7 +23,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
+    MessageHandler,
     filters,
 )
 
@@ -173,6 +175,13 @@ def _default_time(push: PushEngine) -> str:
     return f"{push.config.default_hour:02d}:{push.config.default_minute:02d}"
 
 
+def _thread(message: Message | None) -> int | None:
+    """The forum topic a message was sent in (None outside topics and in General)."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 def _chat_title(chat: Chat) -> str:
     return chat.title or chat.username or chat.first_name or ""
 
@@ -245,7 +254,7 @@ async def subscribe(update: Update, context: Context) -> None:
             session=session, chat_id=chat.id, now=now, chat_type=chat.type, title=_chat_title(chat),
             hour=hour, minute=minute, topics=topics or None,
             timezone=None if existing is not None else push.config.default_timezone,
-            by=user.id if user else None,
+            by=user.id if user else None, thread_id=_thread(message),
         )
         return sub, subs.next_digest_at(session=session, sub=sub, now=now)
 
@@ -443,7 +452,8 @@ async def on_settings_button(update: Update, context: Context) -> None:
                 }
             return subs.subscribe(
                 session=session, chat_id=chat.id, now=now, chat_type=chat.type,
-                title=_chat_title(chat), by=user_id, **{**defaults, **changes},
+                title=_chat_title(chat), by=user_id, thread_id=_thread(message),
+                **{**defaults, **changes},
             )
         return subs.update_subscription(session=session, chat_id=chat.id, now=now, by=user_id, **changes)
 
@@ -465,6 +475,42 @@ async def on_settings_button(update: Update, context: Context) -> None:
             raise
 
 
+async def on_migrate(update: Update, context: Context) -> None:
+    """A group became a supergroup (migrate_to/from_chat_id): move its subscription at once."""
+    message, push = update.effective_message, _push(context)
+    if message is None or push is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    moved = await _db(push, subs.migrate_chat, old_chat_id=old, new_chat_id=new)
+    if not moved:
+        return  # nothing subscribed, or the other service message already moved it
+    log.info("chat %s migrated to %s: subscription moved", old, new)
+    push.unschedule(context.job_queue, old)
+    sub, _ = await _load(push, new)
+    if sub is not None and sub.active:
+        push.schedule(context.job_queue, sub)
+
+
+async def on_my_chat_member(update: Update, context: Context) -> None:
+    """The bot was removed from a chat (left, kicked, blocked): switch its subscription off."""
+    change, push = update.my_chat_member, _push(context)
+    if change is None or push is None:
+        return
+    status = change.new_chat_member.status
+    if status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return
+    chat_id = change.chat.id
+    reason = f"bot removed from the chat ({status})"
+    if await _db(push, subs.deactivate, chat_id=chat_id, reason=reason):
+        log.info("chat %s deactivated: %s", chat_id, reason)
+    push.unschedule(context.job_queue, chat_id)
+
+
 def register(app: App) -> None:
     """Add the push commands, the settings buttons, the deep link and the upload hook."""
     for command, description, in_groups in texts.PUSH_MENU:
@@ -484,5 +530,8 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("digest", preview_digest, filters=COMMANDS))
     app.add_handler(CommandHandler("announce", announce, filters=filters.UpdateType.MESSAGE))
     app.add_handler(CallbackQueryHandler(on_settings_button, pattern=rf"^{CB_PREFIX}:"))
+    # Membership changes, in their own group so no other handler can take them first.
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=-2)
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-2)
     app.bot_data.on_ingested.append(announce_upload)
 

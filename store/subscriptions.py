@@ -72,6 +72,8 @@ class Subscription(SQLModel, table=True):
     last_digest_at: datetime | None = None  # start of the last sent digest's "new documents"
     changed_by: int | None = None
     deactivated_reason: str | None = None
+    # Forum topic the chat subscribed in (digests go there); None = the chat itself / General.
+    message_thread_id: int | None = None
 
     @property
     def time_text(self) -> str:
@@ -215,8 +217,12 @@ def subscribe(
     topics: Sequence[str] | None = None,
     timezone: str | None = None,
     by: int | None = None,
+    thread_id: int | None = None,
 ) -> Subscription:
-    """Create or re-activate a chat's subscription; None arguments keep the stored value."""
+    """Create or re-activate a chat's subscription; None arguments keep the stored value.
+
+    `thread_id` is the forum topic subscribed in: digests go there (None: the chat itself).
+    """
     sub = get_subscription(session=session, chat_id=chat_id)
     if sub is None:
         sub = Subscription(chat_id=chat_id, created_at=_aware(now))
@@ -229,6 +235,7 @@ def subscribe(
         sub.topics = list(dict.fromkeys(t for t in topics if t))
     _apply_schedule(sub, hour=hour, minute=minute, timezone=timezone, now=now)
     sub.changed_by = by
+    sub.message_thread_id = thread_id
     session.add(sub)
     session.flush()
     return sub
@@ -767,6 +774,33 @@ def pending_announcement_count(*, session: Session) -> int:
         PendingAnnouncement.status == PENDING
     )
     return int(session.exec(stmt).one())
+
+
+# --- texts behind buttons -----------------------------------------------------------------------
+
+
+class QueryText(SQLModel, table=True):
+    """A question or keyword too long for a button's callback data, under its content hash.
+
+    Buttons carry the hash, so 「更多答案 ▶」 works after a restart and in any process.
+    """
+
+    __tablename__ = "query_text"
+
+    key: str = Field(primary_key=True)
+    text: str
+    created_at: datetime = Field(default_factory=_now)
+
+
+def save_query_text(*, session: Session, key: str, text: str) -> None:
+    """Store a button's text under its hash (a repeated one is kept once)."""
+    _insert_ignore(session, QueryText, [{"key": key, "text": text, "created_at": _now()}])
+
+
+def load_query_text(*, session: Session, key: str) -> str | None:
+    """The text stored under a button's hash, or None."""
+    row = session.get(QueryText, key)
+    return None if row is None else row.text
 
 
 # --- digest content -----------------------------------------------------------------------------

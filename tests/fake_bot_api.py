@@ -531,6 +531,31 @@ class FakeBotApi:
             }
         }
 
+    def make_edit(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """An update: the user edited `message` (an earlier make_* message) to `text`."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        found = self.entities_for(text)
+        edited.pop("entities", None)
+        if found:
+            edited["entities"] = found
+        self.messages[(message["chat"]["id"], message["message_id"])] = edited
+        return {"edited_message": edited}
+
+    def make_my_chat_member(self, chat_id: int | str, status: str, *, user_id: int = 1001) -> dict[str, Any]:
+        """An update: the bot's membership in a chat changed to `status` (left, kicked, member…)."""
+        new: dict[str, Any] = {"status": status, "user": self.bot_user()}
+        if status == "kicked":
+            new["until_date"] = 0
+        return {
+            "my_chat_member": {
+                "chat": self.chat(chat_id),
+                "from": self.user(user_id),
+                "date": int(time.time()),
+                "old_chat_member": {"status": "member", "user": self.bot_user()},
+                "new_chat_member": new,
+            }
+        }
+
     def make_inline_query(self, query: str, *, user_id: int = 1001, offset: str = "") -> dict[str, Any]:
         """An update: an inline query `@bot query`."""
         return {

@@ -288,6 +288,54 @@ async def test_in_groups_only_admins_change_the_subscription(push_bot: BotHarnes
     assert parse_html(off.text) == texts.PUSH_UNSUBSCRIBED
 
 
+async def test_migration_and_removal_change_the_subscription_at_once(push_bot: BotHarness) -> None:
+    """Issue E 13, 14: no failed send needed: the service updates themselves act."""
+    api = push_bot.api
+    old, new = -4001, -1004001000000
+    api.set_member_status(old, 1001, "administrator")
+    await push_bot.group(f"/subscribe@{api.bot_username} 09:00", chat_id=old)
+    assert _sub(push_bot, old) is not None and _job_zone(push_bot, old) is not None
+
+    api.chat_types[new] = "supergroup"
+    api.push({"message": api.make_message(old, 1001, migrate_to_chat_id=new)})
+    api.push({"message": api.make_message(new, 1001, migrate_from_chat_id=old)})
+    await api.wait_until(lambda: _sub(push_bot, new) is not None, timeout=15)
+    moved = _sub(push_bot, new)
+    assert moved is not None and moved.active and moved.hour == 9
+    assert _sub(push_bot, old) is None
+    assert _job_zone(push_bot, old) is None and _job_zone(push_bot, new) is not None
+
+    api.push(api.make_my_chat_member(new, "kicked"))
+    await api.wait_until(lambda: not _sub(push_bot, new).active, timeout=15)  # type: ignore[union-attr]
+    assert "kicked" in (_sub(push_bot, new).deactivated_reason or "")  # type: ignore[union-attr]
+    assert _job_zone(push_bot, new) is None
+    private = await push_bot.private("/subscribe 07:00", user_id=5005)
+    assert private.ok and _sub(push_bot, 5005).active  # type: ignore[union-attr]
+    api.push(api.make_my_chat_member(5005, "kicked", user_id=5005))  # the user blocked the bot
+    await api.wait_until(lambda: not _sub(push_bot, 5005).active, timeout=15)  # type: ignore[union-attr]
+    assert api.sent_messages(new) == []
+
+
+async def test_a_subscription_made_in_a_forum_topic_gets_its_digest_there(push_bot: BotHarness) -> None:
+    """Issue E 12: the digest goes to the topic /subscribe was sent in, not to General."""
+    api = push_bot.api
+    forum, topic = -1006006006006, 77
+    api.set_member_status(forum, 1001, "administrator")
+    command = api.make_group_text(
+        f"/subscribe@{api.bot_username} 09:00", chat_id=forum, message_thread_id=topic,
+        is_topic_message=True,
+    )
+    confirm = await push_bot.exchange(command, predicate=lambda c: c.chat_id == forum)
+    assert confirm.params.get("message_thread_id") == topic
+    sub = _sub(push_bot, forum)
+    assert sub is not None and sub.message_thread_id == topic
+    mark = api.mark()
+    push: Push = push_bot.app.bot_data.services.push
+    assert await push.send_now(forum) == subs.SENT
+    (digest,) = api.sent_messages(forum, since=mark)
+    assert digest.params.get("message_thread_id") == topic
+
+
 async def test_digest_command_is_a_preview_that_records_nothing(push_bot: BotHarness) -> None:
     call = await push_bot.private("/digest", user_id=1001)
     plain = parse_html(call.text)

@@ -291,3 +291,30 @@ async def test_preview_records_nothing(api: FakeBotApi, push_db: str) -> None:
     assert push.preview(1201).html == first.html
     assert deliveries(push.engine) == {}
     assert "开发区新闻简报" in first.html
+
+
+async def test_a_failed_fanout_is_retried_not_dropped(api: FakeBotApi, push_db: str) -> None:
+    """Issue E 11: a dropped database connection during the claim no longer loses the batch."""
+    from sqlalchemy.exc import OperationalError
+
+    clock = FakeClock(SLOT)
+    push = await _push(api, push_db, clock)
+    add_subscriptions(push.engine, [601, 602], hour=8, minute=30)
+    original = push._claim_due
+    calls: list[int] = []
+
+    def flaky(wanted: set[int] | None, now: datetime) -> list[subs.Delivery]:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return original(wanted, now)
+
+    push._claim_due = flaky  # type: ignore[method-assign]
+    try:
+        push.on_due(601)
+        push.on_due(602)
+        await push.join()
+    finally:
+        await push.bot.shutdown()
+    assert len(calls) == 3
+    assert len(api.sent_messages(601)) == 1 and len(api.sent_messages(602)) == 1
