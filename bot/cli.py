@@ -102,6 +102,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if failed and not added and len(reports) == failed else 0
 
 
+def _announce_after_ingest(store: FactStore, document_ids: list[int]) -> None:
+    """Record documents stored outside `ingest_paths(announce=True)` (feeds) for the running bot."""
+    from store import db
+    from store.subscriptions import ANNOUNCE_INFO, record_pending_announcements
+
+    with db.session_scope(store.engine) as session:
+        session.info[ANNOUNCE_INFO] = True
+        record_pending_announcements(document_ids, session=session)
+        session.commit()
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     """List the ingested documents (--jsonl: one JSON object per document, the benchmarks' contract)."""
     store = _open_store()
