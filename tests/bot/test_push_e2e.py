@@ -299,20 +299,26 @@ async def test_migration_and_removal_change_the_subscription_at_once(push_bot: B
     api.chat_types[new] = "supergroup"
     api.push({"message": api.make_message(old, 1001, migrate_to_chat_id=new)})
     api.push({"message": api.make_message(new, 1001, migrate_from_chat_id=old)})
-    await api.wait_until(lambda: _sub(push_bot, new) is not None, timeout=15)
+    # The job is rescheduled right after the move is committed: wait for both.
+    await api.wait_until(
+        lambda: _sub(push_bot, new) is not None and _job_zone(push_bot, new) is not None, timeout=30
+    )
     moved = _sub(push_bot, new)
     assert moved is not None and moved.active and moved.hour == 9
     assert _sub(push_bot, old) is None
     assert _job_zone(push_bot, old) is None and _job_zone(push_bot, new) is not None
 
     api.push(api.make_my_chat_member(new, "kicked"))
-    await api.wait_until(lambda: not _sub(push_bot, new).active, timeout=15)  # type: ignore[union-attr]
+    await api.wait_until(
+        lambda: not _sub(push_bot, new).active and _job_zone(push_bot, new) is None,  # type: ignore[union-attr]
+        timeout=30,
+    )
     assert "kicked" in (_sub(push_bot, new).deactivated_reason or "")  # type: ignore[union-attr]
     assert _job_zone(push_bot, new) is None
     private = await push_bot.private("/subscribe 07:00", user_id=5005)
     assert private.ok and _sub(push_bot, 5005).active  # type: ignore[union-attr]
     api.push(api.make_my_chat_member(5005, "kicked", user_id=5005))  # the user blocked the bot
-    await api.wait_until(lambda: not _sub(push_bot, 5005).active, timeout=15)  # type: ignore[union-attr]
+    await api.wait_until(lambda: not _sub(push_bot, 5005).active, timeout=30)  # type: ignore[union-attr]
     assert api.sent_messages(new) == []
 
 
