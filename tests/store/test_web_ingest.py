@@ -355,3 +355,21 @@ def test_news_dev_texts_in_every_layout(web: HTTPServer, session: Session) -> No
         body = "".join(t for k, t in _sentences(session, report.document_id or 0) if k != "byline")
         kept = sum(1 for p in paragraphs if p.replace(" ", "") in body.replace(" ", ""))
         assert kept >= len(paragraphs) - 1, (path.name, layout)
+
+
+def test_gzip_pages_are_read_and_gzip_bombs_stopped_at_the_cap(web: HTTPServer, session: Session) -> None:
+    import gzip
+
+    page = gzip.compress(LAYOUTS["news"](ARTICLES[0]))
+    web.expect_request("/gz.html").respond_with_data(
+        page, content_type="text/html", headers={"Content-Encoding": "gzip"}
+    )
+    bomb = gzip.compress(b"<html><body><p>" + b"0" * (30 * 1024 * 1024) + b"</p></body></html>")
+    assert len(bomb) < 100 * 1024
+    web.expect_request("/bomb.html").respond_with_data(
+        bomb, content_type="text/html", headers={"Content-Encoding": "gzip"}
+    )
+    policy = FetchPolicy(allow_private=True, max_bytes=1024 * 1024)
+    assert ingest_url(web.url_for("/gz.html"), session=session, policy=policy).status == "added"
+    report = ingest_url(web.url_for("/bomb.html"), session=session, policy=policy)
+    assert report.status == "refused" and "内容太大" in (report.reason or "")
