@@ -122,7 +122,7 @@ _OTHER_UNITS = (
     "吨", "倍", "岁", "米", "升",
 )  # fmt: skip
 _COUNT_UNITS = (
-    "人次", "家次", "架次", "艘次", "车次", "个次", "批次", "项次", "户次", "件次",
+    "人次", "家次", "架次", "艘次", "车次", "个次", "批次", "项次", "户次", "件次", "辆次", "航次", "班次", "场次",
     "个", "项", "家", "名", "位", "户", "所", "座", "栋", "幢", "条", "辆", "台", "套", "片",
     "件", "批", "支", "只", "头", "张", "枚", "块", "处", "间", "架", "艘", "列", "场", "次",
     "例", "种", "类", "款", "部", "篇", "份", "宗", "笔", "株", "棵", "颗", "人",
@@ -340,7 +340,7 @@ _METRIC_CUT_RE = re.compile(
     r"|今年|去年|全年|年内|上年|同期|以上|分别|均|共计|合计|总计|确定|等|、|预计|力争|争取|包括)"
 )
 _METRIC_TRAIL_RE = re.compile(
-    r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即|又|迈|增|力争|争取|预计|将|继续)+$"
+    r"(?:为|是|达|达到|共|共计|合计|累计|总计|分别|均|约|有|了|到|至|再|超|已|仅|即|又|迈|增|力争|争取|预计|将|继续|从|由|自)+$"
 )
 _RANK_LEAD_RE = re.compile(r"^(?:名列|位列|位居|居于|稳居|跃居|跻身|进入|居|列)")
 # a single-character place suffix that is the start of a longer word (市场, 区域, 港口): not an entity end
@@ -362,6 +362,7 @@ _LABEL_LEAD_RE = re.compile(r"^(?:以及|以|和|与|及|对|向|为|由|从|在
 _LABEL_TRAIL_RE = re.compile(r"(?:和|与|及|的|为|从|对|较|以|于|或)+$")
 _LABEL_JUNK_RE = re.compile(r"^[\d.%\s()（）、,，\-—]*$")
 _PLACE_LIKE_RE = re.compile(r"^.{1,3}[县市区镇乡旗州]$")  # 和林县, 与城区: a short place name keeps its first character
+_CHANGE_TO_RE = re.compile(r"^(?:增长|增加|提高|提升|上升|扩大|下降|减少|降低|跃升|增|降)(?:至|到)")
 _PARALLEL_RE = re.compile(r"^[和与及、或至]$")
 
 
@@ -616,7 +617,8 @@ def _time_exprs(s: str, doc_year: int | None, context_period: int | None) -> lis
             kind = "name"
         elif tail == "同期" or _COMPARE_BEFORE.search(head) or tail.startswith("相比"):
             kind = "compare"
-        elif _START_BEFORE.search(head) or tail in ("以来", "开始") or tail.startswith("起"):
+        elif (_START_BEFORE.search(head) and not tail.startswith("的")) or tail in ("以来", "开始") or tail.startswith("起"):
+            # 从2022年开始 is a start; 从2020年的1778亿元(增长到…) is that year's figure
             kind = "start"
         else:
             kind = "explicit"
@@ -715,6 +717,9 @@ class _Ctx:
 
 def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> str:
     left = _LEADING_NOISE_RE.sub("", s[lo:hi], count=1)
+    k = left.find("从")
+    if k >= 2:
+        left = left[:k]  # 日均进出境车辆从设立前的980辆: the measure comes before 从
     if subject and left.startswith(subject):
         left = left[len(subject) :]
     if kind == "rank":
@@ -730,8 +735,12 @@ def _left_metric(s: str, lo: int, hi: int, kind: str, subject: str | None) -> st
     left = left.strip(" “”\"'、")
     if "(" in left or ")" in left or "（" in left or "）" in left:
         left = _TRAILING_GLOSS_RE.sub("", left)  # 地区生产总值(GDP)
+        left = _LEADING_GLOSS_RE.sub("", left)  # (以下简称示范区)出口
         if left.count("(") != left.count(")") or left.count("（") != left.count("）"):
-            left = _PAREN_RE.split(left)[0]  # keep the name, not half a gloss
+            parts = _PAREN_RE.split(left)
+            # 简称X)外贸 → 外贸 (the measure follows a closed note); 地区生产总值(GDP → the name before it
+            first = _PAREN_RE.search(left)
+            left = parts[-1] if first is not None and first.group() in ")）" else parts[0]
     return left.strip(" “”\"'()（）、")
 
 
@@ -794,8 +803,21 @@ def _label(
         metric = _clean_label(_right_noun(s, c.end, cend))
     if metric is None:
         metric = _clean_label(_left_metric(s, lo, c.start, c.kind, clause_entity))
+    if metric is not None and _CHANGE_TO_RE.match(metric):
+        metric = None  # …增长至目前的1600辆: the change names no measure
+    if metric is None and c.start > cstart:
+        # 外贸从2020年的1778亿元: the measure stands before the time expression
+        first = next((t for t in ctx.times if cstart <= t.start and t.end <= c.start), None)
+        if first is not None and first.start > cstart:
+            metric = _clean_label(_METRIC_TRAIL_RE.sub("", _left_metric(s, cstart, first.start, c.kind, clause_entity)))
     if prev is not None and prev_metric and prev.kind == c.kind and _PARALLEL_RE.match(s[prev.end : c.start]):
         metric = prev_metric  # 分别完成投资10亿元和8亿元: the second figure has the first one's measure
+    elif (
+        metric is None and prev is not None and prev_metric and prev.kind == c.kind
+        and prev.unit.rstrip("次") == c.unit.rstrip("次")  # 350辆 … 900辆次
+        and cstart <= prev.start
+    ):
+        metric = prev_metric  # 外贸从2020年的1778亿元增长到2023年的3064亿元: the same measure
     if c.kind in ("percent", "other", "rank") and prev_metric and (metric is None or _DIRECTION_RE.search(metric)):
         trail = _DIRECTION_RE.search(prev_metric)
         if metric is None or prev_metric.endswith(metric):
@@ -1047,6 +1069,7 @@ def _extract(
 
 
 _TRAILING_GLOSS_RE = re.compile(r"[(（][^()（）]*[)）]$")
+_LEADING_GLOSS_RE = re.compile(r"^[(（][^()（）]*[)）]")
 _PAREN_RE = re.compile(r"[(（)）]")
 _PLACE_END_RE = re.compile(r"(?:[省市县旗州]|[新城]区|开发区|经开区|高新区|自贸区|片区|示范区|合作区|试验区)$")
 _SUPERLATIVE_RE = re.compile(r"(?:最高|最大|最快|最多|最低|最小|最强)$")

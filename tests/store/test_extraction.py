@@ -508,3 +508,12 @@ def test_plan_cues_reach_cumulative_clauses_and_this_years_plans() -> None:
     assert (facts[0].subject, facts[0].metric) == (None, "重点项目")
     s = "完成工业总产值800亿元，增长9%(预计数，下同)"
     assert [f.target for f in extract_facts(s, doc_year=2025)] == [False, False]
+
+
+def test_from_to_figures_share_their_measure_and_keep_their_years() -> None:
+    s = "示范区(以下简称示范区)出口从2021年的820亿元增长到2024年的1350亿元"
+    facts = [f for f in extract_facts(s, doc_year=2025) if f.kind == "money"]
+    assert [(f.span, f.metric, f.period) for f in facts] == [("820亿元", "出口", 2021), ("1350亿元", "出口", 2024)]
+    s = "日均通行车辆从开通前的350辆增长至目前的900辆次"
+    assert [f.metric for f in extract_facts(s)] == ["通行车辆", "通行车辆"]
+    assert one(s, "900辆次").unit == "辆次"
