@@ -467,12 +467,15 @@ async def on_settings_button(update: Update, context: Context) -> None:
     )
     try:
         await query.edit_message_text(
-            text, reply_markup=settings_keyboard(sub),
+            redact_html(text), reply_markup=settings_keyboard(sub),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except BadRequest as exc:
+        # The press is already answered: a message we may no longer edit gets a fresh one.
         if "not modified" not in str(exc).lower():
-            raise
+            log.info("could not edit the settings message (%s); sending it anew", exc)
+            if message is not None:
+                await _reply(message, text, settings_keyboard(sub))
 
 
 async def on_migrate(update: Update, context: Context) -> None:

@@ -342,6 +342,21 @@ async def test_a_subscription_made_in_a_forum_topic_gets_its_digest_there(push_b
     assert digest.params.get("message_thread_id") == topic
 
 
+async def test_a_settings_button_whose_message_cannot_be_edited_answers_once(push_bot: BotHarness) -> None:
+    """Issue E 18: the press is answered once and the settings come as a new message."""
+    api = push_bot.api
+    shown = await push_bot.private("/settings", user_id=7007)
+    api.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    mark = api.mark()
+    press = api.make_callback_query(
+        api.messages[(7007, shown.result["message_id"])], button_data(shown, "09:00"), user_id=7007
+    )
+    again = await push_bot.exchange(press, "sendMessage", lambda c: c.chat_id == 7007)
+    assert "09:00" in parse_html(again.text)
+    await push_bot.private("/help", user_id=7007)
+    assert len(api.calls("answerCallbackQuery", since=mark)) == 1
+
+
 async def test_digest_command_is_a_preview_that_records_nothing(push_bot: BotHarness) -> None:
     call = await push_bot.private("/digest", user_id=1001)
     plain = parse_html(call.text)
