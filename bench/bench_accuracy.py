@@ -1,5 +1,9 @@
 """Accuracy of the public gold questions through `python -m bot ask --jsonl`, seeds only and with the archive.
 
+Then, per question set (seeds gold, news-dev, the project's own questions), figure-level and
+abstention accuracy with a per-category breakdown beside rank_bm25 on the same sentences
+(bench/accuracy_sets.py).
+
 Score: a question with `expect` is right when the top answer's `text` contains every expected
 string; a question with `expect_none` is right when `answers` is empty. The archive is a
 distractor, so the score with it must not fall more than one question below the seeds-only score.
@@ -66,8 +70,14 @@ def evaluate(db: common.BenchDb) -> dict[str, Any]:
             "seconds": seconds, "questions": per_question}
 
 
-def run(sizes: str, *, seed: int = common.DEFAULT_SEED, rebuild: bool = False) -> dict[str, Any]:
-    """Evaluate every size; print the table and the questions that changed; write bench/out/accuracy.json."""
+def run(sizes: str, *, seed: int = common.DEFAULT_SEED, rebuild: bool = False, sets: bool = True) -> dict[str, Any]:
+    """Evaluate every size and every question set; print the tables; write bench/out/accuracy*.json."""
+    if sets:
+        from bench import accuracy_sets
+
+        accuracy_sets.run()
+    if not sizes:
+        return {}
     results = []
     for label, articles in common.parse_sizes(sizes):
         db = common.ensure_db(label, articles, seed=seed, rebuild=rebuild)
@@ -107,9 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sizes", default="seeds,10k")
     p.add_argument("--seed", type=int, default=common.DEFAULT_SEED)
     p.add_argument("--rebuild", action="store_true")
+    p.add_argument("--no-sets", action="store_true", help="skip the per-set, per-category report")
     args = p.parse_args(argv)
     common.setup_logging()
-    run(args.sizes, seed=args.seed, rebuild=args.rebuild)
+    run(args.sizes, seed=args.seed, rebuild=args.rebuild, sets=not args.no_sets)
     return 0
 
 

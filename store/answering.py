@@ -991,12 +991,31 @@ def _about_by_kind_word(
     return any(pattern.search(t) for t in texts)
 
 
+# Words for a larger place than a city or zone (or a province): its figure is not the asked one's.
+_LEVEL_ORDER = {"zone": 0, "county": 1, "prefecture": 2, "province": 3, "nation": 4}
+_LARGER_WORDS = {
+    "zone": ("全省", "我省", "全国", "我国"),
+    "county": ("全省", "我省", "全国", "我国"),
+    "prefecture": ("全省", "我省", "全国", "我国"),
+    "province": ("全国", "我国"),
+}
+
+
 def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
     """True when the sentence is about another place than the one asked (全国GDP in a 晋江 document)."""
     places = qparse.places_module()
     if places is None:
         return False
     asked = [p for p in (_lookup_place(n) for n in pq.required) if p is not None]
+    # 全省 in a sentence about a city's figure names the province: another, larger subject.
+    levels = [str(getattr(a, "level", "")) for a in asked]
+    smallest = min(levels, key=lambda level: _LEVEL_ORDER.get(level, 9), default="")
+    for level_word in _LARGER_WORDS.get(smallest, ()):
+        for m in re.finditer(level_word, text):
+            # Only as the clause's subject (全省地区生产总值增长5.7%), not a comparison (居全国第4位).
+            opens_clause = m.start() == 0 or text[m.start() - 1] in "，,；;：:。 "
+            if opens_clause and not re.match(r"(?:第|排|前|首|平均|水平)", text[m.end() : m.end() + 3]):
+                return True
     for start, end, place in places.places_in(text):
         if place.level == "county" and not text[start:end].endswith(("县", "区", "市", "旗")):
             continue  # a county's bare short name is too often a word (千亿大关 → 大关县)
