@@ -36,7 +36,9 @@ def answer_for(context: Context, question: str, page: int = 0) -> render.Reply:
     answers = data.store.ask(question, limit=MAX_ANSWERS)
     if answers:
         return render.answer_reply(answers, page, data.queries.token(question))
-    return render.no_answer_reply(question, data.store.suggestions(question), data.queries.token)
+    return render.no_answer_reply(
+        question, data.store.suggestions(question), data.queries.token, missing=data.store.missing(question)
+    )
 
 
 async def reply_to_question(message: Message, context: Context, question: str) -> None:

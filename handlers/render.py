@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from handlers import texts
 from store.digest import link_html
@@ -93,10 +94,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(1, limit - 1)].rstrip() + texts.ELLIPSIS
 
 
-def mark_span(text: str, span: str | None) -> str:
-    """Escape `text`, putting the first occurrence of `span` in bold."""
+def mark_span(text: str, span: str | None, at: int | None = None) -> str:
+    """Escape `text`, putting `span` in bold: at offset `at` when it stands there, else its first occurrence."""
     if span:
-        at = text.find(span)
+        if at is None or text[at : at + len(span)] != span:
+            at = text.find(span)
         if at >= 0:
             return f"{esc(text[:at])}<b>{esc(span)}</b>{esc(text[at + len(span):])}"
     return esc(text)
@@ -297,7 +299,7 @@ def _answer_body(answer: Answer, width: int | None = None) -> list[str]:
     if answer.figure:
         lines.append(f"<b>{esc(answer.figure)}</b>")
     quote = (
-        mark_span(answer.text, answer.figure)
+        mark_span(answer.text, answer.figure, answer.figure_at)
         if width is None
         else snippet(answer.text, answer.figure, width)
     )
@@ -343,14 +345,30 @@ def paragraph_reply(paragraph: str, doc: DocumentInfo | None, figure: str | None
     return Reply("\n".join(lines))
 
 
+def missing_line(missing: Any) -> str | None:
+    """资料里没有济南2025年的这个指标: what the corpus lacks for a question (store.answering.Missing)."""
+    if missing is None or getattr(missing, "requirement", None) not in ("place", "period", "measure", "kind"):
+        return None
+    place, period = getattr(missing, "place", None), getattr(missing, "period", None)
+    if not (place or period):
+        return None
+    return esc(texts.NO_ANSWER_MISSING.format(
+        place=place or "", period=period or "", measure=getattr(missing, "measure", None) or texts.NO_ANSWER_MEASURE,
+    ))
+
+
 def no_answer_reply(
     question: str,
     suggestions: Sequence[str],
     token_for: Callable[[str], str],
     examples: Sequence[str] = texts.EXAMPLE_QUESTIONS,
+    missing: Any = None,
 ) -> Reply:
-    """A helpful reply without any figure: closest names (as search buttons) and examples."""
+    """A helpful reply without any figure: what is missing, closest names (as search buttons) and examples."""
     lines = [texts.NO_ANSWER.format(question=echo(question))]
+    line = missing_line(missing)
+    if line:
+        lines.append(line)
     if suggestions:
         lines.append(texts.NO_ANSWER_SUGGEST.format(names="、".join(esc(s) for s in suggestions)))
     lines.append("")

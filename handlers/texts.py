@@ -65,6 +65,8 @@ NO_ANSWER = (
     "没有找到「{question}」的可靠答案。为免误导，我不会给出没有出处的数字。"
 )
 NO_ANSWER_SUGGEST = "你是不是想找：{names}"
+NO_ANSWER_MISSING = "资料里没有{place}{period}的{measure}。"
+NO_ANSWER_MEASURE = "这个指标"
 NO_ANSWER_EXAMPLES = "可以这样问："
 NO_ANSWER_HINT = "也可以用 /search 关键词 查原文，或用 /sources 看看收录了哪些文档。"
 PARAGRAPH_HEADER = "<b>原文段落</b>"

@@ -1051,6 +1051,12 @@ class Reply:
     missing: Missing | None = None
 
 
+def missing(index: SearchIndex, question: str) -> Missing | None:
+    """Why a question gets no answer (None when it gets one)."""
+    reply = ask(index, question, limit=1)
+    return None if reply.answers else reply.missing
+
+
 def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:
     """Answer a question from the index: best first; empty when the evidence is weak."""
     return ask(index, question, limit=limit).answers
@@ -1085,7 +1091,7 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         return Reply([], missing_of["place"])
     rows, bm25 = _bm25_candidates(index, pq, limit=RERANK_DEPTH)
     if len(rows) == 0:
-        return Reply([], Missing("content"))
+        return Reply([], missing_of["measure"] if q.metric else Missing("content"))
     top_bm25 = float(bm25[0]) or 1.0
     wants_figure = q.kind != "list" and (q.kind is not None or q.metric is not None or "amount" in pq.intents)
     scored = []
@@ -1121,7 +1127,8 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
             continue  # 第几 is not answered by an amount, 哪天 not by a percent
         if answers and wants_figure and cand.fact_score <= 0 and q.kind != "list":
             continue  # further answers must carry a figure of the kind asked for
-        text = "".join(index.texts[r] for r in (*cand.context_rows, row))
+        prefix = "".join(index.texts[r] for r in cand.context_rows)
+        text = prefix + index.texts[row]
         if text in seen_texts:
             continue
         seen_texts.add(text)
@@ -1133,16 +1140,17 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
                 sentence_id=int(index.sentence_ids[row]), document=doc,
                 figure=best.span if best is not None and (cand.fact_score > 0 or strict_kind) else None,
                 intent=pq.intent,
+                figure_at=len(prefix) + best.start if best is not None else None,
             )
         )
         if len(answers) >= limit:
             break
     if answers:
         return Reply(answers)
-    if not failed:
-        return Reply([], Missing("content", place=place, period=_period_label(q), measure=q.metric))
-    reason = max(failed, key=lambda k: (failed[k], k))
-    return Reply([], missing_of.get(reason, Missing("content")))
+    reason = max(failed, key=lambda k: (failed[k], k)) if failed else "content"
+    if reason == "content" and q.metric:
+        reason = "measure"  # nothing that names the measure asked for fits
+    return Reply([], missing_of.get(reason, Missing("content", place=place, period=_period_label(q))))
 
 
 def suggest(index: SearchIndex, question: str, *, limit: int = 5) -> list[str]:

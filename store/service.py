@@ -201,6 +201,12 @@ class FactStore:
 
         return answer(self.index, question, limit=limit)
 
+    def missing(self, question: str) -> Any:
+        """What a question without an answer asks for that the corpus lacks (store.answering.Missing), or None."""
+        from store.answering import missing
+
+        return missing(self.index, question)
+
     def suggestions(self, question: str, *, limit: int = 5) -> list[str]:
         """Closest known entity names for a question that got no answer."""
         from store.answering import suggest

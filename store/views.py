@@ -73,6 +73,7 @@ class Answer:
     document: DocumentInfo
     figure: str | None = None  # the span that answers the question, shown in bold
     intent: str = "other"
+    figure_at: int | None = None  # where the figure stands in `text` (the same number may occur twice)
 
     def to_json(self) -> dict[str, Any]:
         """Return the answer as in the `ask --jsonl` contract."""
