@@ -1,4 +1,4 @@
-"""Command line: ask, facts, ingest, feeds, sources, run, console, digest, subscribers."""
+"""Command line: ask, facts, ingest, feeds, sources, run, console, digest, subscribers, migrate."""
 
 from __future__ import annotations
 
@@ -170,6 +170,21 @@ def cmd_subscribers(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the database schema to the newest migration (or to --revision); print what moved."""
+    from store import db, migrations
+
+    engine = db.make_engine(_database_url())
+    try:
+        moved = migrations.upgrade(engine, args.revision)
+        with engine.connect() as conn:
+            current = migrations.current_revision(conn)
+    finally:
+        engine.dispose()
+    print(f"schema {moved[0]} → {moved[1]}" if moved else f"schema at {current}, nothing to do")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for all commands."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="devnews-bot")
@@ -207,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_digest)
 
     sub.add_parser("subscribers", help="list subscriptions").set_defaults(func=cmd_subscribers)
+
+    p = sub.add_parser("migrate", help="apply pending schema migrations")
+    p.add_argument("--revision", default="head", help="target revision (default: the newest)")
+    p.set_defaults(func=cmd_migrate)
 
     from bot import track_cli
 

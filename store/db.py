@@ -1,4 +1,4 @@
-"""Database engine, schema creation and first-use seeding."""
+"""Database engine, schema migrations at start and first-use seeding."""
 
 from __future__ import annotations
 
@@ -6,18 +6,26 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine, func, select
+from sqlalchemy import create_engine, event, func, select, table
+from sqlalchemy.engine import Connection, Engine
 
-import store.subscriptions  # noqa: F401  (registers the push tables for init_db)
-from store import models
-from store.paths import DEFAULT_DATABASE_URL, SEEDS_DIR, sqlite_path
+from store import migrations
+from store.paths import DEFAULT_DATABASE_URL, SEEDS_DIR, normalize_url, sqlite_path
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
+# Light table handle: the start-up checks need no SQLModel (its import costs a cold CLI call).
+_DOCUMENT = table("document")
+
+# Server connections older than this are replaced before use (PostgreSQL closes idle
+# connections, firewalls drop them); pre-ping catches those dropped sooner, at one round trip
+# per checkout.
+POOL_RECYCLE_SECONDS = 1800
 
 class DatabaseUnavailable(Exception):
     """The database at DATABASE_URL cannot be opened or read; the message is one line naming it."""
@@ -47,35 +55,57 @@ def database_problem(url: str, exc: BaseException) -> DatabaseUnavailable | None
 
 
 def make_engine(url: str = DEFAULT_DATABASE_URL) -> Engine:
-    """Create an engine; for SQLite, create the folder and enable WAL and foreign keys."""
+    """Create an engine; SQLite: create the folder, WAL and foreign keys; servers: pre-ping and recycle."""
+    url = normalize_url(url)
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args)
-    if url.startswith("sqlite"):
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_SECONDS)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            if path is not None:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        if path is not None:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
 
     return engine
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    _ = models  # the tables register themselves on import
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema to the newest migration (creating every table on an empty database)."""
+    migrations.upgrade(engine)
+
+
+def prepare(engine: Engine, *, seed: bool = True, seeds_dir: Path = SEEDS_DIR) -> None:
+    """Migrate, and fill an empty database from seeds/, under the migration lock (races are safe)."""
+    with migrations.migration_lock(engine) as conn:
+        migrations.upgrade_locked(conn)
+        empty = not _has_documents(conn)
+        conn.rollback()  # end the read, so SQLite's writer below is not behind a reader
+        if seed and empty:
+            ensure_seeded(engine, seeds_dir)
+
+
+def is_ready(engine: Engine) -> bool:
+    """True when the schema is current and the database holds documents (nothing to prepare)."""
+    with engine.connect() as conn:
+        return migrations.is_current(conn) and _has_documents(conn)
+
+
+def _has_documents(conn: Connection) -> bool:
+    return bool(conn.execute(select(func.count()).select_from(_DOCUMENT)).scalar())
 
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """Yield a session; the caller commits at its unit of work, errors roll back."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -86,7 +116,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def document_count(*, session: Session) -> int:
     """Return how many documents are stored."""
-    return int(session.exec(select(func.count()).select_from(models.Document)).one())
+    return int(session.execute(select(func.count()).select_from(_DOCUMENT)).scalar_one())
 
 
 def ensure_seeded(engine: Engine, seeds_dir: Path = SEEDS_DIR) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -14,7 +14,16 @@ def utcnow() -> datetime:
 
 
 class Document(SQLModel, table=True):
-    """One ingested article or report, identified by the hash of its text."""
+    """One ingested article or report, identified by the hash of its text (and by its file path)."""
+
+    # One document per ingested file path (uploads have none): two processes ingesting two
+    # versions of one file cannot both insert.
+    __table_args__ = (
+        Index(
+            "uq_document_path", "path", unique=True,
+            sqlite_where=text("path != ''"), postgresql_where=text("path != ''"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)  # file name, e.g. 004_9ba4c9d2bb8ea06c.txt

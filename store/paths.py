@@ -16,3 +16,11 @@ def sqlite_path(url: str) -> Path | None:
     if not url.startswith(prefix) or url.endswith(":memory:") or url == prefix:
         return None
     return Path(url[len(prefix) :])
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg (v3) for PostgreSQL URLs that name no driver (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

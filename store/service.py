@@ -39,18 +39,14 @@ class FactStore:
     @classmethod
     def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
         """Open (and create) the database; fill it from seeds/ when empty and `seed` is set."""
+        from store import db
+
         store = cls(database_url)
         try:
-            if not store._ready_sqlite():
-                from store import db
-
-                db.init_db(store.engine)
-                if seed:
-                    db.ensure_seeded(store.engine)
+            if not db.is_ready(store.engine):
+                db.prepare(store.engine, seed=seed)
         except Exception as exc:
-            from store.db import database_problem
-
-            problem = database_problem(database_url, exc)
+            problem = db.database_problem(database_url, exc)
             if problem is None:
                 raise
             raise problem from None
@@ -58,12 +54,11 @@ class FactStore:
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine, created on first write (reads go through plain DB-API)."""
+        """The SQLAlchemy engine (created on first use; `open` migrates the schema)."""
         if self._engine is None:
             from store import db
 
             self._engine = db.make_engine(self.database_url)
-            db.init_db(self._engine)
         return self._engine
 
     def _sqlite_file(self) -> Path | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, delete, func, update
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, bindparam, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -58,7 +58,7 @@ class Subscription(SQLModel, table=True):
     """A chat's daily digest subscription (time and topics in the chat's own time zone)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(index=True, unique=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True, unique=True)
     chat_type: str = "private"
     title: str = ""
     active: bool = True
@@ -70,7 +70,7 @@ class Subscription(SQLModel, table=True):
     # When time or time zone last changed: a slot before this is never caught up.
     schedule_changed_at: datetime = Field(default_factory=_now)
     last_digest_at: datetime | None = None  # start of the last sent digest's "new documents"
-    changed_by: int | None = None
+    changed_by: int | None = Field(default=None, sa_type=BigInteger)  # Telegram user id
     deactivated_reason: str | None = None
     # Forum topic the chat subscribed in (digests go there); None = the chat itself / General.
     message_thread_id: int | None = None
@@ -87,7 +87,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("chat_id", "local_date", name="uq_delivery_chat_day"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(index=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
     local_date: date
     slot_at: datetime  # the scheduled time (UTC) this delivery belongs to
     status: str = Field(default=PENDING, index=True)
@@ -96,7 +96,7 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
     sent_at: datetime | None = None
-    message_id: int | None = None
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
 
 
@@ -106,7 +106,7 @@ class SentItem(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("chat_id", "fact_id", name="uq_sentitem_chat_fact"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(index=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
     fact_id: int
     sent_at: datetime = Field(default_factory=_now)
 
@@ -118,7 +118,7 @@ class Announcement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True)  # doc:<content hash> | text:<random id>
-    chat_id: int
+    chat_id: int = Field(sa_type=BigInteger)
     document_id: int | None = None
     text: str = ""  # the HTML to post, so a resumed announcement needs nothing else
     status: str = Field(default=PENDING, index=True)
@@ -126,7 +126,7 @@ class Announcement(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
     sent_at: datetime | None = None
-    message_id: int | None = None
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
 
 
