@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-sqlite test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	@$(PY) -m bot
 
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL server (tests/pg_server.py);
+# both passes always run, and the target fails if either failed.
 test: $(STAMP)
+	@status=0; \
+	$(PY) -m pytest || status=1; \
+	$(PY) -m tests.pg_server -- $(PY) -m pytest || status=1; \
+	exit $$status
+
+test-sqlite: $(STAMP)
 	$(PY) -m pytest
+
+test-postgres: $(STAMP)
+	$(PY) -m tests.pg_server -- $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot handlers render store tests bench

@@ -34,6 +34,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 import handlers
 from bot import feeds_job, scheduling
 from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
+from bot.env import index_dir_from_env
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
 from store import redaction
@@ -274,7 +275,7 @@ def run_polling() -> int:
 
     from store.service import FactStore  # heavy: only when we are really going to run
 
-    store = FactStore.open(settings.database_url)
+    store = FactStore.open(settings.database_url, index_dir=index_dir_from_env())
     app = build_application(settings, Services(store=store))
     try:
         asyncio.run(wait_for_bot_api(token, settings.telegram_api_base_url))

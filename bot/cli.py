@@ -24,9 +24,10 @@ def _database_url() -> str:
 
 
 def _open_store() -> FactStore:
+    from bot.env import index_dir_from_env
     from store.service import FactStore
 
-    return FactStore.open(_database_url())
+    return FactStore.open(_database_url(), index_dir=index_dir_from_env())
 
 
 def _print_json(obj: object) -> None:

@@ -209,11 +209,14 @@ class ConsoleRequest(BaseRequest):
 async def chat(settings: Settings, lines: TextIO, out: TextIO) -> None:
     """Run the console conversation until end of input (or /quit)."""
     from bot.app import Services, build_application, startup
+    from bot.env import index_dir_from_env
     from store.service import FactStore
 
     user_id = settings.admin_ids[0] if settings.admin_ids else 1000
     console = Console(out, user_id=user_id)
-    store = await asyncio.to_thread(FactStore.open, settings.database_url)
+    store = await asyncio.to_thread(
+        FactStore.open, settings.database_url, index_dir=index_dir_from_env()
+    )
     app = build_application(settings, Services(store=store), request=ConsoleRequest(console))
     interactive = lines.isatty()
     async with app:

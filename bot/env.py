@@ -44,6 +44,11 @@ def log_level_from_env(default: str = "WARNING") -> str:
     return level
 
 
+def index_dir_from_env() -> str | None:
+    """Return INDEX_DIR (where index snapshots live) from the environment or .env, or None."""
+    return env_value("INDEX_DIR")
+
+
 def token_configured() -> bool:
     """Return True when TELEGRAM_BOT_TOKEN is set in the environment or .env."""
     return env_value("TELEGRAM_BOT_TOKEN") is not None

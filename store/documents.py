@@ -29,17 +29,14 @@ def bump_version(*, session: Session) -> None:
 
 
 def read_version(connect: Callable[[], Any]) -> int | None:
-    """The document-set version (one indexed row: cheap enough to poll); None before any change."""
-    conn = connect()
-    try:
-        cur = conn.cursor()
-        cur.execute("SELECT version FROM documentset WHERE id = 1")
-        row = cur.fetchone()
-    except Exception:  # a database created before the table existed: no version yet
-        return None
-    finally:
-        conn.close()
-    return int(row[0]) if row else None
+    """The document-set version (one indexed row: cheap enough to poll); None before any change.
+
+    `connect` returns a SQLAlchemy Connection; the table exists from migration 0003 on.
+    """
+    table = _VERSION_TABLE.c
+    with connect() as conn:
+        version = conn.execute(select(table.version).where(table.id == 1)).scalar()
+    return int(version) if version is not None else None
 
 
 def delete_documents(ids: Iterable[int], *, session: Session) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import sys
 import threading
 import time
@@ -485,58 +484,70 @@ class _Batch:
     fact_rows_raw: list[tuple[Any, ...]]
 
 
+_STREAM_ROWS = 20_000  # rows fetched at a time while streaming sentences
+
+
 def _read(connect: Callable[[], Any], vocab: dict[str, int], doc_ids: list[int] | None = None) -> _Batch:
-    """Read documents, sentences (adding their terms to `vocab`) and facts, optionally of some documents."""
-    where_doc = ""
-    params: tuple[int, ...] = ()
+    """Read documents, sentences (adding their terms to `vocab`) and facts, optionally of some documents.
+
+    `connect` returns a SQLAlchemy Connection; the reads are Core selects over untyped columns,
+    so rows come back as the driver gives them (no per-value processing).
+    """
+    from sqlalchemy import column, select, table
+
+    def cols(name: str, *names: str) -> Any:
+        return table(name, *(column(n) for n in names)).c
+
+    doc = cols("document", "id", "name", "title", "regions", "authors", "year", "date", "fact_count",
+               "sentence_count", "ingested_at", "content_hash", "url")
+    sen = cols("sentence", "id", "document_id", "paragraph_no", "position", "kind", "text", "tokens")
+    fact = cols("fact", "id", "document_id", "sentence_id", "kind", "start", "end", "value", "unit",
+                "qualifier", "target", "period", "subject", "metric", "date")
+    doc_query = select(doc.id, doc.name, doc.title, doc.regions, doc.authors, doc.year, doc.date,
+                       doc.fact_count, doc.sentence_count, doc.ingested_at, doc.content_hash, doc.url)
+    sen_query = select(sen.id, sen.document_id, sen.paragraph_no, sen.text, sen.tokens).where(
+        sen.kind.in_(("body", "heading")))
+    fact_query = select(fact.id, fact.sentence_id, fact.kind, fact.start, fact.end, fact.value,
+                        fact.unit, fact.qualifier, fact.target, fact.period, fact.subject,
+                        fact.metric, fact.date)
     if doc_ids is not None:
-        where_doc = f" AND document_id IN ({','.join('?' * len(doc_ids))})"
-        params = tuple(doc_ids)
-    raw = connect()
-    try:
-        if isinstance(raw, sqlite3.Connection):
-            # One read transaction: documents, sentences and facts from the same commit, even
-            # while another process ingests.
-            raw.execute("BEGIN")
-        cur = raw.cursor()
-        doc_where = f" WHERE id IN ({','.join('?' * len(doc_ids))})" if doc_ids is not None else ""
-        cur.execute(
-            "SELECT id, name, title, regions, authors, year, date, fact_count, sentence_count,"
-            f" ingested_at, content_hash, url FROM document{doc_where} ORDER BY id",
-            params,
-        )
-        doc_rows = cur.fetchall()
-        documents = {int(r[0]): _document_info(r) for r in doc_rows}
-        doc_keys = {int(r[0]): document_key(r[10], r[1]) for r in doc_rows}
-        cur.execute(
-            "SELECT id, document_id, paragraph_no, text, tokens FROM sentence"
-            f" WHERE kind IN ('body', 'heading'){where_doc} ORDER BY document_id, position, id",
-            params,
-        )
-        # Streamed row by row: holding 1M rows with their token strings would double peak memory.
-        ids_buf, docs_buf, paras_buf = array("q"), array("i"), array("i")
-        texts: list[str] = []
-        flat = array("i")  # 4 bytes a posting: a list of ints would take ten times that
-        counts_buf, lengths_buf = array("i"), array("f")
-        setdefault = vocab.setdefault
-        for sid, doc_id, para_no, text, tokens in cur:
-            ids_buf.append(sid)
-            docs_buf.append(doc_id)
-            paras_buf.append(para_no)
-            texts.append(text)
-            toks = tokens.split() if tokens else []
-            lengths_buf.append(len(toks))
-            term_set = {setdefault(t, len(vocab)) for t in toks}
-            counts_buf.append(len(term_set))
-            flat.extend(term_set)
-        cur.execute(
-            "SELECT id, sentence_id, kind, start, \"end\", value, unit, qualifier, target, period,"
-            f" subject, metric, date FROM fact WHERE 1=1{where_doc} ORDER BY sentence_id, start, id",
-            params,
-        )
-        fact_rows_raw = cur.fetchall()
-    finally:
-        raw.close()
+        doc_query = doc_query.where(doc.id.in_(doc_ids))
+        sen_query = sen_query.where(sen.document_id.in_(doc_ids))
+        fact_query = fact_query.where(fact.document_id.in_(doc_ids))
+    # One read transaction: documents, sentences and facts from the same commit, even while
+    # another process ingests (REPEATABLE READ on servers; SQLite's read transaction is one).
+    with connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")  # pysqlite opens no transaction for reads: open one
+        else:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            doc_rows = conn.execute(doc_query.order_by(doc.id)).all()
+            documents = {int(r[0]): _document_info(r) for r in doc_rows}
+            doc_keys = {int(r[0]): document_key(r[10], r[1]) for r in doc_rows}
+            # Streamed (a server-side cursor on PostgreSQL): holding 1M rows with their token
+            # strings would double peak memory.
+            result = conn.execution_options(yield_per=_STREAM_ROWS).execute(
+                sen_query.order_by(sen.document_id, sen.position, sen.id))
+            ids_buf, docs_buf, paras_buf = array("q"), array("i"), array("i")
+            texts: list[str] = []
+            flat = array("i")  # 4 bytes a posting: a list of ints would take ten times that
+            counts_buf, lengths_buf = array("i"), array("f")
+            setdefault = vocab.setdefault
+            for sid, doc_id, para_no, text, tokens in result:
+                ids_buf.append(sid)
+                docs_buf.append(doc_id)
+                paras_buf.append(para_no)
+                texts.append(text)
+                toks = tokens.split() if tokens else []
+                lengths_buf.append(len(toks))
+                term_set = {setdefault(t, len(vocab)) for t in toks}
+                counts_buf.append(len(term_set))
+                flat.extend(term_set)
+            fact_rows_raw = [tuple(r) for r in conn.execute(
+                fact_query.order_by(fact.sentence_id, fact.start, fact.id))]
+        finally:
+            conn.rollback()
     return _Batch(
         documents=documents,
         doc_keys=doc_keys,
@@ -597,7 +608,7 @@ def _teach_gazetteer(
 def build_index(connect: Callable[[], Any]) -> SearchIndex:
     """Build the index from the database (sentences with their stored tokens, facts, documents).
 
-    `connect` returns a DB-API connection, so the read path needs neither SQLAlchemy nor SQLModel.
+    `connect` returns a SQLAlchemy Connection (Core reads only: SQLModel is not needed).
     """
     started = time.perf_counter()
     vocab: dict[str, int] = {}

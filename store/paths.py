@@ -24,3 +24,30 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def index_dir_for(url: str, configured: str | Path | None = None) -> Path | None:
+    """Folder of the index snapshot of a database (None for in-memory SQLite).
+
+    With `configured` (or else the INDEX_DIR environment variable): a subfolder of it per database. Without: beside a SQLite
+    file (`bot.db.index`), else under data/index/. The subfolder is named after the database
+    and a hash of its URL (password left out); what the snapshot holds is checked against the
+    database's documents at every load, so a stale one is brought up to date, never trusted.
+    """
+    import hashlib
+    import os
+
+    if configured is None:
+        configured = os.environ.get("INDEX_DIR") or None
+    url = normalize_url(url)
+    file = sqlite_path(url)
+    if url.startswith("sqlite") and file is None:
+        return None
+    if file is not None and configured is None:
+        return file.with_name(file.name + ".index")
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url).set(password=None)
+    key = hashlib.sha256(parsed.render_as_string(hide_password=False).encode()).hexdigest()[:12]
+    name = Path(parsed.database or "db").name
+    return Path(configured if configured is not None else "data/index") / f"{name}-{key}"

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from store.index import SearchIndex, build_index
-from store.paths import DEFAULT_DATABASE_URL, sqlite_path
+from store.paths import DEFAULT_DATABASE_URL, index_dir_for, sqlite_path
 from store.views import Answer, DocumentInfo, FactHit, FactView, IngestReport, SentenceHit
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from store.feeds import PollResult
     from store.ingest.fetch import FetchPolicy
@@ -29,19 +28,35 @@ _INVESTMENT_METRICS = ("投资", "总投资", "计划总投资", "增资", "投�
 class FactStore:
     """Documents, facts and the in-memory answering index over one database."""
 
-    def __init__(self, database_url: str = DEFAULT_DATABASE_URL) -> None:
+    def __init__(
+        self, database_url: str = DEFAULT_DATABASE_URL, *, index_dir: str | Path | None = None
+    ) -> None:
         self.database_url = database_url
+        # Where the index snapshot lives (INDEX_DIR, else beside a SQLite file, else data/index/).
+        self.index_dir = index_dir_for(database_url, index_dir)
         self._engine: Engine | None = None
         self._index: SearchIndex | None = None
         self._lock = threading.RLock()  # first load and refreshes, one at a time
         self._version: int | None = None  # document-set version the index was last synced at
 
     @classmethod
-    def open(cls, database_url: str = DEFAULT_DATABASE_URL, *, seed: bool = True) -> FactStore:
-        """Open (and create) the database; fill it from seeds/ when empty and `seed` is set."""
+    def open(
+        cls,
+        database_url: str = DEFAULT_DATABASE_URL,
+        *,
+        seed: bool = True,
+        index_dir: str | Path | None = None,
+    ) -> FactStore:
+        """Open (and migrate) the database; fill it from seeds/ when empty and `seed` is set."""
+        store = cls(database_url, index_dir=index_dir)
+        path = store._sqlite_file()
+        if path is not None:
+            from store import migrations, sqlite_probe
+
+            if sqlite_probe.stored_documents(path, migrations.head_revision()) is not None:
+                return store  # current and filled: SQLAlchemy is imported only when needed
         from store import db
 
-        store = cls(database_url)
         try:
             if not db.is_ready(store.engine):
                 db.prepare(store.engine, seed=seed)
@@ -64,22 +79,9 @@ class FactStore:
     def _sqlite_file(self) -> Path | None:
         return sqlite_path(self.database_url)
 
-    def _ready_sqlite(self) -> bool:
-        """True when the URL is an existing SQLite file that already holds documents."""
-        path = self._sqlite_file()
-        if path is None or not path.exists():
-            return False
-        try:
-            with sqlite3.connect(path) as conn:
-                return bool(conn.execute("SELECT count(*) FROM document").fetchone()[0])
-        except sqlite3.Error:
-            return False
-
-    def _connect(self) -> Any:
-        path = self._sqlite_file()
-        if path is not None:
-            return sqlite3.connect(path)
-        return self.engine.raw_connection()
+    def _connect(self) -> Connection:
+        """A new SQLAlchemy connection (the index reads use Core over it)."""
+        return self.engine.connect()
 
     @property
     def index(self) -> SearchIndex:
@@ -93,23 +95,23 @@ class FactStore:
     def _save_snapshot(self, index: SearchIndex) -> None:
         from store import snapshot
 
-        path = self._sqlite_file()
+        path = self.index_dir
         if path is None:
             return
         try:
-            snapshot.save_index(index, snapshot.snapshot_dir(path))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            snapshot.save_index(index, path)
         except OSError as exc:  # a read-only folder (or another process writing) costs a rebuild later
             log.warning("could not write the index snapshot of %s: %s", path, exc)
 
     def _load_or_build(self) -> SearchIndex:
         """The snapshot brought up to date with the database, or a build from SQL."""
         from store import snapshot
-        from store.documents import read_version
 
-        self._version = read_version(self._connect)
+        self._version = self._read_version()
 
-        path = self._sqlite_file()
-        loaded = snapshot.load_index(snapshot.snapshot_dir(path)) if path is not None else None
+        path = self.index_dir
+        loaded = snapshot.load_index(path) if path is not None else None
         if loaded is not None:
             index, changed = self._synced(loaded)
             if changed:
@@ -119,12 +121,35 @@ class FactStore:
         self._save_snapshot(index)
         return index
 
+    def _stored_documents(self) -> dict[int, str]:
+        """Document id → document_key, read now (SQLite without an engine yet: see sqlite_probe)."""
+        from store import migrations, snapshot, sqlite_probe
+        from store.index import document_key
+
+        path = self._sqlite_file()
+        if path is not None and self._engine is None:
+            probed = sqlite_probe.stored_documents(path, migrations.head_revision())
+            if probed is not None:
+                return {doc_id: document_key(digest, name) for doc_id, digest, name in probed}
+        return snapshot.stored_documents(self._connect)
+
+    def _read_version(self) -> int | None:
+        """The document-set version now (SQLite without an engine yet: see sqlite_probe)."""
+        from store import migrations, sqlite_probe
+        from store.documents import read_version
+
+        path = self._sqlite_file()
+        if path is not None and self._engine is None:
+            read, version = sqlite_probe.document_set_version(path, migrations.head_revision())
+            if read:
+                return version
+        return read_version(self._connect)
+
     def _synced(self, index: SearchIndex) -> tuple[SearchIndex, bool]:
         """`index` with documents gone or changed in the database dropped and new ones added."""
-        from store import snapshot
         from store.index import extend_index, remove_documents
 
-        stored = snapshot.stored_documents(self._connect)
+        stored = self._stored_documents()
         held = index.doc_keys
         # SQLite reuses the ids of deleted rows: a document is the same only if its key (content
         # hash and name) is.
@@ -146,11 +171,10 @@ class FactStore:
         In place: only the documents that differ are read, the rest of the index is reused —
         seconds at any size, and no second full index in memory. `rebuild` builds it from SQL.
         """
-        from store.documents import read_version
 
         with self._lock:
             current = self._index
-            version = read_version(self._connect)
+            version = self._read_version()
             if rebuild:
                 index, changed = build_index(self._connect), True
                 self._save_snapshot(index)
@@ -170,9 +194,8 @@ class FactStore:
         A running bot calls this every few seconds, so documents ingested, replaced or deleted
         by another process appear without a restart. Nothing happens before the first load.
         """
-        from store.documents import read_version
 
-        if self._index is None or read_version(self._connect) == self._version:
+        if self._index is None or self._read_version() == self._version:
             return False
         return self.refresh()
 

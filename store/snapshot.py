@@ -43,19 +43,18 @@ class StaleSnapshot(SnapshotError):
 
 
 def snapshot_dir(sqlite_file: Path) -> Path:
-    """Where the snapshot of a database file lives (beside it)."""
+    """Where the snapshot of a database file lives (beside it; see store.paths.index_dir_for)."""
     return sqlite_file.with_name(sqlite_file.name + ".index")
 
 
 def stored_documents(connect: Callable[[], Any]) -> dict[int, str]:
     """Document id → document_key (content hash and name) of every document in the database."""
-    conn = connect()
-    try:
-        cur = conn.cursor()
-        cur.execute("SELECT id, content_hash, name FROM document")
-        return {int(doc_id): document_key(digest, name) for doc_id, digest, name in cur.fetchall()}
-    finally:
-        conn.close()
+    from sqlalchemy import column, select, table
+
+    document = table("document", column("id"), column("content_hash"), column("name"))
+    with connect() as conn:
+        rows = conn.execute(select(document.c.id, document.c.content_hash, document.c.name))
+        return {int(doc_id): document_key(digest, name) for doc_id, digest, name in rows}
 
 
 def documents_digest(doc_keys: Mapping[int, str]) -> str:

@@ -501,9 +501,16 @@ def begin_sending_many(*, session: Session, delivery_ids: Sequence[int], now: da
     """Move pending claims to sending; return the ids this caller now owns."""
     if not delivery_ids:
         return set()
+    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for
+    # (FOR UPDATE SKIP LOCKED); SQLite has one writer at a time and renders no lock clause.
+    free = (
+        select(col(Delivery.id))
+        .where(col(Delivery.id).in_(list(delivery_ids)), col(Delivery.status) == PENDING)
+        .with_for_update(skip_locked=True)
+    )
     stmt = (
         update(Delivery)
-        .where(col(Delivery.id).in_(list(delivery_ids)), col(Delivery.status) == PENDING)
+        .where(col(Delivery.id).in_(free.scalar_subquery()), col(Delivery.status) == PENDING)
         .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=_aware(now))
         .returning(col(Delivery.id))
     )

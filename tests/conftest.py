@@ -1,4 +1,4 @@
-"""Shared fixtures: a seeded FactStore on temporary SQLite, the fake Bot API, a polling bot."""
+"""Shared fixtures: a seeded FactStore on a temporary database (tests/dbkit.py), the fake Bot API, a polling bot."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ TEST_TOKEN = "7000000001:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A FactStore over a fresh SQLite file filled from seeds/ (shared by the session)."""
+    """A FactStore over a fresh database filled from seeds/ (shared by the session)."""
     from store.service import FactStore
+    from tests.dbkit import database_url
 
-    path = tmp_path_factory.mktemp("seeded") / "bot.db"
-    store = FactStore.open(f"sqlite:///{path}")
+    store = FactStore.open(database_url(tmp_path_factory.mktemp("seeded")))
     store.warm()
     return store
 

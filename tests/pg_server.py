@@ -162,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.start()
         log.info("PostgreSQL %s on 127.0.0.1:%s in %s", server.bin.parent.name, server.port, server.folder)
-        env = {**os.environ, "TEST_DATABASE_URL": server.url}
+        # Index snapshots of server databases go to data/index/ by default: keep them in here.
+        env = {**os.environ, "TEST_DATABASE_URL": server.url, "INDEX_DIR": str(server.folder / "index")}
         return subprocess.run(command, env=env, check=False).returncode
     finally:
         server.stop()

@@ -1,7 +1,8 @@
 """Schema migrations (Alembic, run in-process): upgrade to the newest revision under a lock.
 
 The revision files live in versions/ and are numbered (0001_…, 0002_…); a revision's id is its
-number, so the newest revision is known without importing Alembic (cheap check at every start).
+number, so the newest revision is known without importing Alembic or SQLAlchemy (cheap check at
+every start).
 A database made by create_all before migrations existed (tables, no alembic_version) is stamped
 at 0001 — the schema of that time — and upgraded from there.
 """
@@ -17,11 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, MetaData, String, Table, func, inspect, select
-from sqlalchemy.engine import Connection, Engine
-
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +30,7 @@ BASELINE = "0001"  # the schema create_all made at commit 76270fd
 # pg_advisory_lock key shared by every process migrating the same database ("devn" in ASCII).
 _PG_LOCK_KEY = 0x6465766E
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
-
-_VERSION_TABLE = Table("alembic_version", MetaData(), Column("version_num", String(32)))
+VERSION_TABLE = "alembic_version"
 
 
 @cache
@@ -44,9 +42,11 @@ def head_revision() -> str:
 
 def current_revision(conn: Connection) -> str | None:
     """The revision a database is at, or None when it has never been migrated."""
-    if not inspect(conn).has_table(_VERSION_TABLE.name):
+    from sqlalchemy import column, inspect, select, table
+
+    if not inspect(conn).has_table(VERSION_TABLE):
         return None
-    return conn.execute(select(_VERSION_TABLE.c.version_num)).scalar()
+    return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
 
 
 def is_current(conn: Connection) -> bool:
@@ -61,6 +61,8 @@ def migration_lock(engine: Engine) -> Iterator[Connection]:
     PostgreSQL: a session advisory lock. SQLite file: an exclusive lock on `<file>.lock`
     beside it (fcntl, released when the process dies). In-memory SQLite needs none.
     """
+    from sqlalchemy import func, select
+
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(select(func.pg_advisory_lock(_PG_LOCK_KEY)))
@@ -96,6 +98,7 @@ def _config(conn: Connection) -> Config:
 def upgrade_locked(conn: Connection, revision: str = "head") -> list[str]:
     """Upgrade on a connection that holds the migration lock; return [from, to] when it moved."""
     from alembic import command
+    from sqlalchemy import inspect
 
     before = current_revision(conn)
     if revision == "head" and before == head_revision():

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
-import shutil
-import sqlite3
-import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from store import subscriptions as subs
 from tests.conftest import TEST_TOKEN
+from tests.dbkit import seeded_database_url
 from tests.fake_bot_api import FakeBotApi
 
 SHANGHAI = "Asia/Shanghai"
@@ -44,27 +40,12 @@ async def no_sleep(_seconds: float) -> None:
     """Backoff without waiting (RetryAfter from the server is still honoured by PTB's limiter)."""
 
 
-@functools.lru_cache(maxsize=1)
-def template_db() -> Path:
-    """A seeded database file, made once per test process, that tests copy."""
-    from store.service import FactStore
-
-    folder = Path(tempfile.mkdtemp(prefix="push-template-"))
-    atexit.register(shutil.rmtree, folder, True)
-    path = folder / "bot.db"
-    FactStore.open(f"sqlite:///{path}").engine.dispose()
-    return path
-
-
 def fresh_db(target_dir: Path) -> str:
-    """Copy the seeded template (WAL included, via the backup API) into a folder; return its URL.
+    """A copy of the seeded template database (tests/dbkit.py); return its URL.
 
     Each test gets its own database: subscriptions must not leak into other tests.
     """
-    target = target_dir / "bot.db"
-    with sqlite3.connect(template_db()) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
+    return seeded_database_url(target_dir)
 
 
 def add_subscriptions(

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.dbkit import database_url
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLD_FACTS = [json.loads(line) for line in (ROOT / "tests/data/facts.jsonl").read_text("utf-8").splitlines() if line]
 
 
-def run_cli(args: list[str], db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot …` on a given database file."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+def run_cli(args: list[str], db: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot …` on a given database (URL)."""
+    env = {**os.environ, "DATABASE_URL": db}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
@@ -26,7 +28,7 @@ def run_cli(args: list[str], db: Path, stdin: str | None = None) -> subprocess.C
 
 @pytest.fixture(scope="module")
 def facts(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    db = tmp_path_factory.mktemp("facts") / "bot.db"
+    db = database_url(tmp_path_factory.mktemp("facts"))
     result = run_cli(["facts", "--jsonl"], db)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -73,7 +75,7 @@ def test_fixed_phrases_are_not_facts(facts: list[dict]) -> None:
 
 
 def test_ingest_reports_each_file_and_refuses_bad_ones(tmp_path: Path) -> None:
-    db = tmp_path / "bot.db"
+    db = database_url(tmp_path)
     good = tmp_path / "news.txt"
     good.write_text("青岛西海岸新区\n\n2024年，新区签约项目35个，总投资420亿元。\n", encoding="utf-8")
     empty = tmp_path / "empty.txt"
@@ -92,7 +94,7 @@ def test_ingest_reports_each_file_and_refuses_bad_ones(tmp_path: Path) -> None:
 
 
 def test_readable_ask_shows_figure_sentence_title_and_date(tmp_path: Path) -> None:
-    result = run_cli(["ask", "京东方青岛项目总投资多少？"], tmp_path / "bot.db")
+    result = run_cli(["ask", "京东方青岛项目总投资多少？"], database_url(tmp_path))
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[1]
     assert "81.7亿元" in first
@@ -101,6 +103,6 @@ def test_readable_ask_shows_figure_sentence_title_and_date(tmp_path: Path) -> No
 
 
 def test_ask_without_answer_says_so(tmp_path: Path) -> None:
-    result = run_cli(["ask", "特斯拉上海超级工厂年产能多少辆？"], tmp_path / "bot.db")
+    result = run_cli(["ask", "特斯拉上海超级工厂年产能多少辆？"], database_url(tmp_path))
     assert result.returncode == 1
     assert "没有找到" in result.stdout

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.bot.test_process import ROOT, bot_env
+from tests.dbkit import seeded_database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 ADMIN = 42
@@ -39,10 +39,7 @@ def write_articles(folder: Path, numbers: range) -> Path:
 
 def seeded_copy(seeded_store: Any, target: Path) -> str:
     """A consistent copy of the seeded database (WAL included), so the process does not re-seed."""
-    with sqlite3.connect(seeded_store.database_url.removeprefix("sqlite:///")) as source, \
-            sqlite3.connect(target) as copy:
-        source.backup(copy)
-    return f"sqlite:///{target}"
+    return seeded_database_url(target.parent, target.stem)
 
 
 class BotProcess:
@@ -104,9 +101,17 @@ async def upload(api: FakeBotApi, content: str, file_name: str) -> Any:
     return await api.wait_for("sendMessage", lambda c: c.chat_id == ADMIN, since=mark, timeout=60)
 
 
-def stored_ids(database: Path, name_like: str = "%") -> list[int]:
-    with sqlite3.connect(database) as conn:
-        return [r[0] for r in conn.execute("SELECT id FROM document WHERE name LIKE ? ORDER BY id", (name_like,))]
+def stored_ids(url: str, name_like: str = "%") -> list[int]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    document = sa.table("document", sa.column("id"), sa.column("name"))
+    try:
+        with engine.connect() as conn:
+            query = sa.select(document.c.id).where(document.c.name.like(name_like))
+            return list(conn.execute(query.order_by(document.c.id)).scalars())
+    finally:
+        engine.dispose()
 
 
 async def test_restart_after_cli_ingest_and_upload_shows_every_document(
@@ -125,9 +130,9 @@ async def test_restart_after_cli_ingest_and_upload_shows_every_document(
     finally:
         assert await bot.stop() == 0, bot.log()[-3000:]
 
-    ids = stored_ids(database)
+    ids = stored_ids(url)
     assert len(ids) == 8
-    batch_ids = stored_ids(database, "art%")
+    batch_ids = stored_ids(url, "art%")
     await bot.start()
     try:
         listing = await ask(fake_api, "/sources")

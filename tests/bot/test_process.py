@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import pytest
 
 from handlers import texts
 from tests.conftest import TEST_TOKEN, button_data
+from tests.dbkit import database_url, seeded_database_url
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +52,10 @@ async def timed(
 async def test_bot_process_answers_start_question_button_and_inline(
     fake_api: FakeBotApi, tmp_path: Path, seeded_store: Any, record_property: Any
 ) -> None:
-    database = tmp_path / "bot.db"
-    # A consistent copy of the seeded database (WAL included), so the process does not re-seed.
-    with sqlite3.connect(seeded_store.database_url.removeprefix("sqlite:///")) as source, \
-            sqlite3.connect(database) as target:
-        source.backup(target)
+    # A copy of the seeded database, so the process does not re-seed.
+    url = seeded_database_url(tmp_path)
     log_path = tmp_path / "bot.log"
-    env = bot_env(fake_api, f"sqlite:///{database}", LOG_LEVEL="DEBUG")
+    env = bot_env(fake_api, url, LOG_LEVEL="DEBUG")
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
@@ -119,7 +116,7 @@ async def test_bot_process_answers_start_question_button_and_inline(
 async def test_bad_configuration_fails_at_start_with_one_line(
     fake_api: FakeBotApi, tmp_path: Path, env: dict[str, str], expected: str
 ) -> None:
-    full_env = {**bot_env(fake_api, f"sqlite:///{tmp_path / 'x.db'}"), **env}
+    full_env = {**bot_env(fake_api, database_url(tmp_path, "x")), **env}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=tmp_path, env=full_env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import texts
 from tests.conftest import BotHarness
+from tests.dbkit import database_url
 from tests.fake_bot_api import parse_html
 
 ARTICLE = (
@@ -32,7 +33,7 @@ async def test_admin_upload_is_downloaded_and_ingested(tmp_path, fake_api) -> No
     from store.service import FactStore
     from tests.conftest import BotHarness, make_settings
 
-    store = FactStore.open(f"sqlite:///{tmp_path / 'upload.db'}")
+    store = FactStore.open(database_url(tmp_path, "upload"))
     app = build_application(make_settings(fake_api, admin_ids="42"), Services(store=store))
     await app.initialize()
     await startup(app)

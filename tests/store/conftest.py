@@ -1,4 +1,4 @@
-"""Store fixtures: a seeded FactStore on a temporary SQLite file (shared per session)."""
+"""Store fixtures: a seeded FactStore on a temporary database (tests/dbkit.py; shared per session)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from store.service import FactStore
+from tests.dbkit import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -23,8 +24,7 @@ def load_jsonl(name: str) -> list[dict]:
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
     """A FactStore over a fresh database filled from seeds/."""
-    path = tmp_path_factory.mktemp("seeded") / "bot.db"
-    return FactStore.open(f"sqlite:///{path}")
+    return FactStore.open(database_url(tmp_path_factory.mktemp("seeded")))
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,7 @@ def external_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
     """A FactStore with the seeds and the 14 external government work reports."""
     if not EXTERNAL.is_dir():
         pytest.skip("../shared/corpus/external is not present")
-    path = tmp_path_factory.mktemp("external") / "bot.db"
-    store = FactStore.open(f"sqlite:///{path}")
+    store = FactStore.open(database_url(tmp_path_factory.mktemp("external")))
     reports = store.ingest_paths(sorted(EXTERNAL.glob("*.txt")))
     assert all(r.ok for r in reports), [r.reason for r in reports if not r.ok]
     return store

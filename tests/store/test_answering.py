@@ -12,6 +12,7 @@ import pytest
 
 from store.answering import detect_intents, parse_question
 from store.service import FactStore
+from tests.dbkit import database_url
 from tests.store.conftest import ROOT, load_jsonl
 
 QUESTIONS = load_jsonl("questions.jsonl")
@@ -58,7 +59,7 @@ def test_gold_accuracy_holds_with_external_reports(seeded_store: FactStore, exte
 
 
 def test_cli_jsonl_contract_on_fresh_database(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path, "fresh")}
     stdin = "\n".join(q["q"] for q in QUESTIONS) + "\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--jsonl"], input=stdin, capture_output=True,

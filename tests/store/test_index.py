@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from store import snapshot
 from store.index import Gazetteer, TextColumn, mine_names
 from store.service import FactStore
+from tests.dbkit import database_url
 
 SAMPLE = st.lists(st.text(alphabet="青岛开发区京东方投资亿元ab，。", max_size=12), max_size=30)
 
@@ -49,11 +50,17 @@ def test_mined_names_keep_the_core_of_a_place_name() -> None:
     assert names.get("股家河") is True
 
 
+def _snapshot_dir(url: str) -> Path:
+    directory = FactStore(url).index_dir
+    assert directory is not None
+    return directory
+
+
 def test_snapshot_is_written_reused_and_brought_up_to_date(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     first = FactStore.open(url)
     answers = [a.to_json() for a in first.ask("京东方青岛项目总投资多少？")]
-    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    directory = _snapshot_dir(url)
     assert (directory / "meta.json").exists()
 
     second = FactStore.open(url)
@@ -78,7 +85,7 @@ def _write(path: Path, n: int) -> Path:
 
 def test_a_snapshot_describes_the_documents_it_holds_not_the_database(tmp_path: Path) -> None:
     """Two processes over one database: the one that indexed less must not mark its snapshot current."""
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     running = FactStore.open(url)
     running.warm()  # the bot's index: the two seed documents
     other = FactStore.open(url)  # `bot ingest` from another process
@@ -95,11 +102,11 @@ def test_a_snapshot_describes_the_documents_it_holds_not_the_database(tmp_path: 
 def test_an_index_snapshot_is_brought_up_to_date_at_load(tmp_path: Path) -> None:
     from store.index import build_index
 
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     FactStore.open(url).warm()
-    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    directory = _snapshot_dir(url)
     before = (directory / "meta.json").read_text("utf-8")
-    import sqlite3
+    import sqlalchemy as sa
 
     from store import db
     from store.ingest.writer import ingest_paths
@@ -108,11 +115,10 @@ def test_an_index_snapshot_is_brought_up_to_date_at_load(tmp_path: Path) -> None
     writer = FactStore(url)
     with db.session_scope(writer.engine) as session:
         ingest_paths([_write(tmp_path / "a.txt", 1)], session=session)
-    with sqlite3.connect(tmp_path / "bot.db") as conn:
-        seed_id = conn.execute("SELECT min(id) FROM document").fetchone()[0]
-        conn.execute("DELETE FROM fact WHERE document_id = ?", (seed_id,))
-        conn.execute("DELETE FROM sentence WHERE document_id = ?", (seed_id,))
-        conn.execute("DELETE FROM document WHERE id = ?", (seed_id,))
+    with writer.engine.begin() as conn:
+        seed_id = conn.execute(sa.select(sa.func.min(sa.column("id"))).select_from(sa.table("document"))).scalar()
+        for table, key in (("fact", "document_id"), ("sentence", "document_id"), ("document", "id")):
+            conn.execute(sa.table(table, sa.column(key)).delete().where(sa.column(key) == seed_id))
     store = FactStore.open(url)
     rebuilt = build_index(store._connect)
     assert sorted(store.index.documents) == sorted(rebuilt.documents)
@@ -163,9 +169,9 @@ def _damage_consistently(directory: Path) -> None:
 def test_a_damaged_snapshot_is_rebuilt_with_one_warning(
     tmp_path: Path, damage: Callable[[Path], None], caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     FactStore.open(url).warm()
-    directory = snapshot.snapshot_dir(tmp_path / "bot.db")
+    directory = _snapshot_dir(url)
     damage(directory)
     with caplog.at_level(logging.WARNING, logger="store"):
         store = FactStore.open(url)
@@ -181,7 +187,7 @@ def test_extending_with_added_documents_equals_a_rebuild(tmp_path: Path) -> None
     from store.answering import answer
     from store.index import build_index
 
-    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    store = FactStore.open(database_url(tmp_path))
     store.warm()
     first = tmp_path / "a.txt"
     first.write_text("山东省\n\n2024年，山东省新签约项目35个，总投资420亿元，同比增长12%。\n", "utf-8")
@@ -204,7 +210,7 @@ def test_a_replaced_file_leaves_the_index_as_a_rebuild_would(tmp_path: Path) -> 
     from store.answering import answer
     from store.index import build_index
 
-    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    store = FactStore.open(database_url(tmp_path))
     store.warm()
     news = tmp_path / "news.txt"
     news.write_text("青岛西海岸新区\n\n2024年，西海岸新区新签约项目35个，总投资420亿元。\n", "utf-8")

@@ -18,6 +18,7 @@ from store.ingest.repair import collapse_spaced_han, normalize_lines, split_sent
 from store.ingest.writer import ingest_bytes, ingest_paths
 from store.models import Document, Fact, Sentence
 from store.normalize import fold_width
+from tests.dbkit import database_url
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_000 = SEEDS / "000_23584d56bc5f865a.txt"
@@ -89,7 +90,7 @@ def external() -> dict[str, ParsedDocument]:
 
 @pytest.fixture()
 def engine(tmp_path: Path) -> Engine:
-    eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    eng = make_engine(database_url(tmp_path, "test"))
     init_db(eng)
     return eng
 
@@ -568,7 +569,7 @@ def test_all_external_reports_ingest(session: Session) -> None:
 
 def test_many_files_are_prepared_in_worker_processes_with_the_same_result(tmp_path: Path) -> None:
     """From PARALLEL_MIN_FILES files on, workers parse and tokenise; the stored rows are the same."""
-    import sqlite3
+    import sqlalchemy as sa
 
     folder = tmp_path / "news"
     folder.mkdir()
@@ -580,7 +581,7 @@ def test_many_files_are_prepared_in_worker_processes_with_the_same_result(tmp_pa
     (folder / "empty.txt").write_bytes(b"")
     rows = {}
     for mode, minimum in (("parallel", writer.PARALLEL_MIN_FILES), ("serial", 10**9)):
-        engine = make_engine(f"sqlite:///{tmp_path / mode}.db")
+        engine = make_engine(database_url(tmp_path, mode))
         init_db(engine)
         old = writer.PARALLEL_MIN_FILES
         writer.PARALLEL_MIN_FILES = minimum
@@ -591,12 +592,15 @@ def test_many_files_are_prepared_in_worker_processes_with_the_same_result(tmp_pa
             writer.PARALLEL_MIN_FILES = old
         assert [r.status for r in reports].count("added") == writer.PARALLEL_MIN_FILES
         assert any(r.status == "refused" and r.name == "empty.txt" for r in reports)
-        conn = sqlite3.connect(tmp_path / f"{mode}.db")
-        rows[mode] = conn.execute(
-            "SELECT d.name, s.position, s.text, s.tokens, f.span, f.value FROM sentence s"
-            " JOIN document d ON d.id = s.document_id LEFT JOIN fact f ON f.sentence_id = s.id"
-            " ORDER BY d.name, s.position, f.start"
-        ).fetchall()
-        conn.close()
+        d, s, f = Document.__table__.c, Sentence.__table__.c, Fact.__table__.c
+        query = (
+            sa.select(d.name, s.position, s.text, s.tokens, f.span, f.value)
+            .select_from(Sentence.__table__.join(Document.__table__, d.id == s.document_id)
+                         .outerjoin(Fact.__table__, f.sentence_id == s.id))
+            .order_by(d.name, s.position, f.start)
+        )
+        with engine.connect() as conn:
+            rows[mode] = [tuple(r) for r in conn.execute(query)]
+        engine.dispose()
     assert rows["parallel"] == rows["serial"]
     assert rows["parallel"]

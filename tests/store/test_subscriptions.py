@@ -9,20 +9,25 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from store import subscriptions as subs
-from store.db import init_db
+from store.db import init_db, make_engine
 from store.models import Document, Fact, Sentence
+from tests.dbkit import database_url, on_postgres
 
 NOW = datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def session():
-    engine = create_engine(
-        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-    )
+def session(tmp_path):
+    if on_postgres():
+        engine = make_engine(database_url(tmp_path))
+    else:  # in memory: these tests are about the queries, not the file
+        engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
     init_db(engine)
     with Session(engine, expire_on_commit=False) as s:
         yield s
+    engine.dispose()
 
 
 def _add_doc(session: Session, title: str = "青岛西海岸新区2023年经济", n_facts: int = 3) -> Document:
