@@ -47,7 +47,9 @@ def index_dir_for(url: str, configured: str | Path | None = None) -> Path | None
         return file.with_name(file.name + ".index")
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url).set(password=None)
-    key = hashlib.sha256(parsed.render_as_string(hide_password=False).encode()).hexdigest()[:12]
+    parsed = make_url(url)
+    identity = "|".join(str(v) for v in (parsed.get_backend_name(), parsed.username, parsed.host,
+                                         parsed.port, parsed.database))
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     name = Path(parsed.database or "db").name
     return Path(configured if configured is not None else "data/index") / f"{name}-{key}"

@@ -150,15 +150,15 @@ async def test_running_bot_sees_documents_ingested_by_another_process_within_sec
     fake_api: FakeBotApi, tmp_path: Path, seeded_store: Any, record_property: Any
 ) -> None:
     """Issue E2: /source, /search and answers cover what `bot ingest` added or changed, no restart."""
-    database = tmp_path / "bot.db"
-    bot = BotProcess(fake_api, seeded_copy(seeded_store, database), tmp_path)
+    url = seeded_copy(seeded_store, tmp_path / "bot.db")
+    bot = BotProcess(fake_api, url, tmp_path)
     await bot.start()
     try:
         folder = write_articles(tmp_path / "batch", range(1, 4))
         code, out = await run_cli(bot.env, tmp_path, "ingest", str(folder))
         assert code == 0, out
         done = time.monotonic()
-        new_ids = stored_ids(database, "art%")
+        new_ids = stored_ids(url, "art%")
         assert len(new_ids) == 3
 
         async def seen() -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from handlers import texts
 from tests.conftest import BotHarness, button_data, buttons, make_settings
+from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 ADMIN = 42
@@ -25,7 +26,7 @@ async def own_bot(tmp_path: Path, fake_api: FakeBotApi) -> AsyncIterator[tuple[B
     from bot.app import Services, build_application, startup
     from store.service import FactStore
 
-    store = FactStore.open(f"sqlite:///{tmp_path / 'upload.db'}")
+    store = FactStore.open(database_url(tmp_path, "upload"))
     app = build_application(make_settings(fake_api, admin_ids=str(ADMIN)), Services(store=store))
     await app.initialize()
     await startup(app)

@@ -233,7 +233,7 @@ def test_the_document_set_version_moves_with_every_change_and_drives_refresh(tmp
     from store import db
     from store.documents import delete_documents, read_version
 
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     running = FactStore.open(url)
     running.warm()
     other = FactStore.open(url)
