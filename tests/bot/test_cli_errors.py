@@ -13,9 +13,13 @@ from typing import Any
 import pytest
 
 from tests.bot.test_process import bot_env
+from tests.dbkit import sqlite_only
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
+# About SQLite files (random bytes, text, a truncated file given as the database): the
+# PostgreSQL pass skips the module.
+pytestmark = sqlite_only
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -26,8 +26,9 @@ def national_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if len(NATIONAL) != 4:
         pytest.skip("../shared/corpus/external national reports are not present")
     from store.service import FactStore
+    from tests.dbkit import database_url
 
-    store = FactStore.open(f"sqlite:///{tmp_path_factory.mktemp('national') / 'bot.db'}")
+    store = FactStore.open(database_url(tmp_path_factory.mktemp("national")))
     reports = store.ingest_paths(NATIONAL)
     assert all(r.ok for r in reports)
     store.warm()

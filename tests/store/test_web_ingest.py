@@ -19,6 +19,7 @@ from store.ingest.fetch import FetchError, FetchPolicy, fetch, resolve
 from store.ingest.html import clean_title, clean_url, decode_html, is_chrome_line
 from store.ingest.writer import ingest_bytes, ingest_paths, ingest_url
 from store.models import Document, Fact, Sentence
+from tests.dbkit import database_url
 from tests.webkit import ARTICLES, CHROME_WORDS, LAYOUTS, NEWS_DEV, make_docx, make_pdf, news_page
 
 ALLOW = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=5.0)
@@ -43,7 +44,7 @@ def web(server: HTTPServer) -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    eng = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
+    eng = make_engine(database_url(tmp_path, "web"))
     init_db(eng)
     return eng
 
