@@ -36,6 +36,7 @@ def copy_database(source_url: str, target_url: str) -> dict[str, int]:
     from store.models import Document, Fact, Sentence
 
     source, target = db.make_engine(source_url), db.make_engine(target_url)
+    migrations.upgrade(source)  # an older benchmark database gets the current schema first
     migrations.upgrade(target)
     counts = {}
     with source.connect() as src, target.begin() as dst:
