@@ -16,9 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 GOLD_FACTS = [json.loads(line) for line in (ROOT / "tests/data/facts.jsonl").read_text("utf-8").splitlines() if line]
 
 
-def run_cli(args: list[str], db: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot …` on a given database (URL)."""
-    env = {**os.environ, "DATABASE_URL": db}
+_URLS: dict[Path, str] = {}
+
+
+def _url(db: str | Path) -> str:
+    """A URL as given; a file path names one test database (tests/dbkit.py), the same each call."""
+    if isinstance(db, str):
+        return db
+    if db not in _URLS:
+        _URLS[db] = database_url(db.parent, db.stem)
+    return _URLS[db]
+
+
+def run_cli(args: list[str], db: str | Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot …` on a given database (a URL, or a path standing for one)."""
+    env = {**os.environ, "DATABASE_URL": _url(db)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
