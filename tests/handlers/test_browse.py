@@ -9,6 +9,7 @@ import pytest
 
 from handlers import texts
 from tests.conftest import BotHarness, buttons
+from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 
@@ -149,7 +150,7 @@ async def test_search_with_a_long_keyword_pages_through_the_cache(tmp_path: Path
         + "".join(f"{keyword}第{n}批开工{n + 3}个，总投资{n * 11}亿元。\n\n" for n in range(1, 10)),
         encoding="utf-8",
     )
-    store = FactStore.open(f"sqlite:///{tmp_path / 'bot.db'}")
+    store = FactStore.open(database_url(tmp_path))
     assert [r.status for r in store.ingest_paths([article])] == ["added"]
     app = build_application(make_settings(fake_api), Services(store=store))
     await app.initialize()

@@ -264,9 +264,9 @@ def test_a_snapshot_of_another_format_is_rebuilt_without_a_warning(
 ) -> None:
     import json
 
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    url = database_url(tmp_path)
     FactStore.open(url).warm()
-    meta_path = snapshot.snapshot_dir(tmp_path / "bot.db") / "meta.json"
+    meta_path = _snapshot_dir(url) / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     _version, lexicon, documents = json.loads(meta["fingerprint"])
     meta["fingerprint"] = json.dumps([snapshot.FORMAT_VERSION - 1, lexicon, documents])
