@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -98,7 +98,7 @@ class Feed(SQLModel, table=True):
     last_error: str | None = None
     failures: int = 0  # consecutive failed polls
     paused: bool = False
-    added_by: int | None = None
+    added_by: int | None = Field(default=None, sa_type=BigInteger)  # Telegram user id
     created_at: datetime = Field(default_factory=utcnow)
 
 

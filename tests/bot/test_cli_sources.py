@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from store.snapshot import snapshot_dir
-from tests.bot.test_cli import run_cli
+from store.paths import index_dir_for
+from tests.bot.test_cli import _url, run_cli
 
 PAGE = """首页 > 新闻 > 正文
 
@@ -56,13 +56,15 @@ def test_sources_jsonl_gives_the_url_of_a_web_document(tmp_path: Path) -> None:
     page = tmp_path / "chengdu.txt"
     page.write_text(PAGE, encoding="utf-8")
     assert run_cli(["ingest", str(page)], db).returncode == 0
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(_url(db))
     with Session(engine) as session:  # as the web intake stores a page's canonical link
         doc = session.exec(select(Document).where(Document.name == "chengdu.txt")).one()
         doc.url = "https://news.example.cn/2024/0718/1.html"
         session.add(doc)
         session.commit()
     engine.dispose()
-    shutil.rmtree(snapshot_dir(db), ignore_errors=True)  # the URL changed behind the index's back
+    snapshot = index_dir_for(_url(db))
+    assert snapshot is not None
+    shutil.rmtree(snapshot, ignore_errors=True)  # the URL changed behind the index's back
     rows = {r["doc"]: r for r in map(json.loads, run_cli(["sources", "--jsonl"], db).stdout.splitlines())}
     assert rows["chengdu.txt"]["url"] == "https://news.example.cn/2024/0718/1.html"

@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from bot.feeds_job import poll_and_announce
 from handlers import texts
 from tests.conftest import BotHarness, make_settings
+from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.webkit import ARTICLES, LAYOUTS, make_docx, rss
 
@@ -36,7 +37,7 @@ async def feed_bot(
     from store.service import FactStore
 
     monkeypatch.setenv("FETCH_ALLOW_PRIVATE", "1")
-    store = FactStore.open(f"sqlite:///{tmp_path / 'feeds.db'}")
+    store = FactStore.open(database_url(tmp_path, "feeds"))
     settings = make_settings(fake_api, admin_ids=str(ADMIN), announce_chat_ids=str(ANNOUNCE))
     app = build_application(settings, Services(store=store))
     await app.initialize()

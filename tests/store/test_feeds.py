@@ -28,6 +28,7 @@ from store.feeds import (
 )
 from store.ingest.fetch import FetchPolicy
 from store.models import Document, Feed, FeedItem
+from tests.dbkit import database_url
 from tests.webkit import Article, atom, news_page, rdf, rss
 
 ALLOW = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=30.0, max_bytes=1024 * 1024)
@@ -65,7 +66,7 @@ def web(server: HTTPServer) -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    eng = make_engine(f"sqlite:///{tmp_path / 'feeds.db'}")
+    eng = make_engine(database_url(tmp_path, "feeds"))
     init_db(eng)
     return eng
 
