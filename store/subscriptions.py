@@ -73,7 +73,7 @@ class Subscription(SQLModel, table=True):
     changed_by: int | None = Field(default=None, sa_type=BigInteger)  # Telegram user id
     deactivated_reason: str | None = None
     # Forum topic the chat subscribed in (digests go there); None = the chat itself / General.
-    message_thread_id: int | None = None
+    message_thread_id: int | None = Field(default=None, sa_type=BigInteger)
 
     @property
     def time_text(self) -> str:
