@@ -8,6 +8,7 @@ import pytest
 
 from store.answering import ask
 from store.service import FactStore
+from tests.dbkit import database_url
 
 DOCS = {
     "shaoxing.txt": (
@@ -31,7 +32,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
     folder = tmp_path_factory.mktemp("docs")
     for name, text in DOCS.items():
         (folder / name).write_text(text, encoding="utf-8")
-    fact_store = FactStore.open(f"sqlite:///{folder / 'bot.db'}", seed=False)
+    fact_store = FactStore.open(database_url(folder), seed=False)
     reports = fact_store.ingest_paths(sorted(folder.glob("*.txt")))
     assert all(r.ok for r in reports)
     return fact_store
