@@ -146,6 +146,10 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _topic_gone(exc: TelegramError) -> bool:
+    return isinstance(exc, BadRequest) and "thread not found" in exc.message.lower()
+
+
 def _gone(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and any(g in exc.message.lower() for g in _GONE)
 
@@ -601,6 +605,12 @@ class Push:
                     await self._finish(delivery_id, subs.PENDING, str(exc))
                     await self._sleep(_retry_seconds(exc))
                 except TelegramError as exc:
+                    if prepared.thread_id is not None and _topic_gone(exc):
+                        # The forum topic was deleted: the digest goes to the chat itself.
+                        log.info("chat %s: topic %s is gone (%s)", prepared.chat_id, prepared.thread_id, exc)
+                        await self._db(subs.clear_thread, chat_id=prepared.chat_id)
+                        await self._finish(delivery_id, subs.PENDING, f"{type(exc).__name__}: {exc}")
+                        continue
                     if maybe_delivered(exc):
                         await self._finish(delivery_id, subs.UNKNOWN, f"{type(exc).__name__}: {exc}")
                         log.warning(

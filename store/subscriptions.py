@@ -292,6 +292,13 @@ def deactivate(*, session: Session, chat_id: int, reason: str) -> bool:
     return True
 
 
+def clear_thread(*, session: Session, chat_id: int) -> None:
+    """Forget a chat's forum topic (deleted): its digests go to the chat itself."""
+    session.execute(
+        update(Subscription).where(col(Subscription.chat_id) == chat_id).values(message_thread_id=None)
+    )
+
+
 def active_subscriptions(*, session: Session) -> list[Subscription]:
     """Return every active subscription, ordered by chat id."""
     stmt = select(Subscription).where(col(Subscription.active)).order_by(col(Subscription.chat_id))

@@ -341,6 +341,15 @@ async def test_a_subscription_made_in_a_forum_topic_gets_its_digest_there(push_b
     (digest,) = api.sent_messages(forum, since=mark)
     assert digest.params.get("message_thread_id") == topic
 
+    # The topic is deleted: the next day's digest goes to the chat itself, and stays there.
+    push.clock = lambda: subs._now() + timedelta(days=1)
+    api.fail_next("sendMessage", 400, "Bad Request: message thread not found")
+    mark = api.mark()
+    assert await push.send_now(forum) == subs.SENT
+    sent = [c for c in api.sent_messages(forum, since=mark) if c.ok]
+    assert len(sent) == 1 and "message_thread_id" not in sent[0].params
+    assert _sub(push_bot, forum).message_thread_id is None  # type: ignore[union-attr]
+
 
 async def test_a_settings_button_whose_message_cannot_be_edited_answers_once(push_bot: BotHarness) -> None:
     """Issue E 18: the press is answered once and the settings come as a new message."""
