@@ -220,9 +220,15 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     lowered = text.lower()
     mentions: list[PlaceMention] = []
     for start, end, place in _places_in(lowered):
+        # The surface as typed: the place's full or short name where it stands, else the span (kept in the text).
+        known = [n.lower() for n in sorted({place.name, place.short}, key=len, reverse=True) if n]
+        surface = next((n for n in known if lowered.startswith(n, start)), lowered[start : min(end, len(lowered))])
+        end = start + len(surface)
+        if not surface:
+            continue
         mentions.append(
             PlaceMention(
-                surface=lowered[start:end], start=start, end=end, name=place.name, short=place.short,
+                surface=surface, start=start, end=end, name=place.name, short=place.short,
                 level=place.level, parent=place.parent,
             )
         )

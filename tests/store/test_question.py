@@ -100,3 +100,9 @@ def test_traditional_question_is_read_simplified() -> None:
 def test_qualifiers() -> None:
     assert "以上" in parse("计划开工多少个亿元以上项目").qualifiers
     assert "二期" in parse("光电产业园二期投资多少").qualifiers
+
+
+def test_place_spans_stay_inside_the_question() -> None:
+    for question in ("预热一下青岛开发区", "你好，青岛开发区综合排名第几", "北京经开区去年工业投资"):
+        for mention in parse(question).places:
+            assert 0 <= mention.start < mention.end <= len(parse(question).text)
