@@ -1057,9 +1057,19 @@ def missing(index: SearchIndex, question: str) -> Missing | None:
     return None if reply.answers else reply.missing
 
 
+ANSWER_CACHE_SIZE = 4096  # questions remembered per index (an index never changes under its cache)
+
+
 def answer(index: SearchIndex, question: str, *, limit: int = 5) -> list[Answer]:
     """Answer a question from the index: best first; empty when the evidence is weak."""
-    return ask(index, question, limit=limit).answers
+    key = (question, limit)
+    cached = index.answer_cache.get(key)
+    if cached is None:
+        cached = tuple(ask(index, question, limit=limit).answers)
+        if len(index.answer_cache) >= ANSWER_CACHE_SIZE:
+            index.answer_cache.clear()
+        index.answer_cache[key] = cached
+    return list(cached)
 
 
 def _period_label(q: Question) -> str | None:

@@ -197,6 +197,7 @@ class SearchIndex:
     _regions: dict[str, np.ndarray] | None = None  # region name (lower) → documents listing it
     _titles: tuple[TextColumn, np.ndarray] | None = None  # titles and regions of every document, searchable
     title_cache: dict[str, np.ndarray] = field(default_factory=dict)
+    answer_cache: dict[tuple[str, int], Any] = field(default_factory=dict)  # (question, limit) → answers
 
     def score_buffer(self) -> np.ndarray:
         """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
