@@ -368,6 +368,8 @@ def _scan(text: str) -> list[tuple[int, int, tuple[Place, ...]]]:
         if i < pos:
             continue
         for length in lengths.get(text[i : i + 2], ()):
+            if i + length > len(text):
+                continue  # the slice would be shorter than the length: a shorter surface, probed next
             places = in_text.get(text[i : i + length])
             if places:
                 out.append((i, i + length, places))
@@ -423,3 +425,143 @@ def zones_of(place: Place, kind: str | None = None) -> list[Place]:
         for z in zs
         if z.level == ZONE and z.parent == place.name and (kind is None or z.kind == kind)
     ]
+
+
+# --- Typo-tolerant recognition for questions (one substituted character: 哈尔宾 → 哈尔滨) ---
+# Surface lengths looked at for a one-character substitution.
+FUZZY_LENGTHS = (4, 3, 2)
+# A two-character form is corrected only when a division or zone word follows it (兰洲市, 贵按新区),
+# or when it is a province's or city's name opening the question (or a clause) and the typed pair is
+# no word of jieba's dictionary (泗川2025年…): two characters one apart from a place name are
+# otherwise mostly ordinary words (全市, 新的 → 新疆).
+_FUZZY_SUFFIX = re.compile(r"(?:经开区|高新区|新区|开发区|自贸区|片区|园区|基地|市|省|区|县|州|盟|旗)")
+# Zone and division words never hold a typo to correct (经开区 is not 南开区 misspelt).
+_KIND_WORDS = re.compile(r"经开区|高新区|新区|开发区|自贸区|自贸试验区|综保区|片区|地区|城区|市区|全省|全市|全区|全县")
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_SUFFIX_CHARS = "区市县省州旗盟城"
+# A bare two-character name is corrected only when the typed character is this rare as a word of its
+# own in jieba's dictionary (泗: 178, 洲: 3128); frequent ones are grammar (新的 is not 新疆). Higher
+# corrects more typos, lower risks fewer words read as places.
+BARE_TYPO_MAX_FREQ = 20000
+_OPENERS = " ,，。？?！!；;：:、|“”\"'（）()"  # what may precede a bare two-character name at a clause start
+
+
+@lru_cache(maxsize=1)
+def _fuzzy_index() -> dict[str, tuple[str, ...]]:
+    """Masked surface (one character replaced by '?') → the surfaces it stands for (built on first use)."""
+    g = _load()
+    out: dict[str, list[str]] = {}
+    for surface, places_ in g.in_text.items():
+        if len(surface) not in FUZZY_LENGTHS or not _HAN.fullmatch(surface):
+            continue
+        if all(p.level == NATION for p in places_):
+            continue
+        if len(surface) <= WEAK_SHORT_LEN and all((surface, p) in g.weak for p in places_):
+            continue  # a county's two-character short form: not even matched exactly when alone
+        for i in range(len(surface)):
+            out.setdefault(surface[:i] + "?" + surface[i + 1 :], []).append(surface)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+def _is_word(text: str) -> bool:
+    """True when jieba's dictionary lists the text as a word (the typed pair is then no typo)."""
+    return _freq(text) > 0
+
+
+def _freq(word: str) -> int:
+    """The word's frequency in jieba's dictionary (0 when it does not list it)."""
+    import jieba  # local: its dictionary loads on first use
+
+    jieba.dt.check_initialized()
+    return int(jieba.dt.FREQ.get(word) or 0)
+
+
+def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = frozenset()) -> str | None:
+    """The one place surface one substituted character away from text[start:start+length], if unambiguous.
+
+    Positions in `fixed` (offsets in the text: zone and division words) are never the typo.
+    """
+    g = _load()
+    window = text[start : start + length]
+    index = _fuzzy_index()
+    found: set[str] = set()
+    for i in range(length):
+        if start + i in fixed:
+            continue
+        hits = index.get(window[:i] + "?" + window[i + 1 :], ())
+        if i == length - 1 and length > 2:
+            # The division word itself is no typo (滨海新城 is not 滨海新区, 滨海新 not 滨海县).
+            hits = tuple(h for h in hits if h[-1] not in _SUFFIX_CHARS and window[-1] not in _SUFFIX_CHARS)
+        found.update(hits)
+    found.discard(window)
+    if not found:
+        return None
+    suffix = _FUZZY_SUFFIX.match(text, start + length)
+    if suffix is not None and len(suffix.group(0)) == 1 and suffix.end() < len(text) and _is_word(
+        text[suffix.start() : suffix.end() + 1]
+    ):
+        suffix = None  # 市场, 区域: not a division word
+    if suffix is not None:
+        # A zone or division word follows: only names that make a longer name with it (贵按新区 → 贵安新区).
+        found = {s for s in found if s + suffix.group(0) in g.in_text}
+        if not found:
+            return None
+    # Higher levels first (四川 the province rather than a county one character apart).
+    rank = {s: max(_LEVEL_RANK[p.level] for p in g.in_text[s]) for s in found}
+    top = max(rank.values())
+    best = [s for s in found if rank[s] == top]
+    if len(best) != 1 or _is_word(window):
+        return None
+    end = start + length
+    if (start > 0 and _is_word(text[start - 1 : start + 1])) or (end < len(text) and _is_word(text[end - 1 : end + 1])):
+        return None  # the window cuts a word (重点景区 → 点景区 is not 点军区)
+    if length <= 3 and top < _LEVEL_RANK[ZONE]:
+        return None  # a county's short name (高县, 点军区): too many words are one character off one
+    if length == 2:
+        opens = start == 0 or text[start - 1] in _OPENERS
+        typed = next((a for a, b in zip(window, best[0], strict=True) if a != b), "")
+        if suffix is None and (not opens or top < _LEVEL_RANK[PREFECTURE] or _freq(typed) > BARE_TYPO_MAX_FREQ):
+            return None
+    return best[0]
+
+
+def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
+    """The text with place names typed one character wrong corrected (哈尔宾 → 哈尔滨, 乌鲁木其 → 乌鲁木齐).
+
+    Only stretches the exact scan leaves unmatched are looked at, longest windows first; a correction
+    must be unambiguous. `keep`: spans known to be names (of the searched documents) left as typed.
+    Meant for questions: running text is taken as written.
+    """
+    if not text:
+        return text
+    covered = [False] * len(text)
+    for s, e in [(s, e) for s, e, _ in _scan(text)] + list(keep):
+        for i in range(s, min(e, len(text))):
+            covered[i] = True
+    fixed = frozenset(i for m in _KIND_WORDS.finditer(text) for i in range(m.start(), m.end()))
+    chars = list(text)
+    changed = False
+    for run in _HAN.finditer(text):
+        pos = run.start()
+        while pos < run.end():
+            done = False
+            for length in FUZZY_LENGTHS:
+                end = pos + length
+                if end > run.end() or any(covered[pos:end]) or pos in fixed:
+                    continue
+                surface = _fuzzy_surface(text, pos, length, fixed)
+                if surface is not None:
+                    log.debug("place typo %r read as %r", text[pos:end], surface)
+                    chars[pos:end] = surface
+                    for i in range(pos, end):
+                        covered[i] = True
+                    pos, done, changed = end, True, True
+                    break
+            if not done:
+                pos += 1
+    return "".join(chars) if changed else text
+
+
+def places_in_fuzzy(text: str) -> list[tuple[int, int, Place]]:
+    """places_in() of the text with one-character typos in place names corrected (same offsets)."""
+    return places_in(correct(text))
