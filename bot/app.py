@@ -1,10 +1,12 @@
-"""Application factory: settings + services → a configured PTB Application; `run_polling`."""
+"""Application factory: settings + services → a configured PTB Application; `run` (polling or webhook)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -35,6 +37,8 @@ import handlers
 from bot import feeds_job, scheduling
 from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
 from bot.env import index_dir_from_env
+from bot.health import Health
+from bot.health import install as install_health
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
 from store import redaction
@@ -43,7 +47,9 @@ if TYPE_CHECKING:
     from store.ingest.fetch import FetchPolicy
     from store.service import FactStore
 
-__all__ = ["App", "BotData", "Context", "Services", "build_application", "run_polling", "startup"]
+__all__ = [
+    "App", "BotData", "Context", "Services", "build_application", "run", "run_polling", "startup",
+]
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +262,65 @@ async def wait_for_bot_api(
 
 
 def run_polling() -> int:
-    """Load settings, open the store and poll until interrupted; return the exit status."""
+    """Run the bot in BOT_MODE (polling by default); kept under its old name for callers."""
+    return run()
+
+
+class ShutdownWatchdog:
+    """After a stop signal, exit the process anyway once SHUTDOWN_TIMEOUT has passed."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        """Start counting (a second call changes nothing)."""
+        if self._timer is None:
+            self._timer = threading.Timer(self.timeout, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        """The shutdown finished in time."""
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _expire(self) -> None:
+        log.error("shutdown took longer than %.0f s: exiting with work unfinished", self.timeout)
+        for handler in logging.getLogger().handlers:
+            with contextlib.suppress(Exception):
+                handler.flush()
+        os._exit(EXIT_FORCED)
+
+
+# Exit status when SHUTDOWN_TIMEOUT cut the drain short (a clean stop exits 0).
+EXIT_FORCED = 1
+
+
+def drain_push_before_stop(app: App, services: Services, timeout: float) -> None:
+    """On stop, let running fan-outs finish (at most `timeout` s) before the engine cancels the rest."""
+    push = services.push
+    if push is None:
+        return
+    previous = app.post_stop
+
+    async def post_stop(application: Any) -> None:
+        try:
+            await asyncio.wait_for(push.join(), timeout)
+        except TimeoutError:
+            log.warning("sends still running after %.0f s: the rest stay pending for the next start", timeout)
+        if previous is not None:
+            await previous(application)
+
+    app.post_stop = post_stop
+
+
+def run() -> int:
+    """Load settings, open the store and take updates (polling or webhook) until SIGTERM/SIGINT.
+
+    A stop signal marks /healthz as shutting down, stops taking updates, lets in-flight handlers
+    and sends finish within SHUTDOWN_TIMEOUT and exits 0 (EXIT_FORCED if the timeout cut it short).
+    """
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -276,15 +340,71 @@ def run_polling() -> int:
     from store.service import FactStore  # heavy: only when we are really going to run
 
     store = FactStore.open(settings.database_url, index_dir=index_dir_from_env())
-    app = build_application(settings, Services(store=store))
+    services = Services(store=store)
+    app = build_application(settings, services)
+    health = Health(store.status, settings.health_max_tick_age, mode=settings.bot_mode)
+    install_health(app, health)
+
+    async def mark_ready(_app: App) -> None:
+        health.ready = True
+
+    services.on_startup.append(mark_ready)
+    # Half the budget for running fan-outs: updates in flight are drained first, by app.stop().
+    drain_push_before_stop(app, services, settings.shutdown_timeout / 2)
+    watchdog = ShutdownWatchdog(settings.shutdown_timeout)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    def on_signal(signum: int) -> None:
+        if health.stopping:
+            return
+        log.info(
+            "%s: stopping — no new updates, finishing in-flight work (at most %.0f s)",
+            signal.Signals(signum).name, settings.shutdown_timeout,
+        )
+        health.stopping = True
+        watchdog.start()
+        app.stop_running()
+
     try:
-        asyncio.run(wait_for_bot_api(token, settings.telegram_api_base_url))
-        log.info("polling %s", settings.telegram_api_base_url)
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        loop.run_until_complete(wait_for_bot_api(token, settings.telegram_api_base_url))
+        if settings.health_port is not None:
+            loop.run_until_complete(health.start_server(settings.health_listen, settings.health_port))
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal, signum)
+        if settings.bot_mode == "webhook":
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            log.info(
+                "webhook on %s:%s/%s for %s", settings.webhook_listen, settings.webhook_port,
+                settings.webhook_url_path, settings.webhook_url,
+            )
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=settings.webhook_url_path,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+                stop_signals=None,
+                close_loop=False,
+            )
+        else:
+            log.info("polling %s", settings.telegram_api_base_url)
+            app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=None, close_loop=False)
     except InvalidToken:
         print("Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)", file=sys.stderr)
         return 1
     except TelegramError as exc:
         print(f"cannot reach the Bot API: {redact(str(exc))}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the webhook or health port is taken
+        print(f"cannot listen: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(health.stop_server())
+        watchdog.cancel()
+        loop.close()
+    log.info("stopped")
     return 0

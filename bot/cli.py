@@ -137,10 +137,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the Telegram bot (long polling)."""
-    from bot.app import run_polling
+    """Run the Telegram bot (BOT_MODE: long polling, or a webhook server)."""
+    from bot.app import run
 
-    return run_polling()
+    return run()
 
 
 def cmd_console(args: argparse.Namespace) -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, SecretStr, ValidationError, field_validator
+from pydantic import BeforeValidator, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.env import (
@@ -23,6 +25,9 @@ __all__ = ["ConfigError", "Settings", "database_url_from_env", "load_settings", 
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(ValueError):
@@ -73,6 +78,22 @@ class Settings(BaseSettings):
     push_group_per_minute: int = 20
     push_concurrency: int = 8
     push_max_attempts: int = 5
+    # How updates arrive: `polling` (one process) or `webhook` (any number behind a load balancer).
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None  # public https URL Telegram posts to (setWebhook)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_path: str | None = None  # path served locally; default: the path of WEBHOOK_URL
+    webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token of every request
+    # GET /healthz on this port (both modes); unset: no health endpoint.
+    health_port: int | None = None
+    health_listen: str = "127.0.0.1"
+    # /healthz fails when the job queue has not ticked for this long: lower notices a stuck
+    # event loop sooner, higher tolerates longer pauses of a loaded machine.
+    health_max_tick_age: float = 30.0
+    # SIGTERM: seconds to finish in-flight updates and sends before the process exits anyway
+    # (keep below the supervisor's kill timeout: Docker 10 s, systemd TimeoutStopSec).
+    shutdown_timeout: float = 8.0
 
     @field_validator("digest_time")
     @classmethod
@@ -85,7 +106,8 @@ class Settings(BaseSettings):
         return f"{int(hour):02d}:{minute}"
 
     @field_validator(
-        "push_rate", "push_group_per_minute", "push_concurrency", "push_max_attempts", "announce_batch"
+        "push_rate", "push_group_per_minute", "push_concurrency", "push_max_attempts", "announce_batch",
+        "health_max_tick_age", "shutdown_timeout",
     )
     @classmethod
     def _positive(cls, value: float) -> float:
@@ -133,6 +155,37 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a BotFather token (expected 123456:ABC…)")
         return value
 
+    @field_validator("webhook_port", "health_port")
+    @classmethod
+    def _port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 < value < 65536:
+            raise ValueError(f"{value} is not a TCP port (1–65535)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.strip() if value is not None else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; never echo the value.
+        if value is not None and not _SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1–256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.bot_mode == "webhook":
+            if self.webhook_url is None:
+                raise ValueError("WEBHOOK_URL: required when BOT_MODE=webhook")
+            if self.webhook_secret is None:
+                raise ValueError("WEBHOOK_SECRET: required when BOT_MODE=webhook")
+        return self
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -145,10 +198,18 @@ class Settings(BaseSettings):
         """Return the bot token in clear, or None when not configured."""
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
 
+    @property
+    def webhook_url_path(self) -> str:
+        """The path the local webhook server answers on (WEBHOOK_PATH, else WEBHOOK_URL's path)."""
+        path = self.webhook_path if self.webhook_path is not None else urlsplit(self.webhook_url or "").path
+        return path.strip("/")
+
 
 def _one_line(error: ValidationError) -> str:
     """Turn the first validation error into `配置错误 KEY: reason`."""
     first = error.errors(include_url=False, include_input=False)[0]
+    if not first["loc"]:  # a rule over several keys names its key itself
+        return f"配置错误 {str(first['msg']).removeprefix('Value error, ')}"
     key = str(first["loc"][0]).upper() if first["loc"] else "?"
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"配置错误 {key}: {message}"

@@ -405,6 +405,25 @@ class FactStore:
             for fact in index.fact_views(row):
                 yield {"doc": doc.name, **fact.to_json(), "sentence": index.texts[row]}
 
+    def status(self) -> dict[str, Any]:
+        """Health facts: documents in the database, its document-set version, the index's; raises
+        when the database cannot be read (the bot's /healthz turns that into a 503)."""
+        from store.documents import read_version
+
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT count(*) FROM document")
+            documents = int(cur.fetchone()[0])
+        finally:
+            conn.close()
+        return {
+            "documents": documents,
+            "database_version": read_version(self._connect),
+            "index_loaded": self._index is not None,
+            "index_version": self._version,
+        }
+
 
 _USD_TO_CNY = 7.0  # rough, only to order mixed-currency investments
 
