@@ -408,15 +408,13 @@ class FactStore:
     def status(self) -> dict[str, Any]:
         """Health facts: documents in the database, its document-set version, the index's; raises
         when the database cannot be read (the bot's /healthz turns that into a 503)."""
-        from store.documents import read_version
+        from sqlalchemy import func, select
 
-        conn = self._connect()
-        try:
-            cur = conn.cursor()
-            cur.execute("SELECT count(*) FROM document")
-            documents = int(cur.fetchone()[0])
-        finally:
-            conn.close()
+        from store.documents import read_version
+        from store.models import Document
+
+        with self._connect() as conn:
+            documents = int(conn.execute(select(func.count()).select_from(Document)).scalar_one())
         return {
             "documents": documents,
             "database_version": read_version(self._connect),

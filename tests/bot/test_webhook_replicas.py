@@ -1,7 +1,8 @@
 """Two real `python -m bot` processes in webhook mode behind a round-robin proxy (issue I).
 
 The fake Bot API posts updates to the URL each replica registered with setWebhook, with the
-secret token it registered; one SQLite file is shared by both replicas and the CLI.
+secret token it registered; one database (tests/dbkit.py: a SQLite file, or PostgreSQL on the
+PostgreSQL pass) is shared by both replicas and the CLI.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ import asyncio
 import contextlib
 import itertools
 import json
-import shutil
 import signal
 import socket
-import sqlite3
 import sys
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from aiohttp import web
 from handlers import texts
 from tests.bot.test_process import bot_env
 from tests.conftest import TEST_TOKEN, button_data
+from tests.dbkit import seeded_database_url
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -169,22 +169,12 @@ class Cluster:
             return response.status, await response.json()
 
 
-def copy_seeded(seeded_store: Any, target: Path) -> str:
-    """A consistent copy of the seeded database and its index snapshot (no re-seed, no rebuild)."""
-    source_path = Path(seeded_store.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
-    snapshot = source_path.with_name(source_path.name + ".index")
-    if snapshot.is_dir():
-        shutil.copytree(snapshot, target.with_name(target.name + ".index"))
-    return f"sqlite:///{target}"
-
-
 async def start_replica(replica: Replica, env: dict[str, str], workdir: Path) -> None:
     with replica.log_path.open("ab") as log:
         replica.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=workdir,
-            env={**env, "WEBHOOK_PORT": str(replica.webhook_port), "HEALTH_PORT": str(replica.health_port)},
+            env={**env, "WEBHOOK_PORT": str(replica.webhook_port), "HEALTH_PORT": str(replica.health_port),
+                 "INDEX_DIR": str(workdir / f"index-{replica.name}")},  # as in compose.yaml: one each
             stdout=log, stderr=asyncio.subprocess.STDOUT,
         )
 
@@ -209,9 +199,9 @@ async def wait_healthy(cluster: Cluster, replica: Replica, deadline: float) -> N
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory, seeded_store: Any) -> AsyncIterator[Cluster]:
+async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
     workdir = tmp_path_factory.mktemp("replicas")
-    database_url = copy_seeded(seeded_store, workdir / "bot.db")
+    database_url = seeded_database_url(workdir)  # SQLite file, or PostgreSQL on the `make test` PG pass
     replicas = [
         Replica(name, free_port(), free_port(), workdir / f"{name}.log") for name in ("a", "b")
     ]
