@@ -928,6 +928,8 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "measure")
     if not subject_in_sentence and _other_place_is_subject(text, pq):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
+    if _other_zone_is_subject(index, text, doc, pq, context_rows):
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
     penalty = 0.0
     if q.period.part:
         fits = _part_fits(q.period.part, _parts(context_text))
@@ -1025,6 +1027,32 @@ def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
         # The first place the sentence names is its subject: another one than asked is a miss.
         return not any(place == a or places.within(place, a) or places.within(a, place) for a in asked)
     return False
+
+
+# --- f-places: a zone asked for must be the subject (not another zone of the same city) ---
+def _other_zone_is_subject(
+    index: SearchIndex, text: str, doc: object, pq: ParsedQuestion, context_rows: tuple[int, ...]
+) -> bool:
+    """True when a zone is asked for and the sentence (else its quoted context, else its document) is about
+    another zone: 武汉经开区's GDP does not answer for 东湖高新区, though both are 武汉's."""
+    places = qparse.places_module()
+    zones = [p for p in (places.lookup(n) for n in pq.required) if p is not None and p.level == "zone"]
+    if not zones:
+        return False
+    fits = lambda place: any(place == z or places.within(place, z) for z in zones)  # noqa: E731
+    for t in [text, *(index.search_text(r) for r in reversed(context_rows))]:
+        for start, _end, place in places.places_in(t):
+            head = t[:start]
+            if place.level != "zone" or re.search(r"[居占在列比于较超与]$", head[-2:]):
+                continue  # not a zone, or a comparison (占开发区, 比高新区), not the subject
+            if head.count("(") + head.count("（") > head.count(")") + head.count("）"):
+                continue  # in brackets: an aside (…经开区(赣江新区经开组团)), not the subject
+            return not fits(place)  # the first zone a sentence names is its subject
+    # Named nowhere near: the zones the document is about (its regions), if it lists any.
+    regions = [p for p in (places.lookup(r) for r in getattr(doc, "regions", ())) if p is not None]
+    about = [p for p in regions if p.level == "zone"]
+    return bool(about) and not any(fits(p) for p in about)
+# --- end f-places ---
 
 
 def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
