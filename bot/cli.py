@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from store.service import FactStore
@@ -66,13 +68,27 @@ def format_answers(question: str, answers: Sequence[Answer]) -> str:
     return "\n".join(lines)
 
 
+def facts_csv(facts: Iterable[dict[str, Any]]) -> bytes:
+    """Facts as CSV (UTF-8 with BOM, so spreadsheets read Chinese): the `facts --jsonl` keys as columns."""
+    rows = list(facts)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in row.items()}
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 def cmd_facts(args: argparse.Namespace) -> int:
     """Write every stored fact as JSON lines (or a short table)."""
-    if args.csv:  # targets and results with place, metric and year (see bot/track_cli.py)
-        from bot.track_cli import cmd_export
-
-        return cmd_export(argparse.Namespace(place=None, metric=None, output=None))
     store = _open_store()
+    if args.csv:
+        sys.stdout.buffer.write(facts_csv(store.facts()))
+        sys.stdout.flush()
+        return 0
     for fact in store.facts():
         if args.jsonl:
             _print_json(fact)
@@ -200,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("facts", help="print every extracted fact")
     p.add_argument("--jsonl", action="store_true")
-    p.add_argument("--csv", action="store_true", help="targets and results as CSV (UTF-8 with BOM)")
+    p.add_argument("--csv", action="store_true", help="every fact as CSV (UTF-8 with BOM); targets and results: `export`")
     p.set_defaults(func=cmd_facts)
 
     p = sub.add_parser("ingest", help="ingest files, folders or http(s) URLs")

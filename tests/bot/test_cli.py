@@ -118,3 +118,22 @@ def test_ask_without_answer_says_so(tmp_path: Path) -> None:
     result = run_cli(["ask", "特斯拉上海超级工厂年产能多少辆？"], database_url(tmp_path))
     assert result.returncode == 1
     assert "没有找到" in result.stdout
+
+
+def test_facts_csv_holds_every_fact_of_the_jsonl(facts: list[dict], tmp_path_factory: pytest.TempPathFactory) -> None:
+    import csv
+    import io
+
+    db = database_url(tmp_path_factory.mktemp("facts_csv"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "facts", "--csv"], capture_output=True, cwd=ROOT, timeout=300,
+        env={**{k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}, "DATABASE_URL": db},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("\ufeff".encode())
+    rows = list(csv.DictReader(io.StringIO(result.stdout.decode("utf-8-sig"))))
+    assert len(rows) == len(facts)
+    # Sentences with commas and quotes survive the round trip, field for field.
+    assert [r["sentence"] for r in rows] == [f["sentence"] for f in facts]
+    assert [r["span"] for r in rows] == [f["span"] for f in facts]
+    assert any("，" in r["sentence"] or "“" in r["sentence"] for r in rows)
