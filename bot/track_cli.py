@@ -1,4 +1,4 @@
-"""Command line for targets against results: `track`, `export` and `facts --csv`."""
+"""Command line for targets against results: `track` and `export`."""
 
 from __future__ import annotations
 
