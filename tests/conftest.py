@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests.fake_bot_api import Call, FakeBotApi
 
@@ -152,3 +153,22 @@ async def bot(fake_api: FakeBotApi, seeded_store: Any) -> AsyncIterator[BotHarne
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def web_server() -> Iterator[HTTPServer]:
+    """A local HTTP server on 127.0.0.1 for pages and feeds, shared by a test module."""
+    srv = HTTPServer(host="127.0.0.1", threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()
+
+
+@pytest.fixture
+def web(web_server: HTTPServer) -> Iterator[HTTPServer]:
+    """The module's local HTTP server, with no handlers left from an earlier test."""
+    web_server.clear()
+    yield web_server
+    web_server.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,6 @@ from pytest_httpserver import HTTPServer
 
 from tests.bot.test_cli import run_cli
 from tests.webkit import ARTICLES, LAYOUTS
-
-
-@pytest.fixture
-def web() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
 
 
 def test_ingest_urls_prints_one_line_per_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +18,6 @@ from tests.webkit import ARTICLES, LAYOUTS, make_docx, rss
 
 ADMIN = 42
 ANNOUNCE = -1003333333333
-
-
-@pytest.fixture
-def web() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
 
 
 @pytest.fixture

@@ -47,23 +47,6 @@ def article(i: int, extra: str = "") -> Article:
     )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
-@pytest.fixture
-def web(server: HTTPServer) -> Iterator[HTTPServer]:
-    server.clear()
-    yield server
-    server.clear()
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     eng = make_engine(database_url(tmp_path, "feeds"))

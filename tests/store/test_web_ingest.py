@@ -25,23 +25,6 @@ from tests.webkit import ARTICLES, CHROME_WORDS, LAYOUTS, NEWS_DEV, make_docx, m
 ALLOW = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=5.0)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
-@pytest.fixture
-def web(server: HTTPServer) -> Iterator[HTTPServer]:
-    server.clear()
-    yield server
-    server.clear()
-
-
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     eng = make_engine(database_url(tmp_path, "web"))
