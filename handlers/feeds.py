@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
 from handlers import render, texts
@@ -57,13 +57,21 @@ def feeds_html(feeds: list[FeedView]) -> str:
     return "\n\n".join(lines)
 
 
-async def list_feeds(update: Update, context: Context) -> None:
-    """/feeds — the feeds, their schedule and state (admins only)."""
+async def _admin_message(update: Update, context: Context) -> Message | None:
+    """The command's message when an admin sent it; others are told the command is for admins."""
     message = update.effective_message
     if message is None:
-        return
+        return None
     if not _admin(update, context):
         await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
+        return None
+    return message
+
+
+async def list_feeds(update: Update, context: Context) -> None:
+    """/feeds — the feeds, their schedule and state (admins only)."""
+    message = await _admin_message(update, context)
+    if message is None:
         return
     feeds = await asyncio.to_thread(_book(context).feeds)
     await send(message, render.Reply(feeds_html(feeds)))
@@ -71,11 +79,8 @@ async def list_feeds(update: Update, context: Context) -> None:
 
 async def add_feed(update: Update, context: Context) -> None:
     """/addfeed URL [名称] — add a feed; it is polled within a minute (admins only)."""
-    message = update.effective_message
+    message = await _admin_message(update, context)
     if message is None:
-        return
-    if not _admin(update, context):
-        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
         return
     args = context.args or []
     if not args:
@@ -99,11 +104,8 @@ async def add_feed(update: Update, context: Context) -> None:
 
 async def remove_feed(update: Update, context: Context) -> None:
     """/rmfeed N — remove feed N; its documents stay (admins only)."""
-    message = update.effective_message
+    message = await _admin_message(update, context)
     if message is None:
-        return
-    if not _admin(update, context):
-        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
         return
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
