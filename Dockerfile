@@ -16,6 +16,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin bot \
 # it reads seeds/ beside its sources (store/paths.py).
 COPY pyproject.toml README.md ./
 COPY bot ./bot
+COPY delivery ./delivery
 COPY handlers ./handlers
 COPY render ./render
 COPY store ./store

@@ -30,7 +30,7 @@ test-postgres: $(STAMP)
 	$(PY) -m tests.pg_server -- $(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot handlers render store tests bench
+	$(VENV)/bin/ruff check bot delivery handlers render store tests bench
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)

@@ -1,6 +1,6 @@
 """Digest fan-out to many chats against the fake Bot API limited to 30 messages/s: rate and duplicates.
 
-The real delivery engine (bot/scheduling.Push: claims, batching, PTB's AIORateLimiter paced at
+The real delivery engine (delivery.engine.Push: claims, batching, PTB's AIORateLimiter paced at
 PUSH_RATE) sends one digest to each of N subscribed chats through the fake server on
 127.0.0.1, which answers 429 retry_after=1 above its limit. The figure is delivered messages per
 second over the whole fan-out (claiming included) as a share of the server's limit (target
@@ -52,7 +52,8 @@ def _subscribe(engine: Any, chats: int) -> list[int]:
 async def _fanout(db_url: str, chats: int, server_rate: float, push_rate: float, concurrency: int) -> dict[str, Any]:
     from telegram.ext import ExtBot
 
-    from bot.scheduling import Push, PushConfig, make_rate_limiter
+    from delivery.config import PushConfig, make_rate_limiter
+    from delivery.engine import Push
     from store import subscriptions as subs
     from store.service import FactStore
     from tests.fake_bot_api import FakeBotApi

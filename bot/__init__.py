@@ -1,1 +1,1 @@
-"""Application assembly for devnews-bot: config, CLI, Application factory, scheduling, console."""
+"""Application assembly for devnews-bot: config, CLI, Application factory, jobs wiring, console."""

@@ -34,11 +34,13 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
-from bot import feeds_job, scheduling
+from bot import feeds_job, jobs
 from bot.config import ConfigError, Settings, TokenRedactingFilter, configure_logging, load_settings
 from bot.env import index_dir_from_env
 from bot.health import Health
 from bot.health import install as install_health
+from delivery.config import rate_limiter_args
+from delivery.engine import Push
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
 from store import redaction
@@ -120,8 +122,8 @@ class Services:
     store: FactStore
     # Extra start-up steps run after the built-in ones (e.g. scheduling jobs).
     on_startup: list[Callable[[App], Awaitable[None]]] = field(default_factory=list)
-    # The digest and announcement engine (set by scheduling.install).
-    push: scheduling.Push | None = None
+    # The digest and announcement engine (set by jobs.install).
+    push: Push | None = None
     # Limits for fetching pages and feeds (set by feeds_job.install from FETCH_ALLOW_PRIVATE).
     fetch_policy: FetchPolicy | None = None
 
@@ -154,7 +156,7 @@ def build_application(
         .base_file_url(settings.telegram_api_file_url)
         .defaults(defaults)
         .context_types(ContextTypes(bot_data=BotData))
-        .rate_limiter(AIORateLimiter(**scheduling.rate_limiter_args(settings)))
+        .rate_limiter(AIORateLimiter(**rate_limiter_args(settings)))
         .concurrent_updates(ChatOrderedProcessor())
         .post_init(startup)
     )
@@ -168,7 +170,7 @@ def build_application(
     )
     handlers.register(app)
     # Digests and announcements (Services.push); an injected HTTP layer is not Telegram.
-    scheduling.install(app, settings, services, deliver=request is None)
+    jobs.install(app, settings, services, deliver=request is None)
     feeds_job.install(app, services, enabled=request is None)
     app.add_error_handler(on_error)
     return app

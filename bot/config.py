@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     admin_ids: IdList = ()
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
-    # Push (digests and announcements, bot/scheduling.py).
+    # Push (digests and announcements, delivery/).
     announce_chat_ids: IdList = ()
     announce_batch: int = 5  # more new documents at once than this: one summary post
     digest_time: str = "08:00"  # default for /subscribe without a time, in TIMEZONE

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.config import Settings
-    from bot.scheduling import FanoutReport
+    from delivery.report import FanoutReport
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ async def _with_bot(settings: Settings, engine: Engine, work: Any) -> FanoutRepo
     from telegram.ext import ExtBot
 
     from bot.config import configure_logging
-    from bot.scheduling import Push, PushConfig, make_rate_limiter
+    from delivery.config import PushConfig, make_rate_limiter
+    from delivery.engine import Push
 
     configure_logging(settings)  # redacts the token from every log line
     token = settings.token
@@ -66,7 +67,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     """Print a chat's next digest (--dry-run), or send today's digest to a subscribed chat now."""
     from sqlmodel import Session
 
-    from bot.scheduling import PushConfig
+    from delivery.config import PushConfig
     from store import subscriptions as subs
 
     settings = _settings()

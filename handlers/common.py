@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -20,9 +18,10 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackContext
 
+from delivery.errors import FAILURES, maybe_delivered, transient
 from handlers import render, texts
 from handlers.render import Reply
 from store.redaction import redact_html
@@ -94,8 +93,6 @@ def addressed_command(message: Message, bot_username: str) -> bool:
     return target.lower() == bot_username.lower()
 
 
-# Transport errors raised before the request left this machine: it certainly was not delivered.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # A reply that failed because the Bot API was unreachable is retried (backoff RETRY_FIRST…
 # RETRY_MAX seconds) for up to OUTAGE_PATIENCE seconds: a question asked just before an outage
 # is answered when it ends. Meanwhile that chat's later updates wait, so its order holds;
@@ -103,54 +100,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 OUTAGE_PATIENCE = 600.0
 RETRY_FIRST = 1.0
 RETRY_MAX = 15.0
-# During an outage every poll and reply fails: one log line per failure kind per interval.
-FAILURE_LOG_INTERVAL = 60.0
-
 T = TypeVar("T")
-
-
-def maybe_delivered(exc: TelegramError) -> bool:
-    """True when the request may have reached Telegram although it failed (never retry those)."""
-    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
-        return False
-    cause = exc.__cause__
-    if cause is None:
-        return False  # Telegram answered with an error status: nothing was delivered
-    return not isinstance(cause, _NOT_SENT)
-
-
-def transient(exc: BaseException | None) -> bool:
-    """True for a failure to reach the Bot API (not an answer refusing the request)."""
-    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
-
-
-class FailureLog:
-    """Logs one line per failure kind per interval, counting the repeats it left out."""
-
-    def __init__(self, interval: float = FAILURE_LOG_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._last: dict[str, float] = {}
-        self._skipped: Counter[str] = Counter()
-
-    def warn(self, logger: logging.Logger, what: str, exc: BaseException) -> bool:
-        """Log `what: <kind>` unless this kind was logged within the interval; True if logged."""
-        kind = f"{type(exc).__name__}: {exc}"[:300]
-        now = self._clock()
-        last = self._last.get(kind)
-        if last is not None and now - last < self.interval:
-            self._skipped[kind] += 1
-            return False
-        if len(self._last) > 1000:  # kinds are few; never grow without bound
-            self._last.clear()
-        self._last[kind] = now
-        skipped = self._skipped.pop(kind, 0)
-        more = f" ({skipped} more like it since the last report)" if skipped else ""
-        logger.warning("%s: %s%s", what, kind, more)
-        return True
-
-
-FAILURES = FailureLog()
 
 
 async def patiently(call: Callable[[], Awaitable[T]], *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:

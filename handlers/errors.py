@@ -7,8 +7,8 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
+from delivery.errors import FAILURES, transient
 from handlers import texts
-from handlers.common import FAILURES, transient
 from handlers.context import Context
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ _MANAGERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
 class PushEngine(Protocol):
-    """What the handlers need from bot/scheduling.Push (handlers never import bot/)."""
+    """What the handlers need from delivery.engine.Push."""
 
     engine: Engine
     clock: Callable[[], datetime]

@@ -103,7 +103,7 @@ async def make_bot(api: FakeBotApi, *, rate: float = 5000.0) -> Any:
     """An initialised ExtBot with the broadcast rate limiter, talking to the fake server."""
     from telegram.ext import ExtBot
 
-    from bot.scheduling import make_rate_limiter
+    from delivery.config import make_rate_limiter
 
     class _Rate:
         push_rate = rate

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.scheduling import Push, PushConfig
+from delivery.config import PushConfig
+from delivery.engine import Push
 from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore

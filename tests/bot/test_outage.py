@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from handlers.common import FailureLog
+from delivery.errors import FailureLog
 from tests.bot.test_process import bot_env
 from tests.conftest import TEST_TOKEN, BotHarness
 from tests.fake_bot_api import Call, FakeBotApi, parse_html

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from bot.scheduling import Push, PushConfig, job_name
+from delivery.config import PushConfig
+from delivery.engine import Push, job_name
 from handlers import texts
 from store import subscriptions as subs
 from store.db import session_scope
@@ -112,7 +113,8 @@ WORKER = """
 import asyncio, sys
 from datetime import datetime
 from telegram.ext import ExtBot
-from bot.scheduling import Push, PushConfig, make_rate_limiter
+from delivery.config import PushConfig, make_rate_limiter
+from delivery.engine import Push
 from store.service import FactStore
 
 database_url, base_url, token, now, concurrency = sys.argv[1:6]

@@ -9,7 +9,8 @@ from urllib.parse import quote, unquote
 from sqlmodel import Session, select
 
 from bot.config import TokenRedactingFilter
-from bot.scheduling import Push, PushConfig
+from delivery.config import PushConfig
+from delivery.engine import Push
 from handlers import texts
 from store import redaction
 from store import subscriptions as subs

@@ -1,4 +1,4 @@
-"""Digest scheduling and delivery with a controllable clock: times, jobs, restarts, catch-up, errors."""
+"""Digest delivery engine with a controllable clock: times, jobs, restarts, catch-up, errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import httpx
 import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.scheduling import Push, PushConfig, job_name, maybe_delivered
+from delivery.config import PushConfig
+from delivery.engine import Push, job_name
+from delivery.errors import maybe_delivered
 from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore
