@@ -30,13 +30,18 @@ def _targets(answer: dict[str, Any] | None, ingest: dict[str, Any] | None, accur
     by_label = {r["db"]["label"]: r for r in (answer or {}).get("results", [])}
     if "seeds" in by_label:
         a = by_label["seeds"]["ask"]
-        add("seeds: answer median ≤ 2 ms", common.fmt_ms(a["median"], 3) + " ms", a["median"] <= 0.002)
+        add("seeds: new question median ≤ 2 ms", common.fmt_ms(a["median"], 3) + " ms", a["median"] <= 0.002)
     largest = max(by_label.values(), key=lambda r: r["db"]["articles"]) if by_label else None
     if largest is not None and largest["db"]["articles"] > 0:
         lab = largest["db"]["label"]
         a, base = largest["ask"], largest.get("baseline")
-        add(f"{lab}: answer median ≤ 10 ms", common.fmt_ms(a["median"], 2) + " ms", a["median"] <= 0.010)
-        add(f"{lab}: answer p99 ≤ 50 ms", common.fmt_ms(a["p99"], 2) + " ms", a["p99"] <= 0.050)
+        # Issue F: a question never seen before (caches cleared), and the same question asked again.
+        add(f"{lab}: new question median ≤ 2 ms", common.fmt_ms(a["median"], 2) + " ms", a["median"] <= 0.002)
+        add(f"{lab}: new question p99 ≤ 10 ms", common.fmt_ms(a["p99"], 2) + " ms", a["p99"] <= 0.010)
+        if "ask_cached" in largest:
+            c = largest["ask_cached"]
+            add(f"{lab}: repeated question median ≤ 1 ms", common.fmt_ms(c["median"], 3) + " ms",
+                c["median"] <= 0.001)
         if base:
             speed = base["median"] / base["store_median_same_questions"]
             add(f"{lab}: ≥ 20× faster than rank_bm25 (same run)", f"{speed:.0f}×", speed >= 20)

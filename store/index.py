@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -102,32 +103,183 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+# --- f-speed: character-bigram positions, so a substring look-up never scans the whole text ---
+_OTHER_CHAR = 0xFFFF  # code of every character outside the BMP (a needle holding one is searched by a scan)
+_CHUNK = 1 << 22  # positions handled at a time while building (bounds the temporary arrays)
+
+
+@functools.lru_cache(maxsize=1)
+def _fold_table() -> np.ndarray:
+    """BMP code → code with every character that re.IGNORECASE matches to a Latin letter (A, K) made that letter."""
+    table = np.arange(0x10000, dtype=np.uint16)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for code in range(0x10000):
+        ch = chr(code)
+        if ch.lower() == ch and ch.upper() == ch:
+            continue  # no case: nothing to fold (Chinese, digits, punctuation)
+        if re.fullmatch("[a-z]", ch, re.IGNORECASE):
+            table[code] = ord(next(x for x in letters if re.fullmatch(x, ch, re.IGNORECASE)))
+    return table
+
+
+def _is_latin(needle: str) -> bool:
+    """Needles with Latin letters are matched case-insensitively (5G, RCEP), others exactly."""
+    return any("a" <= ch.lower() <= "z" for ch in needle)
+
+
+def _text_codes(blob: str) -> np.ndarray:
+    """One folded uint16 code per character of a text (characters outside the BMP share one code)."""
+    raw = blob.encode("utf-16-le", "surrogatepass")
+    if len(raw) == 2 * len(blob):
+        codes = np.frombuffer(raw, dtype=np.uint16)
+    else:
+        wide = np.frombuffer(blob.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = np.minimum(wide, _OTHER_CHAR).astype(np.uint16)
+    return _fold_table()[codes]
+
+
+def _needle_codes(needle: str) -> np.ndarray | None:
+    """Folded codes of a needle, or None when the bigram positions cannot answer for it exactly."""
+    if len(needle) < 2:
+        return None
+    table = _fold_table()
+    latin = _is_latin(needle)
+    out = np.empty(len(needle), dtype=np.uint16)
+    for i, ch in enumerate(needle):
+        code = ord(ch)
+        if code >= _OTHER_CHAR:
+            return None
+        folded = int(table[code])
+        if latin:
+            if folded == code and (ch.lower() != ch or ch.upper() != ch) and not ("a" <= ch <= "z"):
+                return None  # a cased letter outside a-z (É): re.IGNORECASE rules, scan
+        elif folded != code:
+            return None  # matched exactly, but the positions only know its folded form
+        out[i] = folded
+    return out
+
+
+@dataclass(slots=True)
+class CharGrams:
+    """Where each pair of adjacent characters occurs in a text: sorted keys, CSR offsets, start positions.
+
+    A needle's occurrences are the starts of its rarest pair, kept where every other pair of the
+    needle follows at its offset: exact, with no scan of the text (case folded as TextColumn does).
+    """
+
+    keys: np.ndarray  # uint32: first character << 16 | second, sorted, unique
+    offsets: np.ndarray  # int64: key i's positions are positions[offsets[i]:offsets[i + 1]]
+    positions: np.ndarray  # uint32: start of each pair in the text, ascending within a key
+
+    @classmethod
+    def build(cls, blob: str) -> CharGrams:
+        """Index every pair of adjacent characters of a text (one sort of packed key|position words)."""
+        codes = _text_codes(blob)
+        n = len(codes) - 1
+        if n <= 0:
+            return cls(np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint32))
+        packed = codes[:-1].astype(np.uint64)
+        packed <<= np.uint64(16)
+        packed |= codes[1:]
+        packed <<= np.uint64(32)
+        for a in range(0, n, _CHUNK):
+            b = min(n, a + _CHUNK)
+            packed[a:b] |= np.arange(a, b, dtype=np.uint64)
+        del codes
+        packed.sort()  # SIMD sort of 64-bit words: far faster than an argsort
+        positions = np.empty(n, dtype=np.uint32)
+        pair_keys = np.empty(n, dtype=np.uint32)
+        for a in range(0, n, _CHUNK):
+            b = min(n, a + _CHUNK)
+            chunk = packed[a:b]
+            positions[a:b] = chunk & np.uint64(0xFFFFFFFF)
+            pair_keys[a:b] = chunk >> np.uint64(32)
+        del packed
+        breaks = np.flatnonzero(pair_keys[1:] != pair_keys[:-1]) + 1
+        keys = pair_keys[np.r_[0, breaks]]
+        offsets = np.concatenate([[0], breaks, [n]]).astype(np.int64)
+        return cls(keys, offsets, positions)
+
+    def merged(self, more: CharGrams, shift: int) -> CharGrams:
+        """These positions plus those of a text appended `shift` characters on (all of them after ours)."""
+        if not len(more.keys):
+            return self
+        keys = np.union1d(self.keys, more.keys).astype(np.uint32)
+        counts = np.zeros(len(keys), dtype=np.int64)
+        counts[np.searchsorted(keys, self.keys)] += np.diff(self.offsets)
+        more_counts = np.diff(more.offsets)
+        counts[np.searchsorted(keys, more.keys)] += more_counts
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        # Each new position goes right after the old positions of its key (np.insert keeps their order).
+        at = self.offsets[np.searchsorted(self.keys, more.keys, side="right")]
+        positions = np.insert(self.positions, np.repeat(at, more_counts),
+                              (more.positions.astype(np.int64) + shift).astype(np.uint32))
+        return CharGrams(keys, offsets, positions)
+
+    def _slice(self, key: int) -> np.ndarray:
+        i = int(np.searchsorted(self.keys, key))
+        if i >= len(self.keys) or int(self.keys[i]) != key:
+            return np.empty(0, dtype=np.uint32)
+        return self.positions[self.offsets[i] : self.offsets[i + 1]]
+
+    def find(self, needle: str) -> np.ndarray | None:
+        """Start positions (ascending, int64) of a needle; None when only a scan can answer exactly."""
+        codes = _needle_codes(needle)
+        if codes is None:
+            return None
+        pair_keys = (codes[:-1].astype(np.uint32) << np.uint32(16)) | codes[1:]
+        parts = sorted(((self._slice(int(k)), j) for j, k in enumerate(pair_keys)), key=lambda p: len(p[0]))
+        rarest, j0 = parts[0]
+        starts = rarest.astype(np.int64) - j0
+        for positions, j in parts[1:]:  # never shorter than the rarest, so not empty
+            if not len(starts):
+                break
+            wanted = starts + j
+            at = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
+            starts = starts[positions[at] == wanted]
+        return starts
+
+
 class TextColumn:
-    """Sentence texts kept as one string plus offsets: compact, and searchable at memchr speed."""
+    """Sentence texts kept as one string plus offsets: compact, and searchable through character-pair positions."""
 
     _SEP = "\x00"
 
     def __init__(self, texts: list[str]) -> None:
-        self.blob = self._SEP.join(texts) + self._SEP
-        lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
-        self.starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=self.starts[1:])
+        self.blob, self.starts = self._joined(texts)
+        self.grams = CharGrams.build(self.blob)
 
     @classmethod
-    def from_blob(cls, blob: str, starts: np.ndarray) -> TextColumn:
-        """Rebuild a column from its saved string and offsets."""
+    def _joined(cls, texts: list[str]) -> tuple[str, np.ndarray]:
+        """The texts as one string (each followed by the separator) and the offset of each."""
+        lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        # No texts, no separator: an empty column extended later must not shift every offset by one.
+        return (cls._SEP.join(texts) + cls._SEP if texts else ""), starts
+
+    @classmethod
+    def from_blob(cls, blob: str, starts: np.ndarray, grams: CharGrams | None = None) -> TextColumn:
+        """Rebuild a column from its saved string and offsets (and pair positions, else they are built)."""
         column = cls.__new__(cls)
         column.blob = blob
         column.starts = starts
+        column.grams = grams if grams is not None else CharGrams.build(blob)
         return column
 
     def extended(self, texts: list[str]) -> TextColumn:
         """A new column with `texts` appended."""
         if not texts:
             return self
-        more = TextColumn(texts)
+        if not self.blob:
+            return TextColumn(texts)
+        blob, starts = self._joined(texts)
+        # The new pairs start at our last character (the separator), as one build of the whole would.
+        more = CharGrams.build(self.blob[-1:] + blob)
         return TextColumn.from_blob(
-            self.blob + more.blob, np.concatenate([self.starts, more.starts[1:] + self.starts[-1]])
+            self.blob + blob, np.concatenate([self.starts, starts[1:] + self.starts[-1]]),
+            self.grams.merged(more, len(self.blob) - 1),
         )
 
     def __len__(self) -> int:
@@ -142,8 +294,15 @@ class TextColumn:
         """Rows whose text contains `needle` (Latin letters case-insensitively), in order."""
         if not needle or self._SEP in needle:
             return np.empty(0, dtype=np.int32)
+        found = self.grams.find(needle)
+        if found is not None:
+            if not len(found):
+                return np.empty(0, dtype=np.int32)
+            rows = np.searchsorted(self.starts, found[:limit], side="right") - 1
+            return rows[np.r_[True, rows[1:] != rows[:-1]]].astype(np.int32)
+        # One character, or characters the pair positions do not hold exactly: a scan.
         positions: list[int] = []
-        if any("a" <= ch.lower() <= "z" for ch in needle):
+        if _is_latin(needle):
             # Rare (5G, RCEP): a case-insensitive regex instead of a second, lower-cased copy.
             for match in re.finditer(re.escape(needle), self.blob, re.IGNORECASE):
                 positions.append(match.start())
@@ -199,6 +358,12 @@ class SearchIndex:
     title_cache: dict[str, np.ndarray] = field(default_factory=dict)
     answer_cache: dict[tuple[str, int], Any] = field(default_factory=dict)  # (question, limit) → answers
 
+    def clear_caches(self) -> None:
+        """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
+        for cache in (self.answer_cache, self.phrase_cache, self.title_cache, self.doc_name_cache,
+                      self.simplified_cache, self.late_facts):
+            cache.clear()
+
     def score_buffer(self) -> np.ndarray:
         """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
         if self._scores is None or len(self._scores) != self.size:
@@ -221,8 +386,9 @@ class SearchIndex:
 
     def doc_rows(self, doc_id: int) -> range:
         """Rows of a document (rows are stored in document order)."""
-        lo = int(np.searchsorted(self.doc_of_row, doc_id, side="left"))
-        hi = int(np.searchsorted(self.doc_of_row, doc_id, side="right"))
+        key = self.doc_of_row.dtype.type(doc_id)  # a Python int would make numpy convert the whole array
+        lo = int(np.searchsorted(self.doc_of_row, key, side="left"))
+        hi = int(np.searchsorted(self.doc_of_row, key, side="right"))
         return range(lo, hi)
 
     def documents_with_region(self, name: str) -> np.ndarray:

@@ -20,14 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from store.index import SearchIndex, TextColumn, document_key
+from store.index import CharGrams, SearchIndex, TextColumn, document_key
 from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7  # 7: DocumentInfo.url
+FORMAT_VERSION = 8  # 7: DocumentInfo.url; 8: character-pair positions of the texts
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
+_TEXT_ARRAYS = ("text_starts", "gram_keys", "gram_offsets", "gram_positions")
 _OBJECTS = ("vocab", "facts", "documents", "gazetteer", "doc_texts_lower", "doc_keys")
 _FILES = ("arrays.npz", "texts.txt", "objects.pickle")
 # Per-row arrays: each must have one entry per indexed sentence.
@@ -91,7 +92,9 @@ def save_index(index: SearchIndex, directory: Path) -> None:
     tmp = directory.with_name(directory.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    np.savez(tmp / "arrays.npz", text_starts=index.texts.starts,
+    grams = index.texts.grams
+    np.savez(tmp / "arrays.npz", text_starts=index.texts.starts, gram_keys=grams.keys,
+             gram_offsets=grams.offsets, gram_positions=grams.positions,
              **{name: getattr(index, name) for name in _ARRAYS})
     (tmp / "texts.txt").write_text(index.texts.blob, encoding="utf-8")
     with (tmp / "objects.pickle").open("wb") as fh:
@@ -150,12 +153,18 @@ def _read_snapshot(directory: Path) -> SearchIndex:
         if _file_digest(directory / name) != sums.get(name):
             raise SnapshotError(f"{name} does not match its checksum")
     with np.load(directory / "arrays.npz", allow_pickle=False) as data:
-        arrays = {name: data[name] for name in (*_ARRAYS, "text_starts")}
+        arrays = {name: data[name] for name in (*_ARRAYS, *_TEXT_ARRAYS)}
     with (directory / "objects.pickle").open("rb") as fh:
         objects = pickle.load(fh)  # written by this program only, beside its own database; checksummed
     if not isinstance(objects, dict) or set(objects) != set(_OBJECTS):
         raise SnapshotError("objects.pickle does not hold the index objects")
-    texts = TextColumn.from_blob((directory / "texts.txt").read_text("utf-8"), arrays["text_starts"])
+    grams = CharGrams(arrays["gram_keys"], arrays["gram_offsets"], arrays["gram_positions"])
+    if len(grams.offsets) != len(grams.keys) + 1 or int(grams.offsets[-1]) != len(grams.positions):
+        raise SnapshotError("character-pair positions do not match their keys")
+    blob = (directory / "texts.txt").read_text("utf-8")
+    if len(grams.positions) != max(len(blob) - 1, 0):
+        raise SnapshotError("character-pair positions do not match the texts")
+    texts = TextColumn.from_blob(blob, arrays["text_starts"], grams)
     index = SearchIndex(texts=texts, **{name: arrays[name] for name in _ARRAYS}, **objects)
     size = index.size
     if meta.get("size") != size or any(len(arrays[name]) != size for name in _ROW_ARRAYS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,41 @@ def test_rows_containing_matches_a_plain_scan(texts: list[str], needle: str) -> 
     expected = [i for i, t in enumerate(texts) if needle in t]
     assert column.rows_containing(needle).tolist() == expected
     assert [column[i] for i in range(len(column))] == texts
+
+
+LATIN = st.text(alphabet="青岛开发区京东方5GgRrCcEePp，\u212a😀É", max_size=10)
+
+
+@given(texts=st.lists(LATIN, max_size=30), needle=st.text(alphabet="青岛开发区5GgRrCcEe\u212a😀É", min_size=1, max_size=4))
+def test_pair_positions_find_what_a_case_insensitive_scan_finds(texts: list[str], needle: str) -> None:
+    """Latin letters match either case (as re.IGNORECASE does), other characters exactly, emoji included."""
+    column = TextColumn(texts)
+    if any("a" <= ch.lower() <= "z" for ch in needle):
+        pattern = re.compile(re.escape(needle), re.IGNORECASE)
+        expected = [i for i, t in enumerate(texts) if pattern.search(t)]
+    else:
+        expected = [i for i, t in enumerate(texts) if needle in t]
+    assert column.rows_containing(needle).tolist() == expected
+
+
+@given(parts=st.lists(SAMPLE, min_size=1, max_size=4))
+def test_a_column_extended_piece_by_piece_equals_one_built_whole(parts: list[list[str]]) -> None:
+    column = TextColumn(parts[0])
+    for more in parts[1:]:
+        column = column.extended(more)
+    whole = TextColumn([t for part in parts for t in part])
+    assert column.blob == whole.blob and column.starts.tolist() == whole.starts.tolist()
+    for name in ("keys", "offsets", "positions"):
+        assert getattr(column.grams, name).tolist() == getattr(whole.grams, name).tolist()
+
+
+def test_chinese_look_ups_use_the_pair_positions_not_a_scan() -> None:
+    column = TextColumn(["京东方青岛项目总投资81.7亿元。", "青岛西海岸新区", "RCEP"])
+    column.blob = "\x00" * len(column.blob)  # a scan of the text would now find nothing
+    assert column.rows_containing("青岛").tolist() == [0, 1]
+    assert column.rows_containing("总投资81.7亿").tolist() == [0]
+    assert column.rows_containing("rcep").tolist() == [2]
+    assert column.rows_containing("青岛开发区").tolist() == []
 
 
 def test_text_column_round_trips_through_its_blob() -> None:
@@ -66,6 +102,8 @@ def test_snapshot_is_written_reused_and_brought_up_to_date(tmp_path: Path) -> No
     second = FactStore.open(url)
     loaded = snapshot.load_index(directory)
     assert loaded is not None and loaded.doc_keys == snapshot.stored_documents(second._connect)
+    built = TextColumn([loaded.texts[i] for i in range(loaded.size)]).grams
+    assert loaded.texts.grams.positions.tolist() == built.positions.tolist()  # saved, not rebuilt wrong
     assert [a.to_json() for a in second.ask("京东方青岛项目总投资多少？")] == answers
 
     news = tmp_path / "news.txt"
