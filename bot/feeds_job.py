@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.error import TelegramError
 
-from handlers import render, texts
+from render import replies, texts
 
 if TYPE_CHECKING:
     from store.feeds import PollResult
@@ -65,9 +65,9 @@ async def poll_and_announce(app: Any, *, force: bool = False) -> list[PollResult
             continue
         text = texts.FEED_PAUSED_NOTICE.format(
             id=result.feed_id,
-            name=render.esc(result.name or result.url),
+            name=replies.esc(result.name or result.url),
             failures=PAUSE_AFTER_FAILURES,
-            reason=render.esc(result.reason),
+            reason=replies.esc(result.reason),
         )
         for admin in sorted(data.admin_ids):
             try:

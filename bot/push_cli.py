@@ -68,6 +68,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from sqlmodel import Session
 
     from delivery.config import PushConfig
+    from render.digest import render_digest
     from store import subscriptions as subs
 
     settings = _settings()
@@ -86,10 +87,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
             hour, minute = config.default_hour, config.default_minute
         slot = subs.next_slot(hour, minute, tz, now)
         if args.dry_run:
-            digest = subs.digest_for_chat(
+            digest = render_digest(subs.digest_for_chat(
                 session=session, chat_id=args.chat, local_date=slot.date(), now=now,
                 corpus=subs.load_corpus(session=session),
-            )
+            ))
             state = "not subscribed (defaults)" if sub is None else ("active" if sub.active else "inactive")
             print(f"# chat {args.chat} · {state} · next digest {slot:%Y-%m-%d %H:%M} {tz.key}")
             print(digest.html)

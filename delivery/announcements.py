@@ -17,8 +17,9 @@ from delivery.config import PushConfig, Sleep
 from delivery.errors import FAILURES, Failure, classify, describe, retry_seconds
 from delivery.report import FanoutReport
 from delivery.unit import UnitOfWork
+from render import texts
+from render.digest import announcement_html, batch_announcement_html, text_announcement_html
 from store import subscriptions as subs
-from store.digest import announcement_html, batch_announcement_html, text_announcement_html
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Announcer:
         url = None if document_id is None else self._doc_link(document_id)
         if url is None:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton("🔎 向机器人提问这篇文章", url=url)]])
+        return InlineKeyboardMarkup([[InlineKeyboardButton(texts.ANNOUNCE_ASK_BUTTON, url=url)]])
 
     async def announce_documents(self, document_ids: Sequence[int]) -> FanoutReport:
         """Announce new documents once to every announce chat (a re-ingested text: no-op)."""

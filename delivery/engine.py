@@ -33,9 +33,11 @@ from delivery.config import Clock, PushConfig, Sleep, utcnow
 from delivery.errors import Failure, classify, describe, retry_seconds
 from delivery.report import FanoutReport
 from delivery.unit import UnitOfWork
+from render.digest import Digest, render_digest
+from render.html import MAX_MESSAGE as MESSAGE_LIMIT
 from store import redaction
 from store import subscriptions as subs
-from store.digest import MESSAGE_LIMIT, Corpus, Digest
+from store.digest import Corpus
 from store.subscriptions import catch_up_slot, latest_slot, zone
 
 log = logging.getLogger(__name__)
@@ -363,10 +365,10 @@ class Push:
                     results[delivery_id] = "skipped"
                     continue
                 delivery, sub = claims[delivery_id]
-                digest = subs.chat_digest(
+                digest = render_digest(subs.chat_digest(
                     sub, corpus=corpus, local_date=delivery.local_date, now=now,
                     sent_ids=sent[delivery.chat_id],
-                )
+                ))
                 if digest.empty:
                     subs.finish_delivery(
                         session=session, delivery_id=delivery_id, status=subs.EMPTY, now=now
@@ -501,10 +503,11 @@ class Push:
         with self._work.session() as session:
             sub = subs.get_subscription(session=session, chat_id=chat_id)
             tz = zone(sub.timezone if sub else self.config.default_timezone) or UTC
-            return subs.digest_for_chat(
+            plan = subs.digest_for_chat(
                 session=session, chat_id=chat_id, local_date=now.astimezone(tz).date(), now=now,
-                corpus=self.corpus(session), limit=limit,
+                corpus=self.corpus(session),
             )
+        return render_digest(plan, limit=limit)
 
     # --- announcements (delivery/announcements.py) ---
 

@@ -10,8 +10,9 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, ask, browse, commands, feeds, inline, push, render, texts, track
+from handlers import admin, ask, browse, commands, feeds, inline, push, track
 from handlers.context import App
+from render import replies, texts
 
 # Only new messages; edits go to ask.on_edited, which edits the earlier answer.
 NEW = filters.UpdateType.MESSAGE
@@ -56,13 +57,13 @@ def register(app: App) -> None:
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, ask.on_edited))
 
     # 4. Buttons and inline mode.
-    app.add_handler(CallbackQueryHandler(ask.on_answer_page, pattern=rf"^{render.CB_ANSWER}:"))
-    app.add_handler(CallbackQueryHandler(ask.on_paragraph, pattern=rf"^{render.CB_PARAGRAPH}:"))
-    app.add_handler(CallbackQueryHandler(ask.on_example, pattern=rf"^{render.CB_EXAMPLE}:"))
+    app.add_handler(CallbackQueryHandler(ask.on_answer_page, pattern=rf"^{replies.CB_ANSWER}:"))
+    app.add_handler(CallbackQueryHandler(ask.on_paragraph, pattern=rf"^{replies.CB_PARAGRAPH}:"))
+    app.add_handler(CallbackQueryHandler(ask.on_example, pattern=rf"^{replies.CB_EXAMPLE}:"))
     app.add_handler(
         CallbackQueryHandler(
             browse.on_page,
-            pattern=rf"^({render.CB_TARGETS}|{render.CB_PROJECTS}|{render.CB_SEARCH}|{render.CB_SOURCES}):",
+            pattern=rf"^({replies.CB_TARGETS}|{replies.CB_PROJECTS}|{replies.CB_SEARCH}|{replies.CB_SOURCES}):",
         )
     )
     app.add_handler(CallbackQueryHandler(admin.on_replace, pattern=rf"^{admin.CB_REPLACE}:"))

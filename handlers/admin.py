@@ -8,9 +8,9 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest
 
-from handlers import render, texts
 from handlers.common import download_limited, send
 from handlers.context import Context
+from render import replies, texts
 from store.ingest.sources import SUPPORTED_SUFFIXES
 from store.views import IngestReport
 
@@ -29,16 +29,16 @@ async def on_document(update: Update, context: Context) -> None:
     data = context.bot_data
     user = update.effective_user
     if not data.is_admin(user.id if user else None):
-        await send(message, render.Reply(texts.UPLOAD_NOT_ADMIN))
+        await send(message, replies.Reply(texts.UPLOAD_NOT_ADMIN))
         return
     document = message.document
     name = document.file_name or "upload.txt"
     if not name.lower().endswith(SUPPORTED_SUFFIXES):
-        await send(message, render.Reply(texts.UPLOAD_BAD_TYPE))
+        await send(message, replies.Reply(texts.UPLOAD_BAD_TYPE))
         return
     if document.file_size and document.file_size > MAX_UPLOAD_BYTES:
         size, limit = document.file_size // 1024, MAX_UPLOAD_BYTES // 1024
-        await send(message, render.Reply(texts.UPLOAD_TOO_BIG.format(size=size, limit=limit)))
+        await send(message, replies.Reply(texts.UPLOAD_TOO_BIG.format(size=size, limit=limit)))
         return
     try:
         file = await document.get_file()
@@ -46,12 +46,12 @@ async def on_document(update: Update, context: Context) -> None:
         if "too big" not in str(exc).lower():
             raise
         # Telegram refuses files over 20 MB even when the update did not say how big it is.
-        await send(message, render.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
+        await send(message, replies.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
         return
     # file_size may be absent (in the update and in getFile): the limit holds while reading.
     content = await download_limited(file.file_path or "", MAX_UPLOAD_BYTES)
     if content is None:
-        await send(message, render.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
+        await send(message, replies.Reply(texts.UPLOAD_TOO_BIG_UNKNOWN.format(limit=MAX_UPLOAD_BYTES // 1024)))
         return
     # Ingestion tokenises and writes the DB: keep it off the event loop.
     # A different text under a stored name is a new document; replacing is the admin's choice.
@@ -59,13 +59,13 @@ async def on_document(update: Update, context: Context) -> None:
     log.info("admin %s uploaded %s: %s", user.id if user else None, name, report.status)
     if not report.ok:
         reason = (report.reason or "").removeprefix(f"{name}: ")  # the report names the file too
-        text = texts.UPLOAD_REFUSED.format(name=render.esc(name), reason=render.esc(reason))
+        text = texts.UPLOAD_REFUSED.format(name=replies.esc(name), reason=replies.esc(reason))
     elif report.status == "unchanged":
         text = texts.UPLOAD_UNCHANGED
     else:
         doc = data.store.document(report.document_id) if report.document_id is not None else None
         text = texts.UPLOAD_DONE.format(
-            title=render.esc(doc.title if doc else name),
+            title=replies.esc(doc.title if doc else name),
             sentences=report.sentences,
             facts=report.facts,
             number=report.document_id,
@@ -75,14 +75,14 @@ async def on_document(update: Update, context: Context) -> None:
         await hook(message, context, report)
 
 
-def _upload_reply(text: str, report: IngestReport) -> render.Reply:
+def _upload_reply(text: str, report: IngestReport) -> replies.Reply:
     """The upload report; when the name was already taken, a button to replace that document."""
     same = [int(d) for d in report.details.get("same_name_ids", ())] if report.ok else []
     if not same or report.document_id is None:
-        return render.Reply(text)
-    note = texts.UPLOAD_SAME_NAME.format(old=same[0], name=render.esc(report.name))
-    button = render.Button(texts.BUTTON_REPLACE, render.callback(CB_REPLACE, same[0], report.document_id))
-    return render.Reply(f"{text}\n{note}", ((button,),))
+        return replies.Reply(text)
+    note = texts.UPLOAD_SAME_NAME.format(old=same[0], name=replies.esc(report.name))
+    button = replies.Button(texts.BUTTON_REPLACE, replies.callback(CB_REPLACE, same[0], report.document_id))
+    return replies.Reply(f"{text}\n{note}", ((button,),))
 
 
 async def on_replace(update: Update, context: Context) -> None:
@@ -109,4 +109,4 @@ async def on_replace(update: Update, context: Context) -> None:
     except BadRequest as exc:
         log.debug("could not remove the replace button: %s", exc)
     if isinstance(query.message, Message):
-        await send(query.message, render.Reply(text.format(old=old_id, new=new_id)), quote=False)
+        await send(query.message, replies.Reply(text.format(old=old_id, new=new_id)), quote=False)

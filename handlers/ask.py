@@ -8,7 +8,6 @@ import logging
 from telegram import Message, Update
 from telegram.error import BadRequest, Forbidden
 
-from handlers import render, texts
 from handlers.common import (
     MAX_QUESTION,
     addressed_command,
@@ -22,6 +21,7 @@ from handlers.common import (
     send_after_press,
 )
 from handlers.context import Context
+from render import replies, texts
 from store.redaction import redact_html
 
 log = logging.getLogger(__name__)
@@ -30,13 +30,13 @@ MAX_ANSWERS = 10  # answers reachable through 「更多答案」
 ALERT_LIMIT = 200  # characters Telegram shows in a callback alert
 
 
-def answer_for(context: Context, question: str, page: int = 0) -> render.Reply:
+def answer_for(context: Context, question: str, page: int = 0) -> replies.Reply:
     """Ask the store and render an answer page, or a helpful no-answer reply."""
     data = context.bot_data
     answers = data.store.ask(question, limit=MAX_ANSWERS)
     if answers:
-        return render.answer_reply(answers, page, data.queries.token(question))
-    return render.no_answer_reply(
+        return replies.answer_reply(answers, page, data.queries.token(question))
+    return replies.no_answer_reply(
         question, data.store.suggestions(question), data.queries.token, missing=data.store.missing(question)
     )
 
@@ -46,10 +46,10 @@ async def reply_to_question(message: Message, context: Context, question: str) -
     question = " ".join(question.split())
     if not question:
         hint = texts.ASK_USAGE if is_private(message) else texts.GROUP_ASK_HINT
-        await send(message, render.Reply(hint.format(bot=render.esc(context.bot.username))))
+        await send(message, replies.Reply(hint.format(bot=replies.esc(context.bot.username))))
         return
     if len(question) > MAX_QUESTION:
-        await send(message, render.question_too_long(len(question), MAX_QUESTION))
+        await send(message, replies.question_too_long(len(question), MAX_QUESTION))
         return
     log.info("question in chat %s: %s", message.chat_id, question)
     reply = await asyncio.to_thread(answer_for, context, question)
@@ -116,7 +116,7 @@ async def ask_command(update: Update, context: Context) -> None:
         return
     question = " ".join(context.args or [])
     if not question:
-        await send(message, render.Reply(texts.ASK_USAGE))
+        await send(message, replies.Reply(texts.ASK_USAGE))
         return
     await reply_to_question(message, context, question)
 
@@ -126,7 +126,7 @@ async def on_not_text(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or not is_private(message):
         return
-    await send(message, render.Reply(texts.NOT_TEXT))
+    await send(message, replies.Reply(texts.NOT_TEXT))
 
 
 async def on_answer_page(update: Update, context: Context) -> None:
@@ -161,7 +161,7 @@ async def on_paragraph(update: Update, context: Context) -> None:
         await query.answer(texts.PARAGRAPH_MISSING)
         return
     doc = store.document(int(parts[2])) if len(parts) > 2 and parts[2].isdecimal() else None
-    reply = render.paragraph_reply(paragraph, doc)
+    reply = replies.paragraph_reply(paragraph, doc)
     if query.message is None:
         # A button on an inline-mode message: no chat of ours to write into. Send the paragraph
         # privately; a user who never started the bot gets it as an alert instead.
@@ -170,7 +170,7 @@ async def on_paragraph(update: Update, context: Context) -> None:
                 await context.bot.send_message(query.from_user.id, redact_html(part))
         except (Forbidden, BadRequest) as exc:
             log.info("paragraph for an inline message not sent privately: %s", exc)
-            await query.answer(render.shorten(paragraph, ALERT_LIMIT), show_alert=True)
+            await query.answer(replies.shorten(paragraph, ALERT_LIMIT), show_alert=True)
             return
         await query.answer(texts.PARAGRAPH_SENT_PRIVATELY)
         return

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from telegram import Update
 
-from handlers import render, texts
 from handlers.common import MAX_KEYWORD, edit, page_callback, send
 from handlers.context import Context
+from render import replies, texts
 from store.normalize import normalize_question
 
 
@@ -18,46 +18,46 @@ def _argument(context: Context) -> str:
     return " ".join(context.args or [])
 
 
-def targets_page(context: Context, region: str, page: int) -> render.Reply:
+def targets_page(context: Context, region: str, page: int) -> replies.Reply:
     """Render a page of targets for `region` ('' = every region)."""
     store = context.bot_data.store
     groups = store.targets(region or None)
     if not groups:
         if not region:
-            return render.Reply(texts.TARGETS_EMPTY)
-        known = "、".join(render.esc(name) for name in store.targets(None))
-        lines = [texts.TARGETS_NONE.format(region=render.echo(region))]
+            return replies.Reply(texts.TARGETS_EMPTY)
+        known = "、".join(replies.esc(name) for name in store.targets(None))
+        lines = [texts.TARGETS_NONE.format(region=replies.echo(region))]
         if known:
             lines.append(texts.TARGETS_KNOWN.format(regions=known))
-        return render.Reply("\n".join(lines))
+        return replies.Reply("\n".join(lines))
     token = context.bot_data.queries.token(region)
-    return render.targets_reply(groups, page, token, region or None)
+    return replies.targets_reply(groups, page, token, region or None)
 
 
-def projects_page(context: Context, keyword: str, page: int) -> render.Reply:
+def projects_page(context: Context, keyword: str, page: int) -> replies.Reply:
     """Render a page of project investments matching `keyword` ('' = all)."""
     hits = context.bot_data.store.projects(keyword or None)
     if not hits:
         if keyword:
-            return render.Reply(texts.PROJECTS_NONE.format(keyword=render.echo(keyword)))
-        return render.Reply(texts.PROJECTS_EMPTY)
+            return replies.Reply(texts.PROJECTS_NONE.format(keyword=replies.echo(keyword)))
+        return replies.Reply(texts.PROJECTS_EMPTY)
     token = context.bot_data.queries.token(keyword)
-    return render.projects_reply(hits, page, token, keyword or None)
+    return replies.projects_reply(hits, page, token, keyword or None)
 
 
-def search_page(context: Context, keyword: str, page: int) -> render.Reply:
+def search_page(context: Context, keyword: str, page: int) -> replies.Reply:
     """Render a page of sentences containing `keyword`."""
     hits = context.bot_data.store.search(keyword)
     if not hits:
-        return render.Reply(texts.SEARCH_NONE.format(keyword=render.echo(keyword)))
+        return replies.Reply(texts.SEARCH_NONE.format(keyword=replies.echo(keyword)))
     # Highlight what was found: the simplified keyword and any alias it matched (BOE → 京东方).
     terms = list(dict.fromkeys([normalize_question(keyword), *(h.matched for h in hits if h.matched)]))
     token = context.bot_data.queries.token(keyword)
-    return render.search_reply(hits, page, token, keyword, terms)
+    return replies.search_reply(hits, page, token, keyword, terms)
 
 
 async def _first_page(
-    update: Update, context: Context, page: Callable[[Context, str, int], render.Reply]
+    update: Update, context: Context, page: Callable[[Context, str, int], replies.Reply]
 ) -> None:
     """Reply with page 0 of a list whose optional argument is a keyword (or a usage hint)."""
     message = update.effective_message
@@ -65,7 +65,7 @@ async def _first_page(
         return
     keyword = _argument(context)
     if len(keyword) > MAX_KEYWORD:
-        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
+        await send(message, replies.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
         return
     await send(message, await asyncio.to_thread(page, context, keyword, 0))
 
@@ -87,10 +87,10 @@ async def search(update: Update, context: Context) -> None:
         return
     keyword = _argument(context)
     if not keyword:
-        await send(message, render.Reply(texts.SEARCH_USAGE))
+        await send(message, replies.Reply(texts.SEARCH_USAGE))
         return
     if len(keyword) > MAX_KEYWORD:
-        await send(message, render.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
+        await send(message, replies.Reply(texts.KEYWORD_TOO_LONG.format(limit=MAX_KEYWORD)))
         return
     await send(message, await asyncio.to_thread(search_page, context, keyword, 0))
 
@@ -101,7 +101,7 @@ async def sources(update: Update, context: Context) -> None:
     if message is None:
         return
     documents = await asyncio.to_thread(context.bot_data.store.documents)
-    await send(message, render.sources_reply(documents))
+    await send(message, replies.sources_reply(documents))
 
 
 async def source(update: Update, context: Context) -> None:
@@ -111,21 +111,21 @@ async def source(update: Update, context: Context) -> None:
         return
     args = context.args or []
     if len(args) != 1 or not args[0].isdecimal():
-        await send(message, render.Reply(texts.SOURCE_USAGE))
+        await send(message, replies.Reply(texts.SOURCE_USAGE))
         return
     store = context.bot_data.store
     doc = store.document(int(args[0]))
     if doc is None:
-        await send(message, render.source_not_found(args[0], store.documents()))
+        await send(message, replies.source_not_found(args[0], store.documents()))
         return
     facts = await asyncio.to_thread(store.key_facts, doc.id)
-    await send(message, render.source_reply(doc, facts))
+    await send(message, replies.source_reply(doc, facts))
 
 
 _PAGES = {
-    render.CB_TARGETS: targets_page,
-    render.CB_PROJECTS: projects_page,
-    render.CB_SEARCH: search_page,
+    replies.CB_TARGETS: targets_page,
+    replies.CB_PROJECTS: projects_page,
+    replies.CB_SEARCH: search_page,
 }
 
 
@@ -138,10 +138,10 @@ async def on_page(update: Update, context: Context) -> None:
     if parsed is None:
         return
     prefix, page, token = parsed
-    if prefix == render.CB_SOURCES:
+    if prefix == replies.CB_SOURCES:
         await query.answer()
         documents = await asyncio.to_thread(context.bot_data.store.documents)
-        await edit(query, render.sources_reply(documents, page))
+        await edit(query, replies.sources_reply(documents, page))
         return
     argument = context.bot_data.queries.resolve(token)
     build = _PAGES.get(prefix)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers import render, texts
 from handlers.common import addressed_command, send
 from handlers.context import Context
+from render import replies, texts
 
 
 async def start(update: Update, context: Context) -> None:
@@ -18,8 +18,8 @@ async def start(update: Update, context: Context) -> None:
         await help_command(update, context)
         return
     user = update.effective_user
-    name = render.esc(user.first_name) if user is not None else ""
-    reply = render.Reply(texts.WELCOME.format(name=name), render.example_buttons())
+    name = replies.esc(user.first_name) if user is not None else ""
+    reply = replies.Reply(texts.WELCOME.format(name=name), replies.example_buttons())
     await send(message, reply)
 
 
@@ -28,7 +28,7 @@ async def help_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    await send(message, render.Reply(texts.HELP.format(bot=render.esc(context.bot.username))))
+    await send(message, replies.Reply(texts.HELP.format(bot=replies.esc(context.bot.username))))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -39,7 +39,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     if not addressed_command(message, context.bot.username):
         return  # probably meant for another bot in the group
     command = message.text.split(maxsplit=1)[0].split("@", 1)[0]
-    await send(message, render.Reply(texts.UNKNOWN_COMMAND.format(command=render.echo(command))))
+    await send(message, replies.Reply(texts.UNKNOWN_COMMAND.format(command=replies.echo(command))))
 
 
 async def unknown_button(update: Update, context: Context) -> None:

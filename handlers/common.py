@@ -22,8 +22,8 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import CallbackContext
 
 from delivery.errors import FAILURES, maybe_delivered, transient
-from handlers import render, texts
-from handlers.render import Reply
+from render import replies, texts
+from render.replies import Reply
 from store.redaction import redact_html
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ async def download_limited(url: str, limit: int, *, timeout: float = 60.0) -> by
 async def page_callback(query: CallbackQuery) -> tuple[str, int, str] | None:
     """(prefix, page, token) of a paging button, or None after telling the user it expired."""
     try:
-        return render.parse_callback(query.data or "")
+        return replies.parse_callback(query.data or "")
     except ValueError:
         await query.answer(texts.EXPIRED)
         return None

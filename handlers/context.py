@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from handlers.render import TOKEN_BUDGET
+from render.replies import TOKEN_BUDGET
 from store import subscriptions as subs
 from store.db import session_scope
 

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from delivery.errors import FAILURES, transient
-from handlers import texts
 from handlers.context import Context
+from render import texts
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import logging
 from telegram import Message, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from handlers import render, texts
 from handlers.common import send
 from handlers.context import App, Context
+from render import replies, texts
 from store.feeds import FeedBook, FeedError, FeedView
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,11 @@ def _book(context: Context) -> FeedBook:
 
 def _state(feed: FeedView) -> str:
     if feed.paused:
-        return texts.FEED_STATE_PAUSED.format(error=render.esc(feed.last_error or ""))
+        return texts.FEED_STATE_PAUSED.format(error=replies.esc(feed.last_error or ""))
     if not feed.last_status:
         return texts.FEED_STATE_NEW
     if feed.last_status == "failed":
-        return texts.FEED_STATE_FAILED.format(error=render.esc(feed.last_error or ""))
+        return texts.FEED_STATE_FAILED.format(error=replies.esc(feed.last_error or ""))
     return texts.FEED_STATE_OK
 
 
@@ -48,10 +48,10 @@ def feeds_html(feeds: list[FeedView]) -> str:
         lines.append(
             texts.FEED_LINE.format(
                 id=feed.id,
-                name=render.esc(feed.name or "—"),
+                name=replies.esc(feed.name or "—"),
                 interval=feed.interval_minutes,
                 state=_state(feed),
-                url=render.esc(feed.url),
+                url=replies.esc(feed.url),
             )
         )
     return "\n\n".join(lines)
@@ -63,7 +63,7 @@ async def _admin_message(update: Update, context: Context) -> Message | None:
     if message is None:
         return None
     if not _admin(update, context):
-        await send(message, render.Reply(texts.FEEDS_NOT_ADMIN))
+        await send(message, replies.Reply(texts.FEEDS_NOT_ADMIN))
         return None
     return message
 
@@ -74,7 +74,7 @@ async def list_feeds(update: Update, context: Context) -> None:
     if message is None:
         return
     feeds = await asyncio.to_thread(_book(context).feeds)
-    await send(message, render.Reply(feeds_html(feeds)))
+    await send(message, replies.Reply(feeds_html(feeds)))
 
 
 async def add_feed(update: Update, context: Context) -> None:
@@ -84,7 +84,7 @@ async def add_feed(update: Update, context: Context) -> None:
         return
     args = context.args or []
     if not args:
-        await send(message, render.Reply(texts.FEED_ADD_USAGE))
+        await send(message, replies.Reply(texts.FEED_ADD_USAGE))
         return
     url, name = args[0], " ".join(args[1:])
     user = update.effective_user
@@ -93,13 +93,13 @@ async def add_feed(update: Update, context: Context) -> None:
             _book(context).add, url, name=name, added_by=user.id if user else None
         )
     except FeedError as exc:
-        await send(message, render.Reply(texts.FEED_ADD_FAILED.format(reason=render.esc(str(exc)))))
+        await send(message, replies.Reply(texts.FEED_ADD_FAILED.format(reason=replies.esc(str(exc)))))
         return
     log.info("admin %s added feed %s: %s", user.id if user else None, feed.id, feed.url)
     text = texts.FEED_ADDED.format(
-        id=feed.id, name=render.esc(feed.name or feed.url), interval=feed.interval_minutes
+        id=feed.id, name=replies.esc(feed.name or feed.url), interval=feed.interval_minutes
     )
-    await send(message, render.Reply(text))
+    await send(message, replies.Reply(text))
 
 
 async def remove_feed(update: Update, context: Context) -> None:
@@ -109,15 +109,15 @@ async def remove_feed(update: Update, context: Context) -> None:
         return
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
-        await send(message, render.Reply(texts.FEED_RM_USAGE))
+        await send(message, replies.Reply(texts.FEED_RM_USAGE))
         return
     feed_id = int(args[0])
     feed = await asyncio.to_thread(_book(context).remove, feed_id)
     if feed is None:
-        await send(message, render.Reply(texts.FEED_NOT_FOUND.format(id=feed_id)))
+        await send(message, replies.Reply(texts.FEED_NOT_FOUND.format(id=feed_id)))
         return
-    text = texts.FEED_REMOVED.format(id=feed_id, name=render.esc(feed.name or feed.url))
-    await send(message, render.Reply(text))
+    text = texts.FEED_REMOVED.format(id=feed_id, name=replies.esc(feed.name or feed.url))
+    await send(message, replies.Reply(text))
 
 
 async def on_url(update: Update, context: Context) -> None:
@@ -127,7 +127,7 @@ async def on_url(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     url = message.text.strip()
-    await send(message, render.Reply(texts.URL_FETCHING.format(url=render.esc(url))))
+    await send(message, replies.Reply(texts.URL_FETCHING.format(url=replies.esc(url))))
     policy = getattr(data.services, "fetch_policy", None)
     # Fetching and ingestion block (network, jieba, the DB): off the event loop.
     (report,) = await asyncio.to_thread(data.store.ingest_paths, [url], policy=policy)
@@ -135,18 +135,18 @@ async def on_url(update: Update, context: Context) -> None:
     log.info("admin %s sent %s: %s", user.id if user else None, url, report.status)
     if not report.ok:
         reason = (report.reason or "").removeprefix(f"{report.name}: ")
-        text = texts.UPLOAD_REFUSED.format(name=render.esc(url), reason=render.esc(reason))
+        text = texts.UPLOAD_REFUSED.format(name=replies.esc(url), reason=replies.esc(reason))
     elif report.status == "unchanged":
         text = texts.UPLOAD_UNCHANGED
     else:
         doc = data.store.document(report.document_id) if report.document_id is not None else None
         text = texts.UPLOAD_DONE.format(
-            title=render.esc(doc.title if doc else url),
+            title=replies.esc(doc.title if doc else url),
             sentences=report.sentences,
             facts=report.facts,
             number=report.document_id,
         )
-    await send(message, render.Reply(text))
+    await send(message, replies.Reply(text))
     for hook in data.on_ingested:  # announcements of the new document (handlers/push.py)
         await hook(message, context, report)
 

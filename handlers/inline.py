@@ -11,9 +11,9 @@ from telegram import (
     Update,
 )
 
-from handlers import render, texts
 from handlers.common import MAX_QUESTION
 from handlers.context import Context
+from render import replies, texts
 
 CACHE_SECONDS = 60
 
@@ -28,7 +28,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if not question:
         await query.answer([], button=help_button, cache_time=CACHE_SECONDS)
         return
-    answers = await asyncio.to_thread(context.bot_data.store.ask, question, limit=render.MAX_INLINE_RESULTS)
+    answers = await asyncio.to_thread(context.bot_data.store.ask, question, limit=replies.MAX_INLINE_RESULTS)
     results = [
         InlineQueryResultArticle(
             id=article.id,
@@ -36,6 +36,6 @@ async def on_inline_query(update: Update, context: Context) -> None:
             description=article.description,
             input_message_content=InputTextMessageContent(article.text),
         )
-        for article in render.inline_articles(answers)
+        for article in replies.inline_articles(answers)
     ]
     await query.answer(results, button=help_button, cache_time=CACHE_SECONDS)

@@ -29,12 +29,14 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import browse, texts
+from handlers import browse
 from handlers.context import App, Context
-from handlers.render import visible_text
+from render import texts
+from render.digest import Digest, text_announcement_html
+from render.html import MAX_MESSAGE as MESSAGE_LIMIT
+from render.html import esc, utf16_len, visible_text
 from store import subscriptions as subs
 from store.db import session_scope
-from store.digest import MESSAGE_LIMIT, Digest, esc, text_announcement_html, utf16_len
 from store.normalize import normalize_question
 from store.redaction import redact_html
 from store.views import IngestReport

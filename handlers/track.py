@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from telegram import InputFile, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from handlers import render, texts
 from handlers.common import MAX_KEYWORD, is_private, send
 from handlers.context import App, Context, QueryCache
-from handlers.render import Button, Reply, esc
-from render import charts
+from render import charts, replies, texts
+from render.replies import Button, Reply, esc
 from store import series
 from store.series import CompareQuery, SeriesFact, TrackQuery
 
@@ -37,9 +36,9 @@ def _source(f: SeriesFact) -> str:
 
 def _choice_buttons(queries: QueryCache, pairs: Sequence[tuple[str, str, str]]) -> tuple[tuple[Button, ...], ...]:
     """Buttons (label, place, metric) that track the chosen pair, two per row."""
-    budget = render.MAX_CALLBACK_DATA - len(CB_TRACK) - 1
+    budget = replies.MAX_CALLBACK_DATA - len(CB_TRACK) - 1
     buttons = [
-        Button(label, render.callback(CB_TRACK, queries.token(f"{place}{_SEP}{metric}", budget)))
+        Button(label, replies.callback(CB_TRACK, queries.token(f"{place}{_SEP}{metric}", budget)))
         for label, place, metric in pairs[:MAX_CHOICE_BUTTONS]
     ]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
@@ -61,7 +60,7 @@ def track_reply(query: TrackQuery, place_text: str, metric_text: str, queries: Q
     """The year-by-year table with sources, or what to choose when the input did not resolve."""
     place = query.place.name
     if place is None:
-        lines = [texts.TRACK_UNKNOWN_PLACE.format(place=render.echo(place_text))]
+        lines = [texts.TRACK_UNKNOWN_PLACE.format(place=replies.echo(place_text))]
         if query.place.choices:
             lines.append(texts.TRACK_CHOOSE_PLACE)
         pairs = [(p, p, metric_text) for p in query.place.choices]
@@ -71,7 +70,7 @@ def track_reply(query: TrackQuery, place_text: str, metric_text: str, queries: Q
             return Reply(texts.TRACK_NO_METRICS.format(place=esc(place)))
         lines = []
         if metric_text and query.metric.name is None:
-            lines.append(texts.TRACK_UNKNOWN_METRIC.format(metric=render.echo(metric_text)))
+            lines.append(texts.TRACK_UNKNOWN_METRIC.format(metric=replies.echo(metric_text)))
         elif metric_text:
             lines.append(texts.TRACK_NO_DATA.format(place=esc(place), metric=esc(query.metric.name)))
         lines.append(texts.TRACK_CHOOSE_METRIC.format(place=esc(place)))
@@ -89,12 +88,12 @@ def track_reply(query: TrackQuery, place_text: str, metric_text: str, queries: Q
         ))
         if row.target is not None:
             lines.append(texts.TRACK_TARGET_SOURCE.format(
-                sentence=render.snippet(row.target.sentence, row.target.span, SOURCE_WIDTH),
+                sentence=replies.snippet(row.target.sentence, row.target.span, SOURCE_WIDTH),
                 source=_source(row.target),
             ))
         if row.result is not None:
             lines.append(texts.TRACK_RESULT_SOURCE.format(
-                sentence=render.snippet(row.result.sentence, row.result.span, SOURCE_WIDTH),
+                sentence=replies.snippet(row.result.sentence, row.result.span, SOURCE_WIDTH),
                 source=_source(row.result),
             ))
     lines += ["", f"<i>{texts.TRACK_LEGEND}</i>"]
@@ -105,7 +104,7 @@ def compare_reply(query: CompareQuery, metric_text: str) -> Reply:
     """The compared figures with their sources, or what is missing."""
     lines: list[str] = []
     if query.metric.name is None:
-        lines.append(texts.TRACK_UNKNOWN_METRIC.format(metric=render.echo(metric_text)))
+        lines.append(texts.TRACK_UNKNOWN_METRIC.format(metric=replies.echo(metric_text)))
         if query.metric.choices:
             lines.append("、".join(esc(c) for c in query.metric.choices))
         lines.append(texts.COMPARE_USAGE)
@@ -114,7 +113,7 @@ def compare_reply(query: CompareQuery, metric_text: str) -> Reply:
     if unknown:
         known = {c for _, r in query.places for c in r.choices}
         lines.append(texts.COMPARE_UNKNOWN_PLACES.format(
-            places="、".join(render.echo(u) for u in unknown), known="、".join(esc(k) for k in sorted(known)),
+            places="、".join(replies.echo(u) for u in unknown), known="、".join(esc(k) for k in sorted(known)),
         ))
     if not any(r.fact for r in query.rows):
         if query.rows:
@@ -128,7 +127,7 @@ def compare_reply(query: CompareQuery, metric_text: str) -> Reply:
         mark = texts.COMPARE_TARGET_MARK if row.fact.target else ""
         lines.append(texts.COMPARE_ROW.format(place=esc(row.place), value=esc(row.fact.span), mark=mark))
         lines.append(texts.COMPARE_SOURCE.format(
-            sentence=render.snippet(row.fact.sentence, row.fact.span, SOURCE_WIDTH),
+            sentence=replies.snippet(row.fact.sentence, row.fact.span, SOURCE_WIDTH),
             source=_source(row.fact),
         ))
     return Reply("\n".join(lines))
@@ -233,14 +232,14 @@ async def export(update: Update, context: Context) -> None:
     store = context.bot_data.store
     place, metric, facts = await asyncio.to_thread(series.export_query, store.index, place_text, metric_text)
     if place is not None and place.name is None:
-        lines = [texts.TRACK_UNKNOWN_PLACE.format(place=render.echo(place_text or ""))]
+        lines = [texts.TRACK_UNKNOWN_PLACE.format(place=replies.echo(place_text or ""))]
         if place.choices:
             lines.append(texts.TRACK_CHOOSE_PLACE + "、".join(esc(c) for c in place.choices))
         lines.append(texts.EXPORT_USAGE_HINT)
         await send(message, Reply("\n".join(lines)))
         return
     if metric is not None and metric.name is None:
-        lines = [texts.TRACK_UNKNOWN_METRIC.format(metric=render.echo(metric_text or ""))]
+        lines = [texts.TRACK_UNKNOWN_METRIC.format(metric=replies.echo(metric_text or ""))]
         if metric.choices:
             lines.append("、".join(esc(c) for c in metric.choices))
         lines.append(texts.EXPORT_USAGE_HINT)

@@ -1,21 +1,16 @@
-"""Digest and announcement content: pure selection and HTML rendering over plain data."""
+"""Digest and announcement content: pure selection over plain data (render/digest.py makes the HTML)."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from store.ranking import fact_weight
 
-MESSAGE_LIMIT = 4096
 # Kinds that make a figure worth repeating in a daily rotation; dates and durations alone
 # ("1月28日", "3年") say little without their sentence and are only kept when they are targets.
 ROTATION_KINDS = frozenset({"money", "count", "percent", "area", "rank"})
-_TITLE_MAX = 80
-_EXCERPT_WIDTH = 30
-_WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +80,6 @@ class Corpus:
     def outcomes_of(self, doc_id: int) -> list[DigestOutcome]:
         """Return the results one document reports for earlier targets."""
         return [o for o in self.outcomes if o.document_id == doc_id]
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """One chat's digest: the HTML message and what it contains."""
-
-    local_date: date
-    html: str
-    document_ids: tuple[int, ...] = ()
-    fact_ids: tuple[int, ...] = ()  # rotation figures shown, to be remembered as sent
-    restarted: bool = False  # the rotation was exhausted and started over
-    empty: bool = False
 
 
 def fact_score(fact: DigestFact) -> float:
@@ -208,129 +191,42 @@ def _document_matches(corpus: Corpus, doc: DigestDocument, topics: Sequence[str]
     return any(matches_topics(f, doc, topics) for f in corpus.facts_of(doc.id))
 
 
-# --- rendering ---------------------------------------------------------------------------------
+# --- selection --------------------------------------------------------------------------------
 
 
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML (quotes too: text may end up inside attributes)."""
-    return html.escape(text, quote=True)
+@dataclass(frozen=True, slots=True)
+class DigestEntry:
+    """A new document in a digest, with the figures and target outcomes shown under it."""
+
+    document: DigestDocument
+    figures: tuple[DigestFact, ...] = ()
+    outcomes: tuple[DigestOutcome, ...] = ()
 
 
-def link_html(inner_html: str, url: str | None) -> str:
-    """Wrap already-escaped HTML in a link to the document's URL (http/https only), else return it."""
-    if not url or not url.lower().startswith(("http://", "https://")):
-        return inner_html
-    return f'<a href="{esc(url)}">{inner_html}</a>'
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """A figure of the rotation, with the document it comes from."""
+
+    fact: DigestFact
+    document: DigestDocument | None
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    """What one chat's digest shows, before rendering: new documents, then rotation figures.
 
-
-def document_date(doc: DigestDocument) -> str:
-    """Return a document's date as shown in source lines ('2023-02-02', '2023年' or '日期不详')."""
-    if doc.date:
-        return doc.date
-    if doc.year:
-        return f"{doc.year}年"
-    return "日期不详"
-
-
-def source_line(doc: DigestDocument | None) -> str:
-    """Return the HTML source line of a figure: 《title》 · region · date."""
-    if doc is None:
-        return "来源不详"
-    parts = [link_html(f"《{esc(_short(doc.title or doc.name or '无标题', _TITLE_MAX))}》", doc.url)]
-    if doc.regions:
-        parts.append(esc("、".join(doc.regions[:3])))
-    parts.append(esc(document_date(doc)))
-    return " · ".join(parts)
-
-
-def excerpt_html(sentence: str, span: str, *, width: int = _EXCERPT_WIDTH) -> str:
-    """Return the sentence around the span, escaped, with the span in bold."""
-    sentence = " ".join(sentence.split())
-    at = sentence.find(span) if span else -1
-    if at < 0:
-        return esc(_short(sentence, 2 * width))
-    start = max(0, at - width)
-    end = min(len(sentence), at + len(span) + width)
-    before = ("…" if start > 0 else "") + sentence[start:at]
-    after = sentence[at + len(span) : end] + ("…" if end < len(sentence) else "")
-    return f"{esc(before)}<b>{esc(span)}</b>{esc(after)}"
-
-
-def _figure_html(fact: DigestFact, doc: DigestDocument | None, *, with_source: bool) -> str:
-    mark = "🎯" if fact.target else "•"
-    label = f"{esc(fact.label)}：" if fact.label else ""
-    line = f"{mark} {label}「{excerpt_html(fact.sentence, fact.span)}」"
-    if with_source:
-        line += f"\n    —— {source_line(doc)}"
-    return line
-
-
-_OUTCOME_STATUS = {"met": "✅ 完成", "missed": "❌ 未完成", "unknown": "❔ 无法判断"}
-
-
-def outcome_html(outcome: DigestOutcome) -> str:
-    """Return one line: 2024年 全国 城镇新增就业：目标 1200万人以上 → 实际 1256万人 ✅ 完成."""
-    status = _OUTCOME_STATUS.get(outcome.status, _OUTCOME_STATUS["unknown"])
-    return (
-        f"📈 {outcome.year}年 {esc(outcome.place)} {esc(outcome.metric)}："
-        f"目标 <b>{esc(outcome.target)}</b> → 实际 <b>{esc(outcome.result)}</b> {status}"
-    )
-
-
-def _document_block(
-    doc: DigestDocument, figures: Sequence[DigestFact], outcomes: Sequence[DigestOutcome] = ()
-) -> str:
-    lines = [f"📄 <b>{esc(_short(doc.title or doc.name or '无标题', _TITLE_MAX))}</b>"]
-    meta = [esc("、".join(doc.regions[:3])) if doc.regions else "", esc(document_date(doc))]
-    lines.append("    " + " · ".join(m for m in meta if m))
-    lines.extend("    " + outcome_html(o) for o in outcomes)
-    lines.extend("    " + _figure_html(f, doc, with_source=False) for f in figures)
-    return "\n".join(lines)
-
-
-def format_local_date(day: date) -> str:
-    """Return a date as 2024年5月1日（周三）."""
-    return f"{day.year}年{day.month}月{day.day}日（周{_WEEKDAYS[day.weekday()]}）"
-
-
-def utf16_len(text: str) -> int:
-    """Return the length in UTF-16 code units, the unit of Telegram's 4096 limit."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-class _Packer:
-    """Adds blocks to a message while its raw HTML stays within the limit.
-
-    Counting the HTML (tags included) in UTF-16 units over-estimates what Telegram counts
-    (the text after parsing), so a packed message is never refused as too long.
+    Rendering (render/digest.py) may cut entries and items that do not fit in one message;
+    what it cut is not recorded as sent, so it comes another day.
     """
 
-    def __init__(self, head: str, foot: str, limit: int) -> None:
-        self.blocks = [head]
-        self.foot = foot
-        self.limit = limit
-        self.size = utf16_len(head) + utf16_len(foot) + 2
-
-    def fits(self, *blocks: str) -> bool:
-        return self.size + sum(utf16_len(b) + 2 for b in blocks) <= self.limit
-
-    def add(self, block: str) -> bool:
-        if not self.fits(block):
-            return False
-        self.blocks.append(block)
-        self.size += utf16_len(block) + 2
-        return True
-
-    def text(self) -> str:
-        return "\n\n".join([*self.blocks, self.foot]) if self.foot else "\n\n".join(self.blocks)
+    local_date: date
+    topics: tuple[str, ...] = ()
+    entries: tuple[DigestEntry, ...] = ()
+    items: tuple[DigestItem, ...] = ()
+    restarted: bool = False  # the rotation was exhausted and started over
 
 
-def build_digest(
+def select_digest(
     corpus: Corpus,
     *,
     local_date: date,
@@ -341,35 +237,25 @@ def build_digest(
     figures_per_document: int = 3,
     outcomes_per_document: int = 4,
     max_items: int = 5,
-    limit: int = MESSAGE_LIMIT,
-) -> Digest:
-    """Build one chat's digest: new documents since `since`, then figures it has not yet been sent.
+) -> DigestPlan:
+    """Choose one chat's digest: new documents since `since`, then figures it has not yet been sent.
 
-    A new document that reports results for earlier targets says, per target, whether it was met.
+    A new document that reports results for earlier targets brings those outcomes along.
 
-    The rotation follows `rotation_order`; figures in `sent_ids` are skipped, and once every
-    eligible figure has been sent the rotation starts over (`restarted`). Only figures that fit
-    in the message are listed in `fact_ids`, so what was cut is sent another day.
+    The rotation follows `rotation_order`; figures in `sent_ids` and figures shown under a new
+    document are skipped, and once every eligible figure has been sent the rotation starts
+    over (`restarted`).
     """
-    topic_note = f"\n主题：{esc('、'.join(topics))}" if topics else ""
-    head = f"<b>📰 开发区新闻简报 · {format_local_date(local_date)}</b>{topic_note}"
-    foot = "直接发问即可追问，例如「西海岸新区GDP是多少」。/settings 修改订阅"
-    packer = _Packer(head, foot, limit)
-
-    docs = new_documents(corpus, since=since, topics=topics)[:max_documents]
-    shown_docs: list[int] = []
+    entries: list[DigestEntry] = []
     shown_facts: set[int] = set()
-    if docs:
-        packer.add("<b>新文章</b>")
-        for doc in docs:
-            figures = top_figures(
-                (f for f in corpus.facts_of(doc.id) if matches_topics(f, doc, topics)),
-                limit=figures_per_document,
-            )
-            outcomes = [o for o in corpus.outcomes_of(doc.id) if outcome_matches(o, topics)]
-            if packer.add(_document_block(doc, figures, outcomes[:outcomes_per_document])):
-                shown_docs.append(doc.id)
-                shown_facts.update(f.id for f in figures)
+    for doc in new_documents(corpus, since=since, topics=topics)[:max_documents]:
+        figures = top_figures(
+            (f for f in corpus.facts_of(doc.id) if matches_topics(f, doc, topics)),
+            limit=figures_per_document,
+        )
+        outcomes = [o for o in corpus.outcomes_of(doc.id) if outcome_matches(o, topics)]
+        entries.append(DigestEntry(doc, tuple(figures), tuple(outcomes[:outcomes_per_document])))
+        shown_facts.update(f.id for f in figures)
 
     order = rotation_order(corpus, topics)
     remaining = [f for f in order if f.id not in sent_ids and f.id not in shown_facts]
@@ -377,76 +263,11 @@ def build_digest(
     if not remaining and order:
         remaining = [f for f in order if f.id not in shown_facts]
         restarted = True
-    picked: list[int] = []
-    if remaining:
-        section = "<b>数据与目标回顾</b>"
-        first = remaining[0]
-        first_block = _figure_html(first, corpus.document(first.document_id), with_source=True)
-        if packer.fits(section, first_block):
-            packer.add(section)
-            for fact in remaining[:max_items]:
-                block = _figure_html(fact, corpus.document(fact.document_id), with_source=True)
-                if not packer.add(block):
-                    break
-                picked.append(fact.id)
-
-    empty = not shown_docs and not picked
-    if empty:
-        note = "暂无与所选主题相关的新内容。" if topics else "暂无可推送的内容。"
-        packer.add(note)
-    return Digest(
-        local_date=local_date,
-        html=packer.text(),
-        document_ids=tuple(shown_docs),
-        fact_ids=tuple(picked),
+    items = tuple(DigestItem(f, corpus.document(f.document_id)) for f in remaining[:max_items])
+    return DigestPlan(
+        local_date=local_date, topics=tuple(topics), entries=tuple(entries), items=items,
         restarted=restarted,
-        empty=empty,
     )
-
-
-def announcement_html(
-    doc: DigestDocument, facts: Sequence[DigestFact], *, limit: int = MESSAGE_LIMIT
-) -> str:
-    """Return the announcement of a new document: title, region, date, key figures and targets."""
-    title = link_html(esc(_short(doc.title or doc.name or "无标题", 2 * _TITLE_MAX)), doc.url)
-    head_lines = [f"📢 <b>新文章：{title}</b>"]
-    if doc.regions:
-        head_lines.append(f"地区：{esc('、'.join(doc.regions[:5]))}")
-    head_lines.append(f"日期：{esc(document_date(doc))}")
-    packer = _Packer("\n".join(head_lines), "点下方按钮向机器人提问这篇文章。", limit)
-    figures = top_figures((f for f in facts if not f.target), limit=4)
-    targets = top_figures((f for f in facts if f.target), limit=3)
-    if figures:
-        packer.add("<b>关键数据</b>\n" + "\n".join(_figure_html(f, doc, with_source=False) for f in figures))
-    if targets:
-        packer.add("<b>目标</b>\n" + "\n".join(_figure_html(f, doc, with_source=False) for f in targets))
-    return packer.text()
-
-
-def batch_announcement_html(
-    docs: Sequence[DigestDocument], *, link: Callable[[int], str | None], limit: int = MESSAGE_LIMIT
-) -> str:
-    """Return one post announcing many new documents: a line each (linked), as many as fit."""
-    head = f"📢 <b>新收录 {len(docs)} 篇文章</b>"
-    tail = "发送 /sources 查看全部文章，点标题向机器人提问。"
-    lines: list[str] = []
-    used = utf16_len(head) + utf16_len(tail) + 40  # room for the "…另有 N 篇" line
-    for n, doc in enumerate(docs):
-        title = esc(_short(doc.title or doc.name or "无标题", _TITLE_MAX))
-        url = link(doc.id)
-        shown = f'<a href="{esc(url)}">{title}</a>' if url else title
-        line = f"• {shown}（{esc(document_date(doc))}）"
-        if used + utf16_len(line) + 1 > limit:
-            lines.append(f"……另有 {len(docs) - n} 篇")
-            break
-        lines.append(line)
-        used += utf16_len(line) + 1
-    return "\n".join([head, "", *lines, "", tail])
-
-
-def text_announcement_html(text: str) -> str:
-    """Return an admin's free-text announcement, escaped, under a heading."""
-    return f"📢 <b>公告</b>\n\n{esc(text.strip())}"
 
 
 def utc(dt: datetime | None) -> datetime | None:

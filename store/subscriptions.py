@@ -17,12 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.digest import (
-    MESSAGE_LIMIT,
     Corpus,
-    Digest,
     DigestDocument,
     DigestFact,
-    build_digest,
+    DigestPlan,
+    select_digest,
     utc,
 )
 from store.models import Document, Fact, Sentence
@@ -894,21 +893,19 @@ def chat_digest(
     local_date: date,
     now: datetime,
     sent_ids: set[int],
-    limit: int = MESSAGE_LIMIT,
-) -> Digest:
-    """Build a chat's digest from its subscription (or defaults) and rotation state (pure)."""
+) -> DigestPlan:
+    """Choose a chat's digest from its subscription (or defaults) and rotation state (pure)."""
     since = now - timedelta(days=1)
     if sub is not None:
         # The first digest covers the day before subscribing; later ones start where the
         # previous one ended.
         since = utc(sub.last_digest_at) or (utc(sub.created_at) or now) - timedelta(days=1)
-    return build_digest(
+    return select_digest(
         corpus,
         local_date=local_date,
         since=since,
         sent_ids=sent_ids,
         topics=sub.topics if sub is not None else (),
-        limit=limit,
     )
 
 
@@ -919,16 +916,14 @@ def digest_for_chat(
     local_date: date,
     now: datetime,
     corpus: Corpus,
-    limit: int = MESSAGE_LIMIT,
-) -> Digest:
-    """Load a chat's settings and rotation state and build its digest (nothing is recorded)."""
+) -> DigestPlan:
+    """Load a chat's settings and rotation state and choose its digest (nothing is recorded)."""
     return chat_digest(
         get_subscription(session=session, chat_id=chat_id),
         corpus=corpus,
         local_date=local_date,
         now=now,
         sent_ids=sent_fact_ids(session=session, chat_id=chat_id),
-        limit=limit,
     )
 
 

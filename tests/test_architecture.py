@@ -1,4 +1,4 @@
-"""Dependency rule and import hygiene: store/ never reaches Telegram-facing code."""
+"""Dependency rule and import hygiene: bot → handlers → delivery → render → store, checked on imports."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_FOR_STORE = ("telegram", "handlers", "bot")
+FORBIDDEN_FOR_STORE = ("telegram", "handlers", "bot", "render", "delivery")
 
 
 def _imports(path: Path) -> list[str]:
+    """Every module a file imports (anywhere in it, also inside functions and TYPE_CHECKING)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: list[str] = []
     for node in ast.walk(tree):
@@ -21,32 +22,61 @@ def _imports(path: Path) -> list[str]:
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+def _violations(path: Path, forbidden: tuple[str, ...]) -> list[str]:
+    """Imports of `path` that are, or live under, one of the `forbidden` modules."""
+    return sorted(
+        {n for n in _imports(path) for f in forbidden if n == f or n.startswith(f + ".")}
+    )
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "store").rglob("*.py")), ids=lambda p: p.name)
 def test_store_never_imports_telegram_side(path: Path) -> None:
-    bad = [n for n in _imports(path) if n.split(".")[0] in FORBIDDEN_FOR_STORE]
+    bad = _violations(path, FORBIDDEN_FOR_STORE)
     assert not bad, f"{path.name} imports {bad}"
 
 
 # render/ is pure: store values in, bytes or text out; no Telegram, no network, no database.
+# Store values (store.views, store.digest, store.series) are fine; sessions and engines are not.
 FORBIDDEN_FOR_RENDER = (
     "telegram", "handlers", "bot", "delivery", "socket", "urllib", "http", "requests", "httpx",
-    "aiohttp", "sqlite3", "sqlalchemy", "sqlmodel",
+    "aiohttp", "sqlite3", "sqlalchemy", "sqlmodel", "store.db", "store.service", "store.models",
+    "store.subscriptions", "store.feeds",
 )
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "render").rglob("*.py")), ids=lambda p: p.name)
 def test_render_is_pure(path: Path) -> None:
-    bad = [n for n in _imports(path) if n.split(".")[0] in FORBIDDEN_FOR_RENDER]
+    bad = _violations(path, FORBIDDEN_FOR_RENDER)
     assert not bad, f"{path.name} imports {bad}"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
 def test_handlers_never_import_bot(path: Path) -> None:
-    bad = [n for n in _imports(path) if n.split(".")[0] == "bot"]
+    bad = _violations(path, ("bot",))
     assert not bad, f"{path.name} imports {bad}"
+
+
+def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
+    """The rules above can fail: a deliberately bad module is caught, in every import form."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import telegram.constants\n"
+        "from render import digest\n"
+        "def f():\n    from store.db import session_scope\n",
+        encoding="utf-8",
+    )
+    assert _violations(bad, FORBIDDEN_FOR_STORE) == ["render", "render.digest", "telegram.constants"]
+    assert _violations(bad, FORBIDDEN_FOR_RENDER) == [
+        "store.db", "store.db.session_scope", "telegram.constants",
+    ]
+    good = tmp_path / "good.py"
+    good.write_text("from store.views import Answer\nimport rendering_helpers\n", encoding="utf-8")
+    assert _violations(good, FORBIDDEN_FOR_RENDER) == []
+    assert _violations(good, FORBIDDEN_FOR_STORE) == []
 
 
 MIGRATIONS_ENV = ROOT / "store" / "migrations" / "env.py"

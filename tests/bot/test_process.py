@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import TEST_TOKEN, button_data
 from tests.dbkit import database_url, seeded_database_url
 from tests.fake_bot_api import Call, FakeBotApi, parse_html

@@ -18,7 +18,7 @@ import pytest
 
 from delivery.config import PushConfig
 from delivery.engine import Push, job_name
-from handlers import texts
+from render import texts
 from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore
@@ -375,7 +375,7 @@ async def test_digest_command_is_a_preview_that_records_nothing(push_bot: BotHar
     call = await push_bot.private("/digest", user_id=1001)
     plain = parse_html(call.text)
     assert plain.startswith("预览") and "开发区新闻简报" in plain and "——" not in plain[:10]
-    assert "《" in plain  # figures carry their source
+    assert "\n    —— " in plain  # figures carry their source line (the one answers use)
     assert deliveries(push_bot.app.bot_data.services.push.engine) == {}
 
 

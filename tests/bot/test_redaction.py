@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.config import TokenRedactingFilter
 from delivery.config import PushConfig
 from delivery.engine import Push
-from handlers import texts
+from render import texts
 from store import redaction
 from store import subscriptions as subs
 from store.service import FactStore

@@ -26,7 +26,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from handlers import texts
+from render import texts
 from tests.bot.test_process import bot_env
 from tests.conftest import TEST_TOKEN, button_data
 from tests.dbkit import seeded_database_url
@@ -300,7 +300,7 @@ async def test_document_ingested_by_cli_is_answered_by_both(cluster: Cluster, re
 
 
 async def test_more_button_pressed_on_the_other_replica(cluster: Cluster) -> None:
-    from handlers.render import TOKEN_BUDGET
+    from render.replies import TOKEN_BUDGET
 
     question = "请问一下青岛西海岸新区的重点项目总投资一共是多少？"
     assert len(("=" + question).encode()) > TOKEN_BUDGET  # the question does not ride in the button

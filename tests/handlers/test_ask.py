@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, button_data, buttons
 from tests.fake_bot_api import parse_html
 

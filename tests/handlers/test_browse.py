@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, buttons
 from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
@@ -138,7 +138,7 @@ async def test_search_usage_nothing_found_and_too_long(bot: BotHarness) -> None:
 async def test_search_with_a_long_keyword_pages_through_the_cache(tmp_path: Path, fake_api: FakeBotApi) -> None:
     """A keyword too long for callback data rides as a cache token, and paging still works."""
     from bot.app import Services, build_application, startup
-    from handlers.render import TOKEN_BUDGET
+    from render.replies import TOKEN_BUDGET
     from store.service import FactStore
     from tests.conftest import make_settings
 

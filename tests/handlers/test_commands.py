@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, buttons
 from tests.fake_bot_api import parse_html
 

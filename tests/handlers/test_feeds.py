@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from bot.feeds_job import poll_and_announce
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, make_settings
 from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers import texts
 from handlers.context import QueryCache
+from render import texts
 from tests.bot.pushkit import fresh_db
 from tests.conftest import BotHarness, button_data, make_settings
 from tests.fake_bot_api import FakeBotApi, parse_html

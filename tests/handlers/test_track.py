@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, buttons, make_settings
 from tests.fake_bot_api import FakeBotApi, parse_html
 

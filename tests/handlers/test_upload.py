@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness
 from tests.dbkit import database_url
 from tests.fake_bot_api import parse_html

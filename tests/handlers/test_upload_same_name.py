@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers import texts
+from render import texts
 from tests.conftest import BotHarness, button_data, buttons, make_settings
 from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html

@@ -108,8 +108,8 @@ def test_missing_measure_is_named(store: FactStore) -> None:
 
 
 def test_no_answer_reply_says_what_is_missing(store: FactStore, tmp_path: Path) -> None:
-    from handlers import render
+    from render import replies
 
     missing = store.missing("嘉兴高新区2024年GDP是多少")
-    reply = render.no_answer_reply("嘉兴高新区2024年GDP是多少", [], lambda s: s, missing=missing)
+    reply = replies.no_answer_reply("嘉兴高新区2024年GDP是多少", [], lambda s: s, missing=missing)
     assert "资料里没有" in reply.text and "2024年" in reply.text

@@ -266,8 +266,8 @@ def test_outcomes_reported_by_a_new_document(external_store: FactStore) -> None:
 def test_digest_says_whether_a_new_report_met_earlier_targets(external_store: FactStore) -> None:
     from datetime import UTC, date, datetime, timedelta
 
+    from render.digest import build_digest
     from store import db
-    from store.digest import build_digest
     from store.subscriptions import load_corpus
 
     with db.session_scope(external_store.engine) as session:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers import render
-from store.digest import DigestDocument, DigestFact, announcement_html, link_html, source_line
+from render import replies
+from render.digest import announcement_html
+from render.html import link_html, source_line
+from store.digest import DigestDocument, DigestFact
 from store.views import DocumentInfo
 from tests.fake_bot_api import parse_html
 
@@ -14,12 +16,12 @@ URL = 'https://news.example.cn/a?id=1&x="2"<script>'
 
 def test_answer_source_line_links_to_the_url() -> None:
     doc = DocumentInfo(id=1, name="a.html", title="成都高新区 <上半年>", regions=("成都市",), date="2024-07", url=URL)
-    line = render.source_line(doc)
+    line = replies.source_line(doc)
     assert line.startswith('<a href="https://news.example.cn/a?id=1&amp;x=&quot;2&quot;&lt;script&gt;">')
     assert "成都高新区 &lt;上半年&gt;</a> · 成都市 · 2024-07" in line
     parse_html(line)  # valid Telegram HTML
     plain = DocumentInfo(id=2, name="b.txt", title="无链接", date="2023")
-    assert "<a " not in render.source_line(plain)
+    assert "<a " not in replies.source_line(plain)
 
 
 def test_only_web_links_are_made() -> None:
