@@ -44,6 +44,8 @@ from delivery.engine import Push
 from handlers.context import App, BotData, Context
 from handlers.errors import on_error
 from store import redaction
+from store.chats import ChatSettings, QueryTexts
+from store.feeds import FeedBook
 
 if TYPE_CHECKING:
     from store.ingest.fetch import FetchPolicy
@@ -117,7 +119,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 @dataclass
 class Services:
-    """Long-lived objects the handlers use (other features add their fields here)."""
+    """Long-lived objects the handlers use (handlers.context.Services is their typed view)."""
 
     store: FactStore
     # Extra start-up steps run after the built-in ones (e.g. scheduling jobs).
@@ -126,6 +128,15 @@ class Services:
     push: Push | None = None
     # Limits for fetching pages and feeds (set by feeds_job.install from FETCH_ALLOW_PRIVATE).
     fetch_policy: FetchPolicy | None = None
+    # Store services over the same database, one unit of work per call (handlers open no sessions).
+    chats: ChatSettings = field(init=False)
+    feeds: FeedBook = field(init=False)
+    query_texts: QueryTexts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chats = ChatSettings(self.store.engine)
+        self.feeds = FeedBook(self.store.engine)
+        self.query_texts = QueryTexts(self.store.engine)
 
 
 def build_application(
@@ -163,11 +174,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request).updater(None)
     app: App = builder.build()  # type: ignore[assignment]
-    app.bot_data.bind(
-        services.store,
-        admin_ids=frozenset(settings.admin_ids),
-        services=services,
-    )
+    app.bot_data.bind(services, admin_ids=frozenset(settings.admin_ids))
     handlers.register(app)
     # Digests and announcements (Services.push); an injected HTTP layer is not Telegram.
     jobs.install(app, settings, services, deliver=request is None)
@@ -189,8 +196,7 @@ async def startup(app: App) -> None:
         # A missing menu is cosmetic; it must not keep the bot from answering.
         log.warning("could not set the command menus: %s", exc)
     schedule_index_refresh(app)
-    services = data.services
-    for hook in getattr(services, "on_startup", ()):
+    for hook in data.services.on_startup:
         await hook(app)
     log.info("ready as @%s", app.bot.username)
 

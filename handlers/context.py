@@ -1,22 +1,26 @@
-"""Typed bot_data (BotData), the handler context type and the bounded cache behind button data."""
+"""Typed bot_data (BotData) and services, the handler context type and the cache behind button data."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from telegram import Message
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from render.replies import TOKEN_BUDGET
-from store import subscriptions as subs
-from store.db import session_scope
 
 if TYPE_CHECKING:
+    from delivery.engine import Push
+    from store.chats import ChatSettings, QueryTexts
+    from store.feeds import FeedBook
+    from store.ingest.fetch import FetchPolicy
     from store.service import FactStore
+    from store.views import IngestReport
 
 
 class QueryCache:
@@ -88,41 +92,75 @@ class MenuEntry:
     group: bool = True
 
 
+class Services(Protocol):
+    """What handlers use of the bot's long-lived services (bot.app.Services), typed."""
+
+    @property
+    def store(self) -> FactStore: ...
+
+    @property
+    def push(self) -> Push | None: ...
+
+    @property
+    def fetch_policy(self) -> FetchPolicy | None: ...
+
+    @property
+    def chats(self) -> ChatSettings: ...
+
+    @property
+    def feeds(self) -> FeedBook: ...
+
+    @property
+    def query_texts(self) -> QueryTexts: ...
+
+    @property
+    def on_startup(self) -> Sequence[Callable[[App], Awaitable[None]]]: ...
+
+
+# Awaited after an admin upload stored a document (push announcements).
+IngestHook = Callable[[Message, "Context", "IngestReport"], Awaitable[None]]
+
+
 @dataclass(slots=True)
 class BotData:
     """Everything handlers need, typed (PTB creates it empty; `bind` fills it at build time)."""
 
-    _store: FactStore | None = None
+    _services: Services | None = None
     admin_ids: frozenset[int] = frozenset()
     queries: QueryCache = field(default_factory=QueryCache)
     # (chat id, question message id) → our answer's message id, so an edited question edits
     # the answer (bounded: the oldest are forgotten; an edit of those gets a new reply).
     answers: OrderedDict[tuple[int, int], int] = field(default_factory=OrderedDict)
     menu: list[MenuEntry] = field(default_factory=list)
-    # The bot-level Services object; typed loosely so handlers never import bot/.
-    services: Any = None
-    # Awaited after an admin upload as hook(message, context, IngestReport) (push announcements).
-    on_ingested: list[Any] = field(default_factory=list)
+    on_ingested: list[IngestHook] = field(default_factory=list)
 
-    def bind(
-        self,
-        store: FactStore,
-        *,
-        admin_ids: frozenset[int] = frozenset(),
-        services: Any = None,
-    ) -> None:
-        """Attach the store and settings-derived values."""
-        self._store = store
-        self.queries.attach(*_query_texts(store))
+    def bind(self, services: Services, *, admin_ids: frozenset[int] = frozenset()) -> None:
+        """Attach the services and settings-derived values."""
+        self._services = services
+        self.queries.attach(services.query_texts.save, services.query_texts.load)
         self.admin_ids = admin_ids
-        self.services = services
+
+    @property
+    def services(self) -> Services:
+        """The bot's services (raises if the application was built without them)."""
+        if self._services is None:
+            raise RuntimeError("BotData.bind() was not called: no services")
+        return self._services
 
     @property
     def store(self) -> FactStore:
-        """The FactStore (raises if the application was built without one)."""
-        if self._store is None:
-            raise RuntimeError("BotData.bind() was not called: no FactStore")
-        return self._store
+        """The FactStore: questions, lists, documents, ingestion."""
+        return self.services.store
+
+    @property
+    def push(self) -> Push | None:
+        """The digest and announcement engine (None when delivery is not installed)."""
+        return self.services.push
+
+    @property
+    def chats(self) -> ChatSettings:
+        """Chats' digest settings (one unit of work per call)."""
+        return self.services.chats
 
     def remember_answer(self, chat_id: int, question_id: int, answer_id: int, capacity: int = 5000) -> None:
         """Record which of our messages answers a question (for edits of the question)."""
@@ -138,21 +176,6 @@ class BotData:
         """Add a command to the menus set at start-up (replacing an entry of the same name)."""
         self.menu = [m for m in self.menu if m.command != command]
         self.menu.append(MenuEntry(command, description, private, group))
-
-
-def _query_texts(store: FactStore) -> tuple[Callable[[str, str], None], Callable[[str], str | None]]:
-    """save/load of button texts in the store's database."""
-
-    def save(key: str, text: str) -> None:
-        with session_scope(store.engine) as session:
-            subs.save_query_text(session=session, key=key, text=text)
-            session.commit()
-
-    def load(key: str) -> str | None:
-        with session_scope(store.engine) as session:
-            return subs.load_query_text(session=session, key=key)
-
-    return save, load
 
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]

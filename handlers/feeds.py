@@ -26,7 +26,7 @@ def _admin(update: Update, context: Context) -> bool:
 
 
 def _book(context: Context) -> FeedBook:
-    return FeedBook(context.bot_data.store.engine)
+    return context.bot_data.services.feeds
 
 
 def _state(feed: FeedView) -> str:
@@ -128,7 +128,7 @@ async def on_url(update: Update, context: Context) -> None:
     data = context.bot_data
     url = message.text.strip()
     await send(message, replies.Reply(texts.URL_FETCHING.format(url=replies.esc(url))))
-    policy = getattr(data.services, "fetch_policy", None)
+    policy = data.services.fetch_policy
     # Fetching and ingestion block (network, jieba, the DB): off the event loop.
     (report,) = await asyncio.to_thread(data.store.ingest_paths, [url], policy=policy)
     user = update.effective_user

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
 from telegram import (
     Chat,
     InlineKeyboardButton,
@@ -32,14 +31,17 @@ from telegram.ext import (
 from handlers import browse
 from handlers.context import App, Context
 from render import texts
-from render.digest import Digest, text_announcement_html
+from render.digest import text_announcement_html
 from render.html import MAX_MESSAGE as MESSAGE_LIMIT
 from render.html import esc, utf16_len, visible_text
 from store import subscriptions as subs
-from store.db import session_scope
+from store.chats import ChatRef, Defaults, Settings
 from store.normalize import normalize_question
 from store.redaction import redact_html
 from store.views import IngestReport
+
+if TYPE_CHECKING:
+    from delivery.engine import Push
 
 log = logging.getLogger(__name__)
 
@@ -51,32 +53,6 @@ COMMANDS = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 _TIME_LIKE = re.compile(r"^[0-9０-９]{1,2}[:：][0-9０-９]*$")
 _ANNOUNCE_RE = re.compile(r"^/announce(?:@\w+)?\s+(.+)$", re.DOTALL)
 _MANAGERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-
-
-class PushEngine(Protocol):
-    """What the handlers need from delivery.engine.Push."""
-
-    engine: Engine
-    clock: Callable[[], datetime]
-
-    @property
-    def config(self) -> Any:
-        """Delivery settings: default time and zone, announce chats."""
-
-    def schedule(self, job_queue: Any, sub: subs.Subscription) -> Any:
-        """(Re)register a chat's daily job."""
-
-    def unschedule(self, job_queue: Any, chat_id: int) -> None:
-        """Remove a chat's daily job."""
-
-    def preview(self, chat_id: int, *, limit: int = MESSAGE_LIMIT) -> Digest:
-        """The digest the chat would get now."""
-
-    async def announce_text(self, text: str, *, key: str) -> Any:
-        """Post a free text to the announce chats."""
-
-    async def announce_documents(self, document_ids: Sequence[int]) -> Any:
-        """Announce new documents to the announce chats."""
 
 
 # --- pure parsing and rendering -----------------------------------------------------------------
@@ -165,16 +141,37 @@ def settings_keyboard(sub: subs.Subscription | None) -> InlineKeyboardMarkup:
 # --- plumbing -----------------------------------------------------------------------------------
 
 
-def _push(context: Context) -> PushEngine | None:
-    return getattr(context.bot_data.services, "push", None)
+def _push(context: Context) -> Push | None:
+    return context.bot_data.push
 
 
-def _now(push: PushEngine) -> datetime:
+def _now(push: Push) -> datetime:
     return push.clock()
 
 
-def _default_time(push: PushEngine) -> str:
+def _default_time(push: Push) -> str:
     return f"{push.config.default_hour:02d}:{push.config.default_minute:02d}"
+
+
+def _schedule(context: Context, push: Push, sub: subs.Subscription) -> None:
+    """(Re)register a chat's daily delivery after its settings changed."""
+    if context.job_queue is not None:
+        push.schedule(context.job_queue, sub)
+
+
+def _unschedule(context: Context, push: Push, chat_id: int) -> None:
+    """Drop a chat's daily delivery."""
+    if context.job_queue is not None:
+        push.unschedule(context.job_queue, chat_id)
+
+
+def _defaults(push: Push) -> Defaults:
+    config = push.config
+    return Defaults(config.default_hour, config.default_minute, config.default_timezone)
+
+
+def _chat_ref(chat: Chat, message: Message | None) -> ChatRef:
+    return ChatRef(chat.id, chat.type, _chat_title(chat), _thread(message))
 
 
 def _thread(message: Message | None) -> int | None:
@@ -216,18 +213,6 @@ async def may_manage(update: Update, context: Context) -> bool:
     return member.status in _MANAGERS
 
 
-def _tx(engine: Engine, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """Run one repository call as a unit of work and commit."""
-    with session_scope(engine) as session:
-        result = fn(session=session, **kwargs)
-        session.commit()
-        return result
-
-
-async def _db(push: PushEngine, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(_tx, push.engine, fn, **kwargs)
-
-
 # --- commands -----------------------------------------------------------------------------------
 
 
@@ -244,24 +229,12 @@ async def subscribe(update: Update, context: Context) -> None:
         await _reply(message, texts.PUSH_ADMINS_ONLY)
         return
     when, topics = parsed
-    now = _now(push)
-
-    def write(session: Any) -> tuple[subs.Subscription, datetime]:
-        existing = subs.get_subscription(session=session, chat_id=chat.id)
-        hour, minute = when or (None, None)
-        if existing is None and when is None:
-            hour, minute = push.config.default_hour, push.config.default_minute
-        user = update.effective_user
-        sub = subs.subscribe(
-            session=session, chat_id=chat.id, now=now, chat_type=chat.type, title=_chat_title(chat),
-            hour=hour, minute=minute, topics=topics or None,
-            timezone=None if existing is not None else push.config.default_timezone,
-            by=user.id if user else None, thread_id=_thread(message),
-        )
-        return sub, subs.next_digest_at(session=session, sub=sub, now=now)
-
-    sub, next_at = await _db(push, write)
-    push.schedule(context.job_queue, sub)
+    user = update.effective_user
+    sub, next_at = await asyncio.to_thread(
+        context.bot_data.chats.subscribe, _chat_ref(chat, message), now=_now(push),
+        defaults=_defaults(push), when=when, topics=topics, by=user.id if user else None,
+    )
+    _schedule(context, push, sub)
     log.info("chat %s subscribed at %s %s topics=%s", chat.id, sub.time_text, sub.timezone, sub.topics)
     await _reply(
         message,
@@ -280,22 +253,14 @@ async def unsubscribe(update: Update, context: Context) -> None:
     if not await may_manage(update, context):
         await _reply(message, texts.PUSH_ADMINS_ONLY)
         return
-    was_active = await _db(push, subs.deactivate, chat_id=chat.id, reason="unsubscribed")
-    push.unschedule(context.job_queue, chat.id)
+    was_active = await asyncio.to_thread(context.bot_data.chats.deactivate, chat.id, reason="unsubscribed")
+    _unschedule(context, push, chat.id)
     await _reply(message, texts.PUSH_UNSUBSCRIBED if was_active else texts.PUSH_NOT_SUBSCRIBED)
 
 
-async def _load(push: PushEngine, chat_id: int) -> tuple[subs.Subscription | None, datetime | None]:
+async def _load(context: Context, push: Push, chat_id: int) -> Settings:
     """Return a chat's subscription and, when active, its next delivery time."""
-    now = _now(push)
-
-    def read(session: Any) -> tuple[subs.Subscription | None, datetime | None]:
-        sub = subs.get_subscription(session=session, chat_id=chat_id)
-        if sub is None or not sub.active:
-            return sub, None
-        return sub, subs.next_digest_at(session=session, sub=sub, now=now)
-
-    return await _db(push, read)
+    return await asyncio.to_thread(context.bot_data.chats.settings, chat_id, now=_now(push))
 
 
 async def show_settings(update: Update, context: Context) -> None:
@@ -303,7 +268,7 @@ async def show_settings(update: Update, context: Context) -> None:
     message, chat, push = update.effective_message, update.effective_chat, _push(context)
     if message is None or chat is None or push is None:
         return
-    sub, next_at = await _load(push, chat.id)
+    sub, next_at = await _load(context, push, chat.id)
     text = settings_text(
         sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
     )
@@ -315,7 +280,7 @@ async def set_timezone(update: Update, context: Context) -> None:
     message, chat, push = update.effective_message, update.effective_chat, _push(context)
     if message is None or chat is None or push is None:
         return
-    sub, _ = await _load(push, chat.id)
+    sub, _ = await _load(context, push, chat.id)
     args = context.args or []
     if len(args) != 1:
         current = sub.timezone if sub else push.config.default_timezone
@@ -331,11 +296,13 @@ async def set_timezone(update: Update, context: Context) -> None:
     if not await may_manage(update, context):
         await _reply(message, texts.PUSH_ADMINS_ONLY)
         return
-    now = _now(push)
-    await _db(push, subs.update_subscription, chat_id=chat.id, now=now, timezone=tz.key)
-    updated, next_at = await _load(push, chat.id)
-    assert updated is not None
-    push.schedule(context.job_queue, updated)
+    updated, next_at = await asyncio.to_thread(
+        context.bot_data.chats.set_timezone, chat.id, tz.key, now=_now(push)
+    )
+    if updated is None:  # removed meanwhile
+        await _reply(message, texts.PUSH_NOT_SUBSCRIBED)
+        return
+    _schedule(context, push, updated)
     nxt = format_when(next_at) if next_at is not None else texts.PUSH_NEXT_NONE
     await _reply(message, texts.PUSH_TIMEZONE_SET.format(zone=esc(tz.key), next=nxt))
 
@@ -348,7 +315,7 @@ async def preview_digest(update: Update, context: Context) -> None:
     await _send_preview(message, chat.id, push)
 
 
-async def _send_preview(message: Message, chat_id: int, push: PushEngine) -> None:
+async def _send_preview(message: Message, chat_id: int, push: Push) -> None:
     note = texts.PUSH_PREVIEW_NOTE + "\n\n"
     digest = await asyncio.to_thread(push.preview, chat_id, limit=MESSAGE_LIMIT - utf16_len(note))
     await _reply(message, note + digest.html)
@@ -382,7 +349,7 @@ async def announce(update: Update, context: Context) -> None:
     await _reply(message, _announce_summary(report.outcomes, len(push.config.announce_chat_ids)))
 
 
-def _announce_summary(outcomes: Any, total: int) -> str:
+def _announce_summary(outcomes: Mapping[str, int], total: int) -> str:
     sent = int(outcomes.get(subs.SENT, 0))
     text = texts.PUSH_ANNOUNCE_DONE.format(sent=sent, total=total)
     failed = sum(int(n) for k, n in outcomes.items() if k != subs.SENT and k != "skipped")
@@ -427,42 +394,31 @@ async def on_settings_button(update: Update, context: Context) -> None:
     if not await may_manage(update, context):
         await query.answer(texts.PUSH_ADMINS_ONLY_SHORT, show_alert=True)
         return
-    now = _now(push)
     user_id = query.from_user.id if query.from_user else None
-    changes: dict[str, Any] = {}
+    hour = minute = None
+    zone_name: str | None = None
+    topics: list[str] | None = None
     if kind == "t" and len(value) == 4 and subs.parse_hhmm(f"{value[:2]}:{value[2:]}"):
-        changes = {"hour": int(value[:2]), "minute": int(value[2:])}
+        hour, minute = int(value[:2]), int(value[2:])
     elif kind == "z" and subs.zone(value) is not None:
-        changes = {"timezone": value}
+        zone_name = value
     elif kind == "c":
-        changes = {"topics": []}
+        topics = []
     elif kind not in ("s", "u"):
         await query.answer(texts.EXPIRED)
         return
 
-    def write(session: Any) -> subs.Subscription | None:
-        existing = subs.get_subscription(session=session, chat_id=chat.id)
-        if kind == "u":
-            subs.deactivate(session=session, chat_id=chat.id, reason="unsubscribed")
-            return subs.get_subscription(session=session, chat_id=chat.id)
-        if existing is None or kind == "s" or not existing.active:
-            defaults: dict[str, Any] = {}
-            if existing is None:
-                defaults = {
-                    "hour": push.config.default_hour, "minute": push.config.default_minute,
-                    "timezone": push.config.default_timezone,
-                }
-            return subs.subscribe(
-                session=session, chat_id=chat.id, now=now, chat_type=chat.type,
-                title=_chat_title(chat), by=user_id, thread_id=_thread(message),
-                **{**defaults, **changes},
-            )
-        return subs.update_subscription(session=session, chat_id=chat.id, now=now, by=user_id, **changes)
-
-    await _db(push, write)
-    sub, next_at = await _load(push, chat.id)
+    chats, now = context.bot_data.chats, _now(push)
+    if kind == "u":
+        await asyncio.to_thread(chats.deactivate, chat.id, reason="unsubscribed")
+        sub, next_at = await asyncio.to_thread(chats.settings, chat.id, now=now)
+    else:
+        sub, next_at = await asyncio.to_thread(
+            chats.change, _chat_ref(chat, message), now=now, defaults=_defaults(push), by=user_id,
+            activate=kind == "s", hour=hour, minute=minute, timezone=zone_name, topics=topics,
+        )
     if sub is not None:
-        push.schedule(context.job_queue, sub)
+        _schedule(context, push, sub)
     await query.answer(texts.PUSH_CHANGED)
     text = settings_text(
         sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
@@ -491,14 +447,14 @@ async def on_migrate(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    moved = await _db(push, subs.migrate_chat, old_chat_id=old, new_chat_id=new)
+    moved = await asyncio.to_thread(context.bot_data.chats.migrate, old, new)
     if not moved:
         return  # nothing subscribed, or the other service message already moved it
     log.info("chat %s migrated to %s: subscription moved", old, new)
-    push.unschedule(context.job_queue, old)
-    sub, _ = await _load(push, new)
+    _unschedule(context, push, old)
+    sub, _ = await _load(context, push, new)
     if sub is not None and sub.active:
-        push.schedule(context.job_queue, sub)
+        _schedule(context, push, sub)
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -511,9 +467,9 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
         return
     chat_id = change.chat.id
     reason = f"bot removed from the chat ({status})"
-    if await _db(push, subs.deactivate, chat_id=chat_id, reason=reason):
+    if await asyncio.to_thread(context.bot_data.chats.deactivate, chat_id, reason=reason):
         log.info("chat %s deactivated: %s", chat_id, reason)
-    push.unschedule(context.job_queue, chat_id)
+    _unschedule(context, push, chat_id)
 
 
 def register(app: App) -> None:

@@ -54,10 +54,30 @@ def test_render_is_pure(path: Path) -> None:
     assert not bad, f"{path.name} imports {bad}"
 
 
+# Handlers parse, call and render: data access goes through store services (store.chats …).
+FORBIDDEN_FOR_HANDLERS = ("bot", "sqlalchemy", "sqlmodel", "sqlite3", "store.db")
+SESSION_WORDS = frozenset({"session_scope", "Session", "sessionmaker", "create_engine", "engine", "session"})
+
+
+def _session_use(path: Path) -> list[str]:
+    """Names, attributes and keyword arguments of `path` that open or pass a database session."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Name) and node.id in SESSION_WORDS:
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr in SESSION_WORDS:
+            found.add("." + node.attr)
+        elif isinstance(node, ast.keyword) and node.arg in SESSION_WORDS:
+            found.add(f"{node.arg}=")
+        elif isinstance(node, ast.arg) and node.arg in SESSION_WORDS:
+            found.add(f"parameter {node.arg}")
+    return sorted(found)
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
-def test_handlers_never_import_bot(path: Path) -> None:
-    bad = _violations(path, ("bot",))
-    assert not bad, f"{path.name} imports {bad}"
+def test_handlers_open_no_sessions(path: Path) -> None:
+    bad = _violations(path, FORBIDDEN_FOR_HANDLERS) + _session_use(path)
+    assert not bad, f"{path.name} reaches the database itself: {bad}"
 
 
 def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
@@ -73,10 +93,19 @@ def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     assert _violations(bad, FORBIDDEN_FOR_RENDER) == [
         "store.db", "store.db.session_scope", "telegram.constants",
     ]
+    handler = tmp_path / "handler.py"
+    handler.write_text(
+        "async def h(store):\n"
+        "    with session_scope(store.engine) as s:\n"
+        "        subs.deactivate(session=s, chat_id=1)\n",
+        encoding="utf-8",
+    )
+    assert _session_use(handler) == [".engine", "session=", "session_scope"]
     good = tmp_path / "good.py"
     good.write_text("from store.views import Answer\nimport rendering_helpers\n", encoding="utf-8")
     assert _violations(good, FORBIDDEN_FOR_RENDER) == []
     assert _violations(good, FORBIDDEN_FOR_STORE) == []
+    assert _session_use(good) == []
 
 
 MIGRATIONS_ENV = ROOT / "store" / "migrations" / "env.py"
@@ -86,7 +115,7 @@ def test_importing_every_module_has_no_side_effects(tmp_path: Path) -> None:
     """Import all modules in a clean process: no DB file, no jieba loaded, no .env read."""
     modules = [
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for pkg in ("store", "render", "handlers", "bot")
+        for pkg in ("store", "render", "delivery", "handlers", "bot")
         for p in sorted((ROOT / pkg).rglob("*.py"))
         if p.name != "__main__.py" and p != MIGRATIONS_ENV  # env.py is Alembic's script, run by it
     ]
