@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.error import TelegramError
 
-from render import replies, texts
+from render.admin import feed_paused_text
 
 if TYPE_CHECKING:
     from store.feeds import PollResult
@@ -63,11 +63,8 @@ async def poll_and_announce(app: Any, *, force: bool = False) -> list[PollResult
     for result in results:
         if not result.paused:
             continue
-        text = texts.FEED_PAUSED_NOTICE.format(
-            id=result.feed_id,
-            name=replies.esc(result.name or result.url),
-            failures=PAUSE_AFTER_FAILURES,
-            reason=replies.esc(result.reason),
+        text = feed_paused_text(
+            result.feed_id, result.name or result.url, failures=PAUSE_AFTER_FAILURES, reason=result.reason
         )
         for admin in sorted(data.admin_ids):
             try:

@@ -13,6 +13,7 @@ from telegram.ext import (
 from handlers import admin, ask, browse, commands, feeds, inline, push, track
 from handlers.context import App
 from render import replies, texts
+from render.admin import CB_REPLACE
 
 # Only new messages; edits go to ask.on_edited, which edits the earlier answer.
 NEW = filters.UpdateType.MESSAGE
@@ -66,6 +67,6 @@ def register(app: App) -> None:
             pattern=rf"^({replies.CB_TARGETS}|{replies.CB_PROJECTS}|{replies.CB_SEARCH}|{replies.CB_SOURCES}):",
         )
     )
-    app.add_handler(CallbackQueryHandler(admin.on_replace, pattern=rf"^{admin.CB_REPLACE}:"))
+    app.add_handler(CallbackQueryHandler(admin.on_replace, pattern=rf"^{CB_REPLACE}:"))
     app.add_handler(CallbackQueryHandler(commands.unknown_button))
     app.add_handler(InlineQueryHandler(inline.on_inline_query))

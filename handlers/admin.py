@@ -11,14 +11,13 @@ from telegram.error import BadRequest
 from handlers.common import download_limited, send
 from handlers.context import Context
 from render import replies, texts
+from render.admin import upload_reply
 from store.ingest.sources import SUPPORTED_SUFFIXES
-from store.views import IngestReport
 
 log = logging.getLogger(__name__)
 
 # Telegram's Bot API lets a bot download files up to 20 MB.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-CB_REPLACE = "rpl"  # rpl:<old document id>:<new document id> — the new upload replaces the old one
 
 
 async def on_document(update: Update, context: Context) -> None:
@@ -57,32 +56,10 @@ async def on_document(update: Update, context: Context) -> None:
     # A different text under a stored name is a new document; replacing is the admin's choice.
     report = await asyncio.to_thread(data.store.ingest_bytes, content, name=name, replace=False)
     log.info("admin %s uploaded %s: %s", user.id if user else None, name, report.status)
-    if not report.ok:
-        reason = (report.reason or "").removeprefix(f"{name}: ")  # the report names the file too
-        text = texts.UPLOAD_REFUSED.format(name=replies.esc(name), reason=replies.esc(reason))
-    elif report.status == "unchanged":
-        text = texts.UPLOAD_UNCHANGED
-    else:
-        doc = data.store.document(report.document_id) if report.document_id is not None else None
-        text = texts.UPLOAD_DONE.format(
-            title=replies.esc(doc.title if doc else name),
-            sentences=report.sentences,
-            facts=report.facts,
-            number=report.document_id,
-        )
-    await send(message, _upload_reply(text, report))
+    doc = data.store.document(report.document_id) if report.ok and report.document_id is not None else None
+    await send(message, upload_reply(report, name=name, title=doc.title if doc else None))
     for hook in data.on_ingested:  # e.g. announcements of the new document (handlers/push.py)
         await hook(message, context, report)
-
-
-def _upload_reply(text: str, report: IngestReport) -> replies.Reply:
-    """The upload report; when the name was already taken, a button to replace that document."""
-    same = [int(d) for d in report.details.get("same_name_ids", ())] if report.ok else []
-    if not same or report.document_id is None:
-        return replies.Reply(text)
-    note = texts.UPLOAD_SAME_NAME.format(old=same[0], name=replies.esc(report.name))
-    button = replies.Button(texts.BUTTON_REPLACE, replies.callback(CB_REPLACE, same[0], report.document_id))
-    return replies.Reply(f"{text}\n{note}", ((button,),))
 
 
 async def on_replace(update: Update, context: Context) -> None:

@@ -11,7 +11,8 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 from handlers.common import send
 from handlers.context import App, Context
 from render import replies, texts
-from store.feeds import FeedBook, FeedError, FeedView
+from render.admin import feed_added_text, feed_removed_text, feeds_html, ingest_text
+from store.feeds import FeedBook, FeedError
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +28,6 @@ def _admin(update: Update, context: Context) -> bool:
 
 def _book(context: Context) -> FeedBook:
     return context.bot_data.services.feeds
-
-
-def _state(feed: FeedView) -> str:
-    if feed.paused:
-        return texts.FEED_STATE_PAUSED.format(error=replies.esc(feed.last_error or ""))
-    if not feed.last_status:
-        return texts.FEED_STATE_NEW
-    if feed.last_status == "failed":
-        return texts.FEED_STATE_FAILED.format(error=replies.esc(feed.last_error or ""))
-    return texts.FEED_STATE_OK
-
-
-def feeds_html(feeds: list[FeedView]) -> str:
-    """The /feeds list as HTML."""
-    if not feeds:
-        return texts.FEEDS_EMPTY
-    lines = [texts.FEEDS_HEADER.format(count=len(feeds))]
-    for feed in feeds:
-        lines.append(
-            texts.FEED_LINE.format(
-                id=feed.id,
-                name=replies.esc(feed.name or "—"),
-                interval=feed.interval_minutes,
-                state=_state(feed),
-                url=replies.esc(feed.url),
-            )
-        )
-    return "\n\n".join(lines)
 
 
 async def _admin_message(update: Update, context: Context) -> Message | None:
@@ -96,10 +69,7 @@ async def add_feed(update: Update, context: Context) -> None:
         await send(message, replies.Reply(texts.FEED_ADD_FAILED.format(reason=replies.esc(str(exc)))))
         return
     log.info("admin %s added feed %s: %s", user.id if user else None, feed.id, feed.url)
-    text = texts.FEED_ADDED.format(
-        id=feed.id, name=replies.esc(feed.name or feed.url), interval=feed.interval_minutes
-    )
-    await send(message, replies.Reply(text))
+    await send(message, replies.Reply(feed_added_text(feed)))
 
 
 async def remove_feed(update: Update, context: Context) -> None:
@@ -116,8 +86,7 @@ async def remove_feed(update: Update, context: Context) -> None:
     if feed is None:
         await send(message, replies.Reply(texts.FEED_NOT_FOUND.format(id=feed_id)))
         return
-    text = texts.FEED_REMOVED.format(id=feed_id, name=replies.esc(feed.name or feed.url))
-    await send(message, replies.Reply(text))
+    await send(message, replies.Reply(feed_removed_text(feed)))
 
 
 async def on_url(update: Update, context: Context) -> None:
@@ -133,19 +102,8 @@ async def on_url(update: Update, context: Context) -> None:
     (report,) = await asyncio.to_thread(data.store.ingest_paths, [url], policy=policy)
     user = update.effective_user
     log.info("admin %s sent %s: %s", user.id if user else None, url, report.status)
-    if not report.ok:
-        reason = (report.reason or "").removeprefix(f"{report.name}: ")
-        text = texts.UPLOAD_REFUSED.format(name=replies.esc(url), reason=replies.esc(reason))
-    elif report.status == "unchanged":
-        text = texts.UPLOAD_UNCHANGED
-    else:
-        doc = data.store.document(report.document_id) if report.document_id is not None else None
-        text = texts.UPLOAD_DONE.format(
-            title=replies.esc(doc.title if doc else url),
-            sentences=report.sentences,
-            facts=report.facts,
-            number=report.document_id,
-        )
+    doc = data.store.document(report.document_id) if report.ok and report.document_id is not None else None
+    text = ingest_text(report, name=url, title=doc.title if doc else None)
     await send(message, replies.Reply(text))
     for hook in data.on_ingested:  # announcements of the new document (handlers/push.py)
         await hook(message, context, report)

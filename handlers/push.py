@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from telegram import (
     Chat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
@@ -29,11 +28,21 @@ from telegram.ext import (
 )
 
 from handlers import browse
+from handlers.common import markup
 from handlers.context import App, Context
 from render import texts
 from render.digest import text_announcement_html
 from render.html import MAX_MESSAGE as MESSAGE_LIMIT
 from render.html import esc, utf16_len, visible_text
+from render.replies import Reply
+from render.settings import (
+    CB_SETTINGS,
+    announce_summary,
+    settings_buttons,
+    settings_text,
+    subscribed_text,
+    timezone_set_text,
+)
 from store import subscriptions as subs
 from store.chats import ChatRef, Defaults, Settings
 from store.normalize import normalize_question
@@ -45,7 +54,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CB_PREFIX = "push"  # push:t:HHMM | push:z:<zone> | push:c | push:s | push:u | push:p
 MAX_TOPICS = 10
 MAX_TOPIC_LENGTH = 20
 # Commands also work as channel posts: only a channel's admins can post there.
@@ -75,67 +83,6 @@ def parse_subscribe(args: Sequence[str]) -> tuple[tuple[int, int] | None, list[s
     if len(topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_LENGTH for t in topics):
         return texts.PUSH_TOO_MANY_TOPICS.format(limit=MAX_TOPICS, length=MAX_TOPIC_LENGTH)
     return when, topics
-
-
-def format_when(moment: datetime) -> str:
-    """Return a local delivery time as 5月2日（周四）08:30."""
-    weekdays = "一二三四五六日"
-    return f"{moment.month}月{moment.day}日（周{weekdays[moment.weekday()]}）{moment:%H:%M}"
-
-
-
-
-def topics_text(topics: Sequence[str]) -> str:
-    """Return the topics as shown to users (escaped)."""
-    return esc("、".join(topics)) if topics else texts.PUSH_ALL_TOPICS
-
-
-def settings_text(
-    sub: subs.Subscription | None, *, next_at: datetime | None, default_time: str, default_zone: str
-) -> str:
-    """Return the /settings message for a chat (subscribed or not); `next_at` in the chat's zone."""
-    if sub is None:
-        return texts.PUSH_SETTINGS.format(
-            status=texts.PUSH_STATUS_OFF, time=default_time, zone=esc(default_zone),
-            topics=texts.PUSH_ALL_TOPICS, next_line=texts.PUSH_NEXT_NONE,
-        )
-    next_line = (
-        texts.PUSH_NEXT_LINE.format(next=format_when(next_at))
-        if sub.active and next_at is not None
-        else texts.PUSH_NEXT_NONE
-    )
-    return texts.PUSH_SETTINGS.format(
-        status=texts.PUSH_STATUS_ON if sub.active else texts.PUSH_STATUS_OFF,
-        time=sub.time_text, zone=esc(sub.timezone), topics=topics_text(sub.topics),
-        next_line=next_line,
-    )
-
-
-def settings_keyboard(sub: subs.Subscription | None) -> InlineKeyboardMarkup:
-    """Return the settings keyboard: preset times, preset zones, topics, on/off, preview."""
-
-    def button(label: str, data: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"{CB_PREFIX}:{data}")
-
-    current_time = sub.time_text if sub else None
-    current_zone = sub.timezone if sub else None
-    times = [
-        button(("• " if t == current_time else "") + t, "t:" + t.replace(":", ""))
-        for t in texts.PUSH_TIME_PRESETS
-    ]
-    zones = [
-        button(("• " if z == current_zone else "") + label, "z:" + z)
-        for label, z in texts.PUSH_TIMEZONE_PRESETS
-    ]
-    toggle = (
-        button(texts.PUSH_BUTTON_UNSUBSCRIBE, "u")
-        if sub is not None and sub.active
-        else button(texts.PUSH_BUTTON_SUBSCRIBE, "s")
-    )
-    last = [toggle, button(texts.PUSH_BUTTON_PREVIEW, "p")]
-    if sub is not None and sub.topics:
-        last.insert(0, button(texts.PUSH_BUTTON_CLEAR_TOPICS, "c"))
-    return InlineKeyboardMarkup([times[:3], times[3:], zones[:4], zones[4:], last])
 
 
 # --- plumbing -----------------------------------------------------------------------------------
@@ -183,6 +130,10 @@ def _thread(message: Message | None) -> int | None:
 
 def _chat_title(chat: Chat) -> str:
     return chat.title or chat.username or chat.first_name or ""
+
+
+def _keyboard(sub: subs.Subscription | None) -> InlineKeyboardMarkup | None:
+    return markup(Reply("", settings_buttons(sub)))
 
 
 async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
@@ -236,13 +187,7 @@ async def subscribe(update: Update, context: Context) -> None:
     )
     _schedule(context, push, sub)
     log.info("chat %s subscribed at %s %s topics=%s", chat.id, sub.time_text, sub.timezone, sub.topics)
-    await _reply(
-        message,
-        texts.PUSH_SUBSCRIBED.format(
-            time=sub.time_text, zone=esc(sub.timezone), topics=topics_text(sub.topics),
-            next=format_when(next_at),
-        ),
-    )
+    await _reply(message, subscribed_text(sub, next_at))
 
 
 async def unsubscribe(update: Update, context: Context) -> None:
@@ -272,7 +217,7 @@ async def show_settings(update: Update, context: Context) -> None:
     text = settings_text(
         sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
     )
-    await _reply(message, text, settings_keyboard(sub))
+    await _reply(message, text, _keyboard(sub))
 
 
 async def set_timezone(update: Update, context: Context) -> None:
@@ -303,8 +248,7 @@ async def set_timezone(update: Update, context: Context) -> None:
         await _reply(message, texts.PUSH_NOT_SUBSCRIBED)
         return
     _schedule(context, push, updated)
-    nxt = format_when(next_at) if next_at is not None else texts.PUSH_NEXT_NONE
-    await _reply(message, texts.PUSH_TIMEZONE_SET.format(zone=esc(tz.key), next=nxt))
+    await _reply(message, timezone_set_text(tz.key, next_at))
 
 
 async def preview_digest(update: Update, context: Context) -> None:
@@ -351,9 +295,8 @@ async def announce(update: Update, context: Context) -> None:
 
 def _announce_summary(outcomes: Mapping[str, int], total: int) -> str:
     sent = int(outcomes.get(subs.SENT, 0))
-    text = texts.PUSH_ANNOUNCE_DONE.format(sent=sent, total=total)
     failed = sum(int(n) for k, n in outcomes.items() if k != subs.SENT and k != "skipped")
-    return text + (" " + texts.PUSH_ANNOUNCE_FAILED.format(failed=failed) if failed else "")
+    return announce_summary(sent=sent, failed=failed, total=total)
 
 
 async def announce_upload(message: Message, context: Context, report: IngestReport) -> None:
@@ -425,7 +368,7 @@ async def on_settings_button(update: Update, context: Context) -> None:
     )
     try:
         await query.edit_message_text(
-            redact_html(text), reply_markup=settings_keyboard(sub),
+            redact_html(text), reply_markup=_keyboard(sub),
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
     except BadRequest as exc:
@@ -433,7 +376,7 @@ async def on_settings_button(update: Update, context: Context) -> None:
         if "not modified" not in str(exc).lower():
             log.info("could not edit the settings message (%s); sending it anew", exc)
             if message is not None:
-                await _reply(message, text, settings_keyboard(sub))
+                await _reply(message, text, _keyboard(sub))
 
 
 async def on_migrate(update: Update, context: Context) -> None:
@@ -490,7 +433,7 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("timezone", set_timezone, filters=COMMANDS))
     app.add_handler(CommandHandler("digest", preview_digest, filters=COMMANDS))
     app.add_handler(CommandHandler("announce", announce, filters=filters.UpdateType.MESSAGE))
-    app.add_handler(CallbackQueryHandler(on_settings_button, pattern=rf"^{CB_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(on_settings_button, pattern=rf"^{CB_SETTINGS}:"))
     # Membership changes, in their own group so no other handler can take them first.
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=-2)
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=-2)

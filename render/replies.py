@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from render import texts
 from render.html import (
@@ -26,6 +26,9 @@ from render.html import (
     visible_text,
 )
 from store.views import Answer, DocumentInfo, FactHit, SentenceHit
+
+if TYPE_CHECKING:
+    from store.answering import Missing
 
 __all__ = [
     "MAX_MESSAGE", "doc_date", "esc", "first_message", "highlight", "mark_span", "shorten",
@@ -193,15 +196,15 @@ def paragraph_reply(paragraph: str, doc: DocumentInfo | None, figure: str | None
     return Reply("\n".join(lines))
 
 
-def missing_line(missing: Any) -> str | None:
-    """资料里没有济南2025年的这个指标: what the corpus lacks for a question (store.answering.Missing)."""
-    if missing is None or getattr(missing, "requirement", None) not in ("place", "period", "measure", "kind"):
+def missing_line(missing: Missing | None) -> str | None:
+    """资料里没有济南2025年的这个指标: what the corpus lacks for a question."""
+    if missing is None or missing.requirement not in ("place", "period", "measure", "kind"):
         return None
-    place, period = getattr(missing, "place", None), getattr(missing, "period", None)
-    if not (place or period):
+    if not (missing.place or missing.period):
         return None
     return esc(texts.NO_ANSWER_MISSING.format(
-        place=place or "", period=period or "", measure=getattr(missing, "measure", None) or texts.NO_ANSWER_MEASURE,
+        place=missing.place or "", period=missing.period or "",
+        measure=missing.measure or texts.NO_ANSWER_MEASURE,
     ))
 
 
@@ -210,7 +213,7 @@ def no_answer_reply(
     suggestions: Sequence[str],
     token_for: Callable[[str], str],
     examples: Sequence[str] = texts.EXAMPLE_QUESTIONS,
-    missing: Any = None,
+    missing: Missing | None = None,
 ) -> Reply:
     """A helpful reply without any figure: what is missing, closest names (as search buttons) and examples."""
     lines = [texts.NO_ANSWER.format(question=echo(question))]
