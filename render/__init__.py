@@ -1,1 +1,1 @@
-"""Pure rendering of what the bot sends (no I/O, no Telegram): charts so far."""
+"""Pure rendering of every message the bot sends (no I/O, no Telegram, no database): HTML and charts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,35 @@ def test_handlers_open_no_sessions(path: Path) -> None:
     assert not bad, f"{path.name} reaches the database itself: {bad}"
 
 
+# Telegram formatting in a string constant (a regex's named group `(?P<pre>` is not a tag).
+_TELEGRAM_TAG = re.compile(r"(?<!\?P)<(?:/?(?:b|i|u|s|code|pre|blockquote)>|a href=|tg-spoiler)")
+
+
+def _html_in(path: Path) -> list[str]:
+    """String constants with Telegram HTML tags, and calls of html.escape, in `path`."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _TELEGRAM_TAG.search(node.value):
+            found.append(node.value[:60])
+        elif isinstance(node, ast.Attribute) and node.attr == "escape" and isinstance(node.value, ast.Name) \
+                and node.value.id == "html":
+            found.append("html.escape")
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "store").rglob("*.py")), ids=lambda p: p.name)
+def test_store_renders_no_html(path: Path) -> None:
+    """Messages are rendered in render/; store/ hands out plain values."""
+    bad = _html_in(path)
+    assert not bad, f"{path.name} builds Telegram HTML: {bad}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "delivery").rglob("*.py")), ids=lambda p: p.name)
+def test_delivery_never_imports_handlers_or_bot(path: Path) -> None:
+    bad = _violations(path, ("handlers", "bot"))
+    assert not bad, f"{path.name} imports {bad}"
+
+
 def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     """The rules above can fail: a deliberately bad module is caught, in every import form."""
     bad = tmp_path / "bad.py"
@@ -101,6 +131,11 @@ def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert _session_use(handler) == [".engine", "session=", "session_scope"]
+    rendering = tmp_path / "rendering.py"
+    rendering.write_text(
+        "import html\nA = '<b>{x}</b>'\nB = html.escape('x')\nC = r'(?P<pre>\\d+)'\n", encoding="utf-8"
+    )
+    assert _html_in(rendering) == ["<b>{x}</b>", "html.escape"]
     good = tmp_path / "good.py"
     good.write_text("from store.views import Answer\nimport rendering_helpers\n", encoding="utf-8")
     assert _violations(good, FORBIDDEN_FOR_RENDER) == []
