@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from store import question as qparse
-from store.index import MAX_TERM_LEN, SearchIndex
+from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question
 from store.question import Question
@@ -173,10 +173,10 @@ def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
     taken = [False] * n
     for length in range(min(MAX_TERM_LEN + 8, n), 1, -1):
         for start in range(n - length + 1):
-            if any(taken[start : start + length]):
+            sub = text[start : start + length]  # two dict look-ups cost less than the overlap test
+            if not (sub in gaz.canonical or sub in gaz.names) or any(taken[start : start + length]):
                 continue
-            sub = text[start : start + length]
-            if (sub in gaz.canonical or sub in gaz.names) and sub[0] not in _NOT_A_NAME_START:
+            if sub[0] not in _NOT_A_NAME_START:
                 spans.append((start, start + length))
                 for i in range(start, start + length):
                     taken[i] = True
@@ -396,8 +396,7 @@ def _entity_rows(index: SearchIndex, surfaces: tuple[str, ...]) -> np.ndarray:
         key = surface.lower()
         rows = index.postings(key)
         parts.append(rows if rows is not None else index.phrase_rows(key))
-    parts = [p for p in parts if p is not None and len(p)]
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int32)
+    return index.union_rows([p for p in parts if p is not None])
 
 
 def _named_rows(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
@@ -418,13 +417,15 @@ def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.n
     rows = _named_rows(index, pq, canon)
     parts = [index.documents_titled(s) for s in pq.entities[canon]]
     if len(rows):
-        docs, first, counts = np.unique(index.doc_of_row[rows], return_index=True, return_counts=True)
-        lead = np.asarray([rows[i] - index.doc_rows(int(d)).start < ABOUT_LEAD_ROWS for d, i in zip(
-            docs.tolist(), first.tolist(), strict=True)], dtype=bool) if len(docs) <= 200 else np.zeros(
-            len(docs), dtype=bool)
+        # Rows are sorted and stored in document order: their documents come sorted, in runs.
+        of_rows = index.doc_of_row[rows]
+        first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
+        docs, counts = of_rows[first], np.diff(np.r_[first, len(of_rows)])
+        lead = (rows[first] - np.searchsorted(index.doc_of_row, docs) < ABOUT_LEAD_ROWS) if len(docs) <= 200 else (
+            np.zeros(len(docs), dtype=bool))
         parts.append(docs[(counts >= ABOUT_MIN_MENTIONS) | lead])
     parts = [p for p in parts if len(p)]
-    return np.unique(np.concatenate(parts)).astype(np.int32) if parts else np.empty(0, dtype=np.int32)
+    return sorted_unique(np.concatenate(parts)).astype(np.int32) if parts else np.empty(0, dtype=np.int32)
 
 
 def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:
@@ -436,7 +437,7 @@ def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.
         src = nxt - k
         same = (index.doc_of_row[nxt] == index.doc_of_row[src]) & (index.para_of_row[nxt] == index.para_of_row[src])
         out.append(nxt[same])
-    return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.int32)
+    return index.union_rows(out)
 
 
 def _bm25_candidates(
@@ -469,7 +470,7 @@ def _bm25_candidates(
         syn_rows = [r for x in metric_synonyms(q.metric) if x.lower() not in said
                     and (r := index.postings(x.lower())) is not None and len(r)]
         if syn_rows:
-            rows = np.unique(np.concatenate(syn_rows)) if len(syn_rows) > 1 else syn_rows[0]
+            rows = index.union_rows(syn_rows)
             parts_rows.append(rows)
             parts_scores.append(index.norm[rows] * np.float32(index.idf_for_count(len(rows))))
     doc_bonus: list[tuple[np.ndarray, float]] = []
@@ -495,11 +496,12 @@ def _bm25_candidates(
         for rows, scores in zip(parts_rows, parts_scores, strict=True):
             buf[rows] += scores  # rows are unique within one part
         touched = np.concatenate(parts_rows)
+        touched_docs = index.doc_of_row[touched] if doc_bonus else touched
         for docs, bonus in doc_bonus:
             # Rows of a document whose title or region names the entity (once per row).
-            flag = np.zeros(int(index.doc_of_row.max()) + 1 if index.size else 1, dtype=bool)
+            flag = np.zeros(index.doc_id_bound(), dtype=bool)
             flag[docs[docs < len(flag)]] = True
-            hit = touched[flag[index.doc_of_row[touched]]]
+            hit = touched[flag[touched_docs]]
             buf[hit] += np.float32(bonus)
         # Sentences with figures are what questions ask for: let them into the rerank first.
         values = buf[touched] * np.where(index.has_facts[touched], np.float32(1.15), np.float32(1.0))

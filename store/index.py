@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 BM25_K1 = 1.2
 BM25_B = 0.75
 MAX_TERM_LEN = 12
+# A union of row lists longer than 1/64 of all rows is taken through a bitmap (one pass over all rows)
+# rather than a sort: the sort costs more per row, the bitmap more per index size.
+UNION_BITMAP_SHARE = 64
 
 # A compact fact: (id, kind, start, end, value, unit, qualifier, target, period, subject, metric, date)
 FactTuple = tuple[int, str, int, int, float | None, str, str | None, bool, int | None, str | None, str | None, str | None]
@@ -159,6 +162,12 @@ def _needle_codes(needle: str) -> np.ndarray | None:
     return out
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique of an integer array by one sort (numpy 2's hashing unique is several times slower here)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
 @dataclass(slots=True)
 class CharGrams:
     """Where each pair of adjacent characters occurs in a text: sorted keys, CSR offsets, start positions.
@@ -232,10 +241,11 @@ class CharGrams:
         parts = sorted(((self._slice(int(k)), j) for j, k in enumerate(pair_keys)), key=lambda p: len(p[0]))
         rarest, j0 = parts[0]
         starts = rarest.astype(np.int64) - j0
+        starts = starts[starts >= 0]
         for positions, j in parts[1:]:  # never shorter than the rarest, so not empty
             if not len(starts):
                 break
-            wanted = starts + j
+            wanted = (starts + j).astype(np.uint32)  # the positions' own type: no conversion of them
             at = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
             starts = starts[positions[at] == wanted]
         return starts
@@ -249,6 +259,7 @@ class TextColumn:
     def __init__(self, texts: list[str]) -> None:
         self.blob, self.starts = self._joined(texts)
         self.grams = CharGrams.build(self.blob)
+        self._hint: np.ndarray | None = None
 
     @classmethod
     def _joined(cls, texts: list[str]) -> tuple[str, np.ndarray]:
@@ -266,6 +277,7 @@ class TextColumn:
         column.blob = blob
         column.starts = starts
         column.grams = grams if grams is not None else CharGrams.build(blob)
+        column._hint = None
         return column
 
     def extended(self, texts: list[str]) -> TextColumn:
@@ -285,6 +297,22 @@ class TextColumn:
     def __len__(self) -> int:
         return len(self.starts) - 1
 
+    _HINT_SHIFT = 6  # one row hint per 64 characters of text
+
+    def _rows_of(self, positions: np.ndarray) -> np.ndarray:
+        """The row of each text position: the row at the start of its 64-character block, moved on
+        past the few rows that start inside the block (cheaper than a binary search over all rows)."""
+        if self._hint is None:
+            blocks = np.arange(0, len(self.blob), 1 << self._HINT_SHIFT, dtype=np.int64)
+            self._hint = (np.searchsorted(self.starts, blocks, side="right") - 1).astype(np.int64)
+        rows = self._hint[positions >> self._HINT_SHIFT]
+        while len(rows):
+            later = self.starts[rows + 1] <= positions
+            if not later.any():
+                break
+            rows = rows + later
+        return rows
+
     def __getitem__(self, i: int) -> str:
         if i < 0:
             i += len(self)
@@ -298,7 +326,7 @@ class TextColumn:
         if found is not None:
             if not len(found):
                 return np.empty(0, dtype=np.int32)
-            rows = np.searchsorted(self.starts, found[:limit], side="right") - 1
+            rows = self._rows_of(found[:limit])
             return rows[np.r_[True, rows[1:] != rows[:-1]]].astype(np.int32)
         # One character, or characters the pair positions do not hold exactly: a scan.
         positions: list[int] = []
@@ -357,6 +385,7 @@ class SearchIndex:
     _titles: tuple[TextColumn, np.ndarray] | None = None  # titles and regions of every document, searchable
     title_cache: dict[str, np.ndarray] = field(default_factory=dict)
     answer_cache: dict[tuple[str, int], Any] = field(default_factory=dict)  # (question, limit) → answers
+    _doc_id_bound: int | None = None
 
     def clear_caches(self) -> None:
         """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
@@ -383,6 +412,26 @@ class SearchIndex:
                 self.doc_name_cache.clear()
             self.doc_name_cache[canon] = cached
         return cached
+
+    def union_rows(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Rows in any of `parts` (each sorted and unique), sorted: a bitmap pass for large unions, a sort for small."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return np.empty(0, dtype=np.int32)
+        if len(parts) == 1:
+            return parts[0]
+        if sum(len(p) for p in parts) * UNION_BITMAP_SHARE < self.size:
+            return sorted_unique(np.concatenate(parts))
+        mask = np.zeros(self.size, dtype=bool)
+        for rows in parts:
+            mask[rows] = True
+        return np.flatnonzero(mask).astype(np.int32)
+
+    def doc_id_bound(self) -> int:
+        """One more than the largest document id of any row (1 when empty), computed once."""
+        if self._doc_id_bound is None:
+            self._doc_id_bound = int(self.doc_of_row.max()) + 1 if self.size else 1
+        return self._doc_id_bound
 
     def doc_rows(self, doc_id: int) -> range:
         """Rows of a document (rows are stored in document order)."""

@@ -6,13 +6,15 @@ import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from store import snapshot
-from store.index import Gazetteer, TextColumn, mine_names
+from store.index import Gazetteer, SearchIndex, TextColumn, mine_names, sorted_unique
 from store.service import FactStore
 from tests.dbkit import database_url
 
@@ -51,6 +53,15 @@ def test_a_column_extended_piece_by_piece_equals_one_built_whole(parts: list[lis
     assert column.blob == whole.blob and column.starts.tolist() == whole.starts.tolist()
     for name in ("keys", "offsets", "positions"):
         assert getattr(column.grams, name).tolist() == getattr(whole.grams, name).tolist()
+
+
+@given(parts=st.lists(st.sets(st.integers(0, 199), max_size=60), max_size=5))
+def test_a_union_of_row_lists_is_their_sorted_set_whichever_way_it_is_taken(parts: list[set[int]]) -> None:
+    arrays = [np.asarray(sorted(p), dtype=np.int32) for p in parts]
+    expected = sorted(set().union(*parts))
+    for size in (200, 10_000_000):  # a bitmap over few rows, a sort over many
+        assert SearchIndex.union_rows(SimpleNamespace(size=size), arrays).tolist() == expected  # type: ignore[arg-type]
+    assert sorted_unique(np.asarray([3, 1, 3, 2, 1])).tolist() == [1, 2, 3]
 
 
 def test_chinese_look_ups_use_the_pair_positions_not_a_scan() -> None:
