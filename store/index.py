@@ -109,6 +109,7 @@ def _is_cjk(ch: str) -> bool:
 # --- f-speed: character-bigram positions, so a substring look-up never scans the whole text ---
 _OTHER_CHAR = 0xFFFF  # code of every character outside the BMP (a needle holding one is searched by a scan)
 _CHUNK = 1 << 22  # positions handled at a time while building (bounds the temporary arrays)
+_FEW_CUTS = 8  # up to this many removed text ranges are cut one pass each, more by a binary search
 
 
 @functools.lru_cache(maxsize=1)
@@ -182,11 +183,12 @@ class CharGrams:
 
     @classmethod
     def build(cls, blob: str) -> CharGrams:
-        """Index every pair of adjacent characters of a text (one sort of packed key|position words)."""
+        """Index every pair of adjacent characters of a text but those with the row separator (one sort of
+        packed key|position words; separator pairs are packed as the largest word and cut off the end)."""
         codes = _text_codes(blob)
         n = len(codes) - 1
         if n <= 0:
-            return cls(np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint32))
+            return cls.empty()
         packed = codes[:-1].astype(np.uint64)
         packed <<= np.uint64(16)
         packed |= codes[1:]
@@ -194,20 +196,60 @@ class CharGrams:
         for a in range(0, n, _CHUNK):
             b = min(n, a + _CHUNK)
             packed[a:b] |= np.arange(a, b, dtype=np.uint64)
-        del codes
+        separator = codes == 0
+        packed[separator[:-1] | separator[1:]] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        kept = n - int(np.count_nonzero(separator[:-1] | separator[1:]))
+        del codes, separator
         packed.sort()  # SIMD sort of 64-bit words: far faster than an argsort
-        positions = np.empty(n, dtype=np.uint32)
-        pair_keys = np.empty(n, dtype=np.uint32)
-        for a in range(0, n, _CHUNK):
-            b = min(n, a + _CHUNK)
+        positions = np.empty(kept, dtype=np.uint32)
+        pair_keys = np.empty(kept, dtype=np.uint32)
+        for a in range(0, kept, _CHUNK):
+            b = min(kept, a + _CHUNK)
             chunk = packed[a:b]
             positions[a:b] = chunk & np.uint64(0xFFFFFFFF)
             pair_keys[a:b] = chunk >> np.uint64(32)
         del packed
+        if not kept:
+            return cls.empty()
         breaks = np.flatnonzero(pair_keys[1:] != pair_keys[:-1]) + 1
         keys = pair_keys[np.r_[0, breaks]]
-        offsets = np.concatenate([[0], breaks, [n]]).astype(np.int64)
+        offsets = np.concatenate([[0], breaks, [kept]]).astype(np.int64)
         return cls(keys, offsets, positions)
+
+    @classmethod
+    def empty(cls) -> CharGrams:
+        """No pairs."""
+        return cls(np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.uint32))
+
+    def without(self, cut_starts: np.ndarray, cut_ends: np.ndarray) -> CharGrams:
+        """The positions left when the sorted, disjoint text ranges [cut_starts[i], cut_ends[i]) are cut out
+        (whole rows with their separators: no kept pair spans a cut), later positions moved back."""
+        if not len(cut_starts) or not len(self.positions):
+            return self
+        removed_before = np.concatenate([[0], np.cumsum(cut_ends - cut_starts)]).astype(np.int64)
+        keep = np.empty(len(self.positions), dtype=bool)
+        positions = np.empty(len(self.positions), dtype=np.uint32)
+        for a in range(0, len(self.positions), _CHUNK):
+            chunk = self.positions[a : a + _CHUNK]
+            if len(cut_starts) <= _FEW_CUTS:  # a replaced document or two: one pass per cut (uint32 throughout)
+                inside = np.zeros(len(chunk), dtype=bool)
+                moved = chunk.copy()
+                for start, end in zip(cut_starts.tolist(), cut_ends.tolist(), strict=True):
+                    after = chunk >= np.uint32(end)
+                    inside |= (chunk >= np.uint32(start)) & ~after
+                    moved -= after * np.uint32(end - start)
+            else:
+                chunk = chunk.astype(np.int64)
+                i = np.searchsorted(cut_starts, chunk, side="right") - 1
+                inside = (i >= 0) & (chunk < cut_ends[np.maximum(i, 0)])
+                moved = chunk - removed_before[i + 1]
+            keep[a : a + _CHUNK] = ~inside
+            positions[a : a + _CHUNK] = moved
+        counts = np.add.reduceat(keep.view(np.uint8), self.offsets[:-1], dtype=np.int64)
+        present = counts > 0
+        offsets = np.zeros(int(np.count_nonzero(present)) + 1, dtype=np.int64)
+        np.cumsum(counts[present], out=offsets[1:])
+        return CharGrams(self.keys[present], offsets, positions[keep])
 
     def merged(self, more: CharGrams, shift: int) -> CharGrams:
         """These positions plus those of a text appended `shift` characters on (all of them after ours)."""
@@ -287,12 +329,20 @@ class TextColumn:
         if not self.blob:
             return TextColumn(texts)
         blob, starts = self._joined(texts)
-        # The new pairs start at our last character (the separator), as one build of the whole would.
-        more = CharGrams.build(self.blob[-1:] + blob)
         return TextColumn.from_blob(
             self.blob + blob, np.concatenate([self.starts, starts[1:] + self.starts[-1]]),
-            self.grams.merged(more, len(self.blob) - 1),
+            self.grams.merged(CharGrams.build(blob), len(self.blob)),
         )
+
+    def without_rows(self, keep: np.ndarray) -> TextColumn:
+        """A new column of the rows where `keep` is True (their pair positions cut, not rebuilt)."""
+        kept = np.flatnonzero(keep)
+        blob, starts = self._joined([self[int(r)] for r in kept])
+        # Runs of removed rows as text ranges (each row with its separator).
+        edges = np.diff(np.concatenate([[1], keep.astype(np.int8), [1]]))
+        first, after = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+        grams = self.grams.without(self.starts[first], self.starts[after]) if len(kept) else CharGrams.empty()
+        return TextColumn.from_blob(blob, starts, grams)
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -930,13 +980,12 @@ def remove_documents(index: SearchIndex, doc_ids: set[int]) -> SearchIndex:
     np.cumsum(df, out=post_offsets[1:])
     lengths = index.lengths[keep]
     idf, norm = _bm25_weights(df, lengths)
-    kept_rows = np.flatnonzero(keep)
     facts = {int(new_row[r]): f for r, f in index.facts.items() if keep[r]}
     fact_rows = np.asarray(sorted(facts), dtype=np.int32)
     has_facts = index.has_facts[keep]
     smaller = SearchIndex(
         sentence_ids=index.sentence_ids[keep], doc_of_row=index.doc_of_row[keep],
-        para_of_row=index.para_of_row[keep], texts=TextColumn([index.texts[int(r)] for r in kept_rows]),
+        para_of_row=index.para_of_row[keep], texts=index.texts.without_rows(keep),
         vocab=index.vocab, post_offsets=post_offsets, post_rows=post_rows, idf=idf, norm=norm,
         lengths=lengths, facts=facts, documents={d: v for d, v in index.documents.items() if d not in doc_ids},
         gazetteer=index.gazetteer, fact_rows=fact_rows, has_facts=has_facts,

@@ -25,7 +25,7 @@ from store.paths import LEXICON_DIR
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 8  # 7: DocumentInfo.url; 8: character-pair positions of the texts
+FORMAT_VERSION = 9  # 7: DocumentInfo.url; 8, 9: character-pair positions of the texts (9: none with the separator)
 _ARRAYS = ("sentence_ids", "doc_of_row", "para_of_row", "post_offsets", "post_rows", "idf", "norm",
            "lengths", "fact_rows", "has_facts")
 _TEXT_ARRAYS = ("text_starts", "gram_keys", "gram_offsets", "gram_positions")
@@ -162,7 +162,7 @@ def _read_snapshot(directory: Path) -> SearchIndex:
     if len(grams.offsets) != len(grams.keys) + 1 or int(grams.offsets[-1]) != len(grams.positions):
         raise SnapshotError("character-pair positions do not match their keys")
     blob = (directory / "texts.txt").read_text("utf-8")
-    if len(grams.positions) != max(len(blob) - 1, 0):
+    if len(grams.positions) and int(grams.positions.max()) >= len(blob) - 1:
         raise SnapshotError("character-pair positions do not match the texts")
     texts = TextColumn.from_blob(blob, arrays["text_starts"], grams)
     index = SearchIndex(texts=texts, **{name: arrays[name] for name in _ARRAYS}, **objects)

@@ -64,6 +64,16 @@ def test_a_union_of_row_lists_is_their_sorted_set_whichever_way_it_is_taken(part
     assert sorted_unique(np.asarray([3, 1, 3, 2, 1])).tolist() == [1, 2, 3]
 
 
+@given(texts=SAMPLE, data=st.data())
+def test_a_column_without_some_rows_equals_one_built_from_the_rest(texts: list[str], data: st.DataObject) -> None:
+    keep = np.asarray(data.draw(st.lists(st.booleans(), min_size=len(texts), max_size=len(texts))), dtype=bool)
+    smaller = TextColumn(texts).without_rows(keep)
+    whole = TextColumn([t for t, k in zip(texts, keep.tolist(), strict=True) if k])
+    assert smaller.blob == whole.blob and smaller.starts.tolist() == whole.starts.tolist()
+    for name in ("keys", "offsets", "positions"):
+        assert getattr(smaller.grams, name).tolist() == getattr(whole.grams, name).tolist()
+
+
 def test_chinese_look_ups_use_the_pair_positions_not_a_scan() -> None:
     column = TextColumn(["京东方青岛项目总投资81.7亿元。", "青岛西海岸新区", "RCEP"])
     column.blob = "\x00" * len(column.blob)  # a scan of the text would now find nothing
