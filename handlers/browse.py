@@ -23,13 +23,7 @@ def targets_page(context: Context, region: str, page: int) -> replies.Reply:
     store = context.bot_data.store
     groups = store.targets(region or None)
     if not groups:
-        if not region:
-            return replies.Reply(texts.TARGETS_EMPTY)
-        known = "、".join(replies.esc(name) for name in store.targets(None))
-        lines = [texts.TARGETS_NONE.format(region=replies.echo(region))]
-        if known:
-            lines.append(texts.TARGETS_KNOWN.format(regions=known))
-        return replies.Reply("\n".join(lines))
+        return replies.targets_none_reply(region, list(store.targets(None)) if region else [])
     token = context.bot_data.queries.token(region)
     return replies.targets_reply(groups, page, token, region or None)
 
@@ -38,9 +32,7 @@ def projects_page(context: Context, keyword: str, page: int) -> replies.Reply:
     """Render a page of project investments matching `keyword` ('' = all)."""
     hits = context.bot_data.store.projects(keyword or None)
     if not hits:
-        if keyword:
-            return replies.Reply(texts.PROJECTS_NONE.format(keyword=replies.echo(keyword)))
-        return replies.Reply(texts.PROJECTS_EMPTY)
+        return replies.projects_none_reply(keyword)
     token = context.bot_data.queries.token(keyword)
     return replies.projects_reply(hits, page, token, keyword or None)
 

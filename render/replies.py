@@ -292,6 +292,23 @@ def targets_reply(
     return Reply("\n".join(lines), (nav,) if nav else ())
 
 
+def targets_none_reply(region: str, known: Sequence[str]) -> Reply:
+    """No targets: none at all, or none for `region` (with the regions that have some)."""
+    if not region:
+        return Reply(texts.TARGETS_EMPTY)
+    lines = [texts.TARGETS_NONE.format(region=echo(region))]
+    if known:
+        lines.append(texts.TARGETS_KNOWN.format(regions="、".join(esc(name) for name in known)))
+    return Reply("\n".join(lines))
+
+
+def projects_none_reply(keyword: str) -> Reply:
+    """No project investments: none at all, or none matching `keyword`."""
+    if keyword:
+        return Reply(texts.PROJECTS_NONE.format(keyword=echo(keyword)))
+    return Reply(texts.PROJECTS_EMPTY)
+
+
 def projects_reply(hits: Sequence[FactHit], page: int, token: str, keyword: str | None = None) -> Reply:
     """Project investments, largest first, PAGE_PROJECTS per page."""
     page, pages = _page_bounds(len(hits), page, PAGE_PROJECTS)
