@@ -306,17 +306,17 @@ EXIT_FORCED = 1
 
 
 def drain_push_before_stop(app: App, services: Services, timeout: float) -> None:
-    """On stop, let running fan-outs finish (at most `timeout` s) before the engine cancels the rest."""
+    """On stop, start no new send, let in-flight ones finish (at most `timeout` s) and give the lease up.
+
+    The claims not yet attempted stay pending: another replica's tick (or the next start) sends them.
+    """
     push = services.push
     if push is None:
         return
     previous = app.post_stop
 
     async def post_stop(application: Any) -> None:
-        try:
-            await asyncio.wait_for(push.join(), timeout)
-        except TimeoutError:
-            log.warning("sends still running after %.0f s: the rest stay pending for the next start", timeout)
+        await push.drain(timeout)
         if previous is not None:
             await previous(application)
 

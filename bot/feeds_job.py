@@ -1,4 +1,4 @@
-"""Feed polling in the running bot: a repeating job claims due feeds, ingests, announces, tells admins."""
+"""Feed polling in every replica: a repeating job claims due feeds (a lease per feed), ingests, tells admins."""
 
 from __future__ import annotations
 
@@ -48,18 +48,16 @@ async def poll_and_announce(app: Any, *, force: bool = False) -> list[PollResult
     services = data.services
     policy = getattr(services, "fetch_policy", None)
     try:
+        # New documents are recorded for announcement with them; the replica holding the
+        # fan-out lease posts them at its next tick (delivery/engine.py), at the bot's one rate.
         results: list[PollResult] = await asyncio.to_thread(
-            data.store.poll_feeds, policy=policy, force=force
+            data.store.poll_feeds, policy=policy, force=force, announce=True
         )
     except Exception:
         log.exception("feed poll failed")
         return []
     for result in results:
         log.info("%s", result.line())
-    new = [doc for result in results for doc in result.new_documents]
-    push = getattr(services, "push", None)
-    if new and push is not None:
-        await push.announce_documents(new)
     for result in results:
         if not result.paused:
             continue

@@ -1,4 +1,4 @@
-"""Wiring of the delivery engine into the Application: `services.push`, its start-up and stop hooks, jobs."""
+"""Wiring of the delivery engine into the Application: `services.push`, the tick job, start and stop hooks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from telegram.ext import Application
 
 from delivery.config import PushConfig
 from delivery.engine import Push
+from delivery.errors import FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +17,10 @@ log = logging.getLogger(__name__)
 def install(
     app: Application[Any, Any, Any, Any, Any, Any], settings: Any, services: Any, *, deliver: bool = True
 ) -> Push | None:
-    """Attach the delivery engine to an Application: `services.push`, start-up and stop hooks.
+    """Attach the delivery engine to an Application: `services.push`, the repeating tick, stop hook.
 
     With `deliver=False` (the console, whose HTTP layer is not Telegram) settings and previews
-    work but nothing is scheduled or sent, so no real chat's day is used up by the console.
+    work but nothing is claimed or sent, so no real chat's day is used up by the console.
     """
     job_queue = app.job_queue
     if job_queue is None:
@@ -33,27 +34,25 @@ def install(
     if not deliver:
         return push
 
+    async def tick(_context: Any) -> None:
+        try:
+            await push.tick()
+        except Exception as exc:  # the database is away: the next tick claims again
+            FAILURES.warn(log, "push tick failed", exc)
+
     async def start(_app: Any) -> None:
-        await push.start(job_queue)
-
-        async def announcements() -> None:
-            await push.resume_announcements()  # claims a crash left behind
-            await push.post_pending_announcements()  # documents recorded meanwhile
-
-        push.spawn(announcements())
-
-        async def poll(_context: Any) -> None:
-            if not push.announcer.busy:
-                push.spawn(push.post_pending_announcements())
-
-        interval = push.config.announce_poll
-        job_queue.run_repeating(poll, interval=interval, first=interval, name="announcements")
+        interval = push.config.tick
+        job_queue.run_repeating(
+            tick, interval=interval, first=0.0, name="push-tick",
+            job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
 
     services.on_startup.append(start)
     previous = app.post_stop
 
     async def post_stop(application: Any) -> None:
         await push.stop()
+        await push.release()
         if previous is not None:
             await previous(application)
 

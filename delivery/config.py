@@ -13,6 +13,13 @@ from delivery.retry import RetryPolicy
 from store import subscriptions as subs
 
 BURST = 1.25  # bucket size of the overall limiter, in messages
+# Every replica looks for due digests, announcements and feeds this often: shorter serves a slot
+# (and takes over a dead replica's fan-out) sooner, at the cost of a few queries per tick.
+TICK_SECONDS = 1.0
+# The fan-out lease: renewed every tick; a replica that stops renewing loses it after this long,
+# and the next replica to tick takes the fan-out over (longer tolerates a stalled event loop,
+# shorter resumes a dead replica's fan-out sooner).
+LEASE = timedelta(seconds=10)
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -42,6 +49,8 @@ class PushConfig:
     rate: float = 28.0  # messages per second, overall
     group_per_minute: int = 20
     limiter_retries: int = 3
+    tick: float = TICK_SECONDS
+    lease: timedelta = LEASE
 
     @property
     def retry(self) -> RetryPolicy:

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +29,6 @@ from sqlalchemy.engine import Engine
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import ChatMigrated, RetryAfter, TelegramError
-from telegram.ext import CallbackContext, Job, JobQueue
 
 from delivery.announcements import Announcer
 from delivery.batching import Batcher
@@ -38,16 +41,20 @@ from render.html import MAX_MESSAGE as MESSAGE_LIMIT
 from store import redaction
 from store import subscriptions as subs
 from store.digest import Corpus
-from store.subscriptions import catch_up_slot, latest_slot, zone
+from store.subscriptions import catch_up_slot, zone
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIX = "digest:"
+LEASE_NAME = "fanout"  # the lease under which one replica at a time sends digests and announcements
+DEFERRED = "deferred"  # outcome of a claim left pending because this process may not send now
+# A digest claimed more than this after its slot is marked `late` (sent by catch-up, not on time).
+LATE_AFTER = timedelta(minutes=1)
+# (chat, day) pairs remembered as claimed, so ticks skip their lookup; cleared beyond this many.
+CLAIMED_MEMORY = 200_000
 
 
-def job_name(chat_id: int) -> str:
-    """Return the job name (and APScheduler id) of a chat's digest."""
-    return f"{JOB_PREFIX}{chat_id}"
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,7 @@ class _Prepared:
 
 
 class Push:
-    """Schedules each subscription as a daily job and delivers digests and announcements."""
+    """Claims due digests from the database (one tick per replica) and delivers digests and announcements."""
 
     def __init__(
         self,
@@ -81,10 +88,15 @@ class Push:
         self._sleep = sleep
         self._work = UnitOfWork(engine)
         self._sem: asyncio.Semaphore | None = None
-        self._job_queue: JobQueue[Any] | None = None
-        self._due: list[int] = []
-        self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Identifies this process's claims and lease (a restarted process is a new holder).
+        self.holder_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Monotonic time until which the fan-out lease is ours; None: not ticking (CLI, tests).
+        self._lease_until: float | None = None
+        self._ticking = False
+        self._stopping = False
+        self._inflight: set[int] = set()  # delivery ids this process is sending or about to
+        self._claimed: set[tuple[int, date]] = set()  # (chat, day) pairs known to have a claim
         self._corpus_lock = threading.Lock()
         self._preparer: Batcher[tuple[int, bool], _Prepared | str] = Batcher(self._prepare_batch)
         self._recorder: Batcher[subs.SentDigest, None] = Batcher(self._record_batch)
@@ -105,99 +117,126 @@ class Push:
             self._sem = asyncio.Semaphore(self.config.concurrency)
         return self._sem
 
-    # --- jobs ---
+    # --- the tick: scheduling from the database ---
 
-    def schedule(self, job_queue: JobQueue[Any], sub: subs.Subscription) -> Job[Any] | None:
-        """(Re)register a chat's daily job at its time in its own time zone."""
-        if not self.live:
-            return None
-        tz = zone(sub.timezone) or ZoneInfo(self.config.default_timezone)
-        self._job_queue = job_queue
-        if not sub.active:
-            self.unschedule(job_queue, sub.chat_id)
-            return None
-        name = job_name(sub.chat_id)
-        return job_queue.run_daily(
-            self._job_callback,
-            # An aware time: JobQueue reads a naive one as UTC.
-            time=time(sub.hour, sub.minute, tzinfo=tz),
-            name=name,
-            data=sub.chat_id,
-            job_kwargs={
-                "id": name,
-                "replace_existing": True,
-                # APScheduler drops a run more than 1 s late by default; the claim makes a
-                # late run harmless, so let it through within the catch-up window.
-                "misfire_grace_time": int(self.config.grace.total_seconds()),
-                "coalesce": True,
-            },
-        )
+    def schedule(self, job_queue: Any, sub: subs.Subscription) -> None:
+        """Nothing to register: the tick reads every subscription from the database (kept for callers)."""
 
-    def unschedule(self, job_queue: JobQueue[Any], chat_id: int) -> None:
-        """Remove a chat's daily job if there is one."""
-        for job in job_queue.get_jobs_by_name(job_name(chat_id)):
-            job.schedule_removal()
+    def unschedule(self, job_queue: Any, chat_id: int) -> None:
+        """Nothing to remove: an inactive subscription is not claimed by the tick (kept for callers)."""
 
-    def register_jobs(self, job_queue: JobQueue[Any]) -> int:
-        """Rebuild every active subscription's job from the database; return how many."""
-        with self._work.session() as session:
-            active = subs.active_subscriptions(session=session)
-        for sub in active:
-            self.schedule(job_queue, sub)
-        self._job_queue = job_queue
-        log.info("scheduled %s daily digests", len(active))
-        return len(active)
+    async def tick(self) -> FanoutReport | None:
+        """One scheduling step of this replica: hold the fan-out lease, then claim and send what is due.
 
-    async def _job_callback(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
-        job = context.job
-        if job is not None and isinstance(job.data, int):
-            self.on_due(job.data)
-
-    def on_due(self, chat_id: int) -> None:
-        """Queue a chat whose time has come; chats due together form one fan-out."""
-        self._due.append(chat_id)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_due())
-
-    async def _flush_due(self) -> None:
-        # Jobs of the same minute fire one task each; a short pause gathers them into one
-        # claim transaction instead of thousands.
-        await asyncio.sleep(0.05)
-        while self._due:
-            batch, self._due = self._due, []
-            await self._fanout_retrying(batch)
-
-    async def _fanout_retrying(self, batch: list[int]) -> None:
-        """Fan out to `batch`, retrying a failed claim (e.g. a dropped database connection).
-
-        Retrying is safe: claims are once per chat and day. Slots that left the grace window
-        meanwhile are simply not claimed, so the retries end with the window at the latest.
+        Every replica ticks; the one holding the lease (a row in the database, renewed each tick)
+        settles stale claims, claims the due digests of every active subscription, and sends
+        the pending ones and the recorded announcements, so the bot keeps one send rate however
+        many replicas run. Returns None when another replica holds the lease (or a tick runs).
         """
-        policy = self.config.retry
-        started, failures = self.clock(), 0
-        while True:
-            try:
-                report = await self.fanout(batch)
-            except Exception as exc:
-                failures += 1
-                if not policy.claim_again(failures) or self.clock() - started > self.config.grace:
-                    log.error("digest fan-out of %s chats given up after %s failures: %s", len(batch), failures, exc)
-                    return
-                delay = policy.backoff(failures)
-                log.warning(
-                    "digest fan-out of %s chats failed (%s: %s); retry %s in %.0f s",
-                    len(batch), type(exc).__name__, exc, failures, delay,
-                )
-                await self._sleep(delay)
-                continue
-            log.info("digest fan-out of %s chats: %s", len(batch), dict(report.outcomes))
-            return
+        if self._ticking or self._stopping:
+            return None
+        self._ticking = True
+        try:
+            now = self.clock()
+            held = await self._db(
+                subs.acquire_lease, name=LEASE_NAME, holder=self.holder_id, now=now, ttl=self.config.lease,
+            )
+            if not held:
+                if self._lease_until:
+                    log.info("fan-out lease now held by another replica")
+                self._lease_until = 0.0
+                return None
+            if not self._lease_until:
+                log.info("fan-out lease taken by %s", self.holder_id)
+            # Stop starting sends a tick before the lease could lapse unrenewed.
+            self._lease_until = _monotonic() + self.config.lease.total_seconds() - self.config.tick
+            ids = await asyncio.to_thread(self._claim_tick, now)
+            fresh = [i for i in ids if i not in self._inflight]
+            if not self.announcer.busy:
+                self.spawn(self._announce_tick())
+            if fresh:
+                log.info("sending %s digests", len(fresh))
+                report = FanoutReport()
+                self.spawn(self._deliver_logged(fresh, report))
+                return report
+            return FanoutReport()
+        finally:
+            self._ticking = False
 
-    async def start(self, job_queue: JobQueue[Any], *, resume: bool = True) -> None:
-        """Rebuild jobs and, in the background, settle the previous run and catch up."""
-        self.register_jobs(job_queue)
-        if resume:
-            self.spawn(self.resume())
+    def _claim_tick(self, now: datetime) -> list[int]:
+        """Settle stale claims, expire old ones, claim the due digests; the pending ids, one transaction."""
+        with self._work.session() as session:
+            settled = subs.settle_stale_sends(
+                session=session, holder=self.holder_id, stale_before=now - self.config.lease, now=now
+            )
+            for d in settled:
+                log.warning(
+                    "digest to chat %s for %s may or may not have been delivered by a stopped "
+                    "process; not re-sent (at most once)", d.chat_id, d.local_date,
+                )
+            if subs.expire_pending(session=session, now=now, grace=self.config.grace):
+                log.warning("claimed digests expired outside the grace window")
+            self._claim_due_slots(session, now, None)
+            ids = subs.pending_delivery_ids(session=session, now=now, grace=self.config.grace)
+            session.commit()
+            if ids:
+                self.corpus(session)
+            return ids
+
+    def _claim_due_slots(self, session: Any, now: datetime, wanted: set[int] | None) -> list[subs.Delivery]:
+        """Claim today's digest of every active subscription whose slot passed within the grace window.
+
+        A slot set after it passed (a subscription made at 10:00 for 08:00) is tomorrow's; a
+        (chat, day) already claimed by any process is never claimed again.
+        """
+        due: list[tuple[int, date, datetime]] = []
+        for sched in subs.active_schedules(session=session):
+            if wanted is not None and sched.chat_id not in wanted:
+                continue
+            tz = zone(sched.timezone) or ZoneInfo(self.config.default_timezone)
+            slot = catch_up_slot(
+                sched.hour, sched.minute, tz, now=now, grace=self.config.grace, scheduled_since=sched.changed_at,
+            )
+            if slot is not None and (sched.chat_id, slot.date()) not in self._claimed:
+                due.append((sched.chat_id, slot.date(), slot))
+        if not due:
+            return []
+        have = subs.deliveries_on(session=session, chat_ids=[d[0] for d in due], days=[d[1] for d in due])
+        missing = [d for d in due if (d[0], d[1]) not in have]
+        late = [d for d in missing if now - d[2] > LATE_AFTER]
+        on_time = [d for d in missing if now - d[2] <= LATE_AFTER]
+        claims = [
+            *subs.claim_deliveries(session=session, claims=on_time, now=now),
+            *subs.claim_deliveries(session=session, claims=late, now=now, late=True),
+        ]
+        # A (chat, day) with a row keeps it for good: remembered so later ticks skip the lookup.
+        if len(self._claimed) > CLAIMED_MEMORY:
+            self._claimed.clear()
+        self._claimed.update((d[0], d[1]) for d in due)
+        return claims
+
+    async def _announce_tick(self) -> None:
+        await self.resume_announcements()
+        await self.post_pending_announcements()
+
+    async def _deliver_logged(self, ids: list[int], report: FanoutReport) -> None:
+        report.merge(await self.deliver(ids))
+        log.info("digest fan-out of %s chats: %s", len(ids), dict(report.outcomes))
+
+    def may_send(self) -> bool:
+        """True while this process may start a send: not stopping, and holding the lease if it ticks."""
+        if self._stopping:
+            return False
+        return self._lease_until is None or _monotonic() < self._lease_until
+
+    async def release(self) -> None:
+        """Give the fan-out lease up (at stop) so another replica takes over at its next tick."""
+        if self._lease_until:
+            self._lease_until = 0.0
+            try:
+                await self._db(subs.release_lease, name=LEASE_NAME, holder=self.holder_id, now=self.clock())
+            except Exception as exc:  # the lease lapses by itself
+                log.warning("could not release the fan-out lease: %s", exc)
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run a coroutine in the background; `join` waits for it, `stop` cancels it."""
@@ -206,14 +245,27 @@ class Push:
         task.add_done_callback(self._tasks.discard)
 
     async def join(self) -> None:
-        """Wait until background fan-outs (resume, due jobs) are done."""
-        while self._tasks or (self._flusher is not None and not self._flusher.done()):
-            pending = [*self._tasks, *([self._flusher] if self._flusher else [])]
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Wait until background fan-outs and announcements are done."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drain(self, timeout: float) -> None:
+        """Start no new send, let the in-flight ones finish (at most `timeout` s), give the lease up.
+
+        Claims not yet attempted stay pending: another replica (or the next start) sends them.
+        """
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self.join(), timeout)
+        except TimeoutError:
+            log.warning("sends still running after %.0f s: cancelled", timeout)
+        await self.stop()
+        await self.release()
 
     async def stop(self) -> None:
-        """Cancel background work; claims not yet sent stay pending for the next start."""
-        pending = [*self._tasks, *([self._flusher] if self._flusher else [])]
+        """Cancel background work; claims not yet sent stay pending for another replica or the next start."""
+        self._stopping = True
+        pending = list(self._tasks)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -229,62 +281,41 @@ class Push:
 
     def _claim_due(self, wanted: set[int] | None, now: datetime) -> list[subs.Delivery]:
         with self._work.session() as session:
-            rows = []
-            for sub in subs.active_subscriptions(session=session):
-                if wanted is not None and sub.chat_id not in wanted:
-                    continue
-                tz = zone(sub.timezone) or ZoneInfo(self.config.default_timezone)
-                slot = latest_slot(sub.hour, sub.minute, tz, now)
-                if now - slot > self.config.grace:
-                    continue  # a job fired long after its time (clock jump): not today's slot
-                rows.append((sub.chat_id, slot.date(), slot))
-            claims = subs.claim_deliveries(session=session, claims=rows, now=now)
+            claims = self._claim_due_slots(session, now, wanted)
             session.commit()
             self.corpus(session)
             return claims
 
     async def resume(self) -> FanoutReport:
-        """Settle the previous process's claims and send digests missed within the grace window."""
+        """Settle claims other processes left `sending`, claim digests missed within the grace window, send.
+
+        For a start when no other process sends (one process, or the CLI); replicas use `tick`,
+        which settles only claims older than the lease.
+        """
         now = self.clock()
-        resumable, unknown, expired, late = await asyncio.to_thread(self._recover, now)
-        for d in unknown:
-            log.warning(
-                "digest to chat %s for %s may or may not have been delivered before the "
-                "restart; not re-sent (at most once)", d.chat_id, d.local_date,
-            )
-        if expired:
-            log.warning("%s claimed digests expired outside the grace window", len(expired))
-        ids = [d.id for d in [*resumable, *late] if d.id is not None]
+        unknown, expired, ids = await asyncio.to_thread(self._recover, now)
         if ids:
-            log.info("resuming %s digests (%s claimed before, %s missed)", len(ids), len(resumable), len(late))
+            log.info("resuming %s digests", len(ids))
         report = await self.deliver(ids)
-        report.unknown_marked, report.expired = len(unknown), len(expired)
+        report.unknown_marked, report.expired = unknown, expired
         return report
 
-    def _recover(
-        self, now: datetime
-    ) -> tuple[list[subs.Delivery], list[subs.Delivery], list[subs.Delivery], list[subs.Delivery]]:
+    def _recover(self, now: datetime) -> tuple[int, int, list[int]]:
         with self._work.session() as session:
-            resumable, unknown, expired = subs.recover_deliveries(
-                session=session, now=now, grace=self.config.grace
-            )
-            wanted: list[tuple[int, date, datetime]] = []
-            for sub in subs.active_subscriptions(session=session):
-                tz = zone(sub.timezone) or ZoneInfo(self.config.default_timezone)
-                slot = catch_up_slot(
-                    sub.hour, sub.minute, tz, now=now, grace=self.config.grace,
-                    scheduled_since=subs.utc(sub.schedule_changed_at) or now,
+            unknown = subs.settle_stale_sends(session=session, holder=self.holder_id, stale_before=now, now=now)
+            for d in unknown:
+                log.warning(
+                    "digest to chat %s for %s may or may not have been delivered before the "
+                    "restart; not re-sent (at most once)", d.chat_id, d.local_date,
                 )
-                if slot is not None:
-                    wanted.append((sub.chat_id, slot.date(), slot))
-            have = subs.deliveries_on(
-                session=session, chat_ids=[w[0] for w in wanted], days=[w[1] for w in wanted]
-            )
-            missing = [w for w in wanted if (w[0], w[1]) not in have]
-            late = subs.claim_deliveries(session=session, claims=missing, now=now, late=True)
+            expired = subs.expire_pending(session=session, now=now, grace=self.config.grace)
+            if expired:
+                log.warning("%s claimed digests expired outside the grace window", expired)
+            self._claim_due_slots(session, now, None)
+            ids = subs.pending_delivery_ids(session=session, now=now, grace=self.config.grace)
             session.commit()
             self.corpus(session)
-            return resumable, unknown, expired, late
+            return len(unknown), expired, ids
 
     async def send_now(self, chat_id: int) -> str:
         """Send a subscribed chat's digest for its current local day now (still once per day)."""
@@ -308,9 +339,12 @@ class Push:
     async def deliver(self, delivery_ids: Sequence[int]) -> FanoutReport:
         """Send claimed digests concurrently (bounded); one chat's failure never stops the rest."""
         report = FanoutReport()
-        results = await asyncio.gather(
-            *(self._deliver_one(i) for i in delivery_ids), return_exceptions=True
-        )
+        ids = [i for i in dict.fromkeys(delivery_ids) if i not in self._inflight]
+        self._inflight.update(ids)
+        try:
+            results = await asyncio.gather(*(self._deliver_one(i) for i in ids), return_exceptions=True)
+        finally:
+            self._inflight.difference_update(ids)
         for result in results:
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
@@ -354,7 +388,7 @@ class Push:
                 else:
                     eligible.append(delivery_id)
             # Compare-and-set: a claim another worker or process took meanwhile is skipped.
-            owned = subs.begin_sending_many(session=session, delivery_ids=eligible, now=now)
+            owned = subs.begin_sending_many(session=session, delivery_ids=eligible, now=now, holder=self.holder_id)
             sent = subs.sent_fact_ids_many(
                 session=session, chat_ids=[claims[i][0].chat_id for i in owned]
             )
@@ -399,6 +433,8 @@ class Push:
         async with self.semaphore:
             failures = 0
             while True:
+                if not self.may_send():
+                    return DEFERRED  # stays pending: the lease holder (or the next start) sends it
                 prepared = await self._preparer.submit((delivery_id, allow_inactive))
                 if isinstance(prepared, str):
                     return prepared
@@ -466,18 +502,11 @@ class Push:
         await self._finish(delivery_id, subs.FAILED, reason)
         if await self._db(subs.deactivate, chat_id=chat_id, reason=reason):
             log.info("chat %s deactivated: %s", chat_id, exc)
-        if self._job_queue is not None:
-            self.unschedule(self._job_queue, chat_id)
 
     async def _migrated(self, old: int, new: int, delivery_id: int) -> bool:
         """Move a migrated group's subscription; True when its claim moved along to be retried."""
         moved = await self._db(subs.migrate_chat, old_chat_id=old, new_chat_id=new)
         log.info("chat %s migrated to %s (subscription moved: %s)", old, new, moved)
-        if self._job_queue is not None:
-            self.unschedule(self._job_queue, old)
-            sub = await self._db(subs.get_subscription, chat_id=new)
-            if sub is not None:
-                self.schedule(self._job_queue, sub)
 
         def requeue(session: Any) -> bool:
             delivery = subs.get_delivery(session=session, delivery_id=delivery_id)

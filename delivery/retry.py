@@ -23,14 +23,12 @@ class RetryPolicy:
 
     Flood control (429) is Telegram telling us exactly when to come back, not a fault of the
     message, so it gets `flood_attempts` (twice as many) before the send is given up. A failed
-    claim step (the database away) is retried `claim_attempts` times: with the defaults that
-    spans about an hour, within the 2-hour grace window of a digest.
+    claim step (the database away) needs no policy: the next tick claims again.
     """
 
     attempts: int = 5
     base: float = 2.0
     cap: float = 300.0
-    claim_attempts: int = 15
 
     @property
     def flood_attempts(self) -> int:
@@ -54,7 +52,3 @@ class RetryPolicy:
         if failures >= self.attempts:
             return Step(False, status=FAILED)
         return Step(True, delay=self.backoff(failures))
-
-    def claim_again(self, failures: int) -> bool:
-        """True while a failed claim step may be tried again."""
-        return failures < self.claim_attempts

@@ -361,13 +361,19 @@ class FactStore:
         return reports
 
     def poll_feeds(
-        self, *, policy: FetchPolicy | None = None, force: bool = False
+        self, *, policy: FetchPolicy | None = None, force: bool = False, announce: bool = False
     ) -> list[PollResult]:
-        """Poll the due feeds (all unpaused ones with `force`), then refresh the index."""
+        """Poll the due feeds (all unpaused ones with `force`), then refresh the index.
+
+        `announce`: new documents are recorded for announcement in the transaction that stores
+        them (the replica holding the fan-out lease posts them).
+        """
         from store import db
         from store.feeds import poll_due
+        from store.subscriptions import ANNOUNCE_INFO
 
         with db.session_scope(self.engine) as session:
+            session.info[ANNOUNCE_INFO] = announce
             results = poll_due(session=session, policy=policy, force=force)
         self._refresh_after([r for result in results for r in result.reports])
         return results

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, bindparam, delete, func, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -97,6 +107,17 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
+    # The process that moved it to `sending` (Push.holder_id): another process settles only
+    # its stale claims, never a live replica's in-flight ones.
+    claimed_by: str | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A named lease one process holds until `expires_at` (the right to run digest fan-outs)."""
+
+    name: str = Field(primary_key=True)
+    holder: str = ""
+    expires_at: datetime = Field(default_factory=_now)
 
 
 class SentItem(SQLModel, table=True):
@@ -503,8 +524,10 @@ def load_claims(
     return out
 
 
-def begin_sending_many(*, session: Session, delivery_ids: Sequence[int], now: datetime) -> set[int]:
-    """Move pending claims to sending; return the ids this caller now owns."""
+def begin_sending_many(
+    *, session: Session, delivery_ids: Sequence[int], now: datetime, holder: str | None = None
+) -> set[int]:
+    """Move pending claims to sending (claimed by `holder`); return the ids this caller now owns."""
     if not delivery_ids:
         return set()
     # PostgreSQL: rows another worker is claiming right now are skipped, not waited for
@@ -517,7 +540,7 @@ def begin_sending_many(*, session: Session, delivery_ids: Sequence[int], now: da
     stmt = (
         update(Delivery)
         .where(col(Delivery.id).in_(free.scalar_subquery()), col(Delivery.status) == PENDING)
-        .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=_aware(now))
+        .values(status=SENDING, attempts=Delivery.attempts + 1, updated_at=_aware(now), claimed_by=holder)
         .returning(col(Delivery.id))
     )
     return {int(row[0]) for row in session.execute(stmt)}
@@ -602,6 +625,104 @@ def recover_deliveries(
         session.add(d)
     session.flush()
     return resumable, unknown, expired
+
+
+def settle_stale_sends(*, session: Session, holder: str, stale_before: datetime, now: datetime) -> list[Delivery]:
+    """Mark other processes' `sending` claims older than `stale_before` unknown (never re-sent); return them.
+
+    A live replica's in-flight send is younger than the lease it sends under, so only the
+    claims of a process that died (or lost the lease long ago) are settled.
+    """
+    stmt = select(Delivery).where(
+        col(Delivery.status) == SENDING,
+        col(Delivery.updated_at) <= _aware(stale_before),
+        or_(col(Delivery.claimed_by).is_(None), col(Delivery.claimed_by) != holder),
+    )
+    settled = list(session.exec(stmt))
+    for d in settled:
+        d.status, d.error, d.updated_at = UNKNOWN, "process stopped during the send", _aware(now)
+        session.add(d)
+    session.flush()
+    return settled
+
+
+def expire_pending(*, session: Session, now: datetime, grace: timedelta) -> int:
+    """Expire never-attempted claims whose slot left the grace window; return how many."""
+    result = session.execute(
+        update(Delivery)
+        .where(col(Delivery.status) == PENDING, col(Delivery.slot_at) < _aware(now - grace))
+        .values(status=EXPIRED, error="not sent within the grace window", updated_at=_aware(now))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pending_delivery_ids(*, session: Session, now: datetime, grace: timedelta) -> list[int]:
+    """Ids of the claims waiting to be sent whose slot is within the grace window, oldest first."""
+    stmt = (
+        select(col(Delivery.id))
+        .where(col(Delivery.status) == PENDING, col(Delivery.slot_at) >= _aware(now - grace))
+        .order_by(col(Delivery.id))
+    )
+    return [int(i) for i in session.exec(stmt).all() if i is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When an active subscription's digest is due: its time, zone and when they were set."""
+
+    chat_id: int
+    hour: int
+    minute: int
+    timezone: str
+    changed_at: datetime
+
+
+def active_schedules(*, session: Session) -> list[Schedule]:
+    """Every active subscription's schedule (one light query, no ORM objects)."""
+    table = Subscription.__table__  # type: ignore[attr-defined]
+    stmt = table.select().where(table.c.active.is_(True)).with_only_columns(
+        table.c.chat_id, table.c.hour, table.c.minute, table.c.timezone, table.c.schedule_changed_at,
+    )
+    rows: list[tuple[int, int, int, str, datetime | None]] = [tuple(r) for r in session.execute(stmt).all()]  # type: ignore[misc]
+    return [Schedule(c, h, m, tz, utc(changed) or _now()) for c, h, m, tz, changed in rows]
+
+
+# --- leases -------------------------------------------------------------------------------------
+
+
+def acquire_lease(*, session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew lease `name` for `holder` until now + ttl; False while another holder's is valid.
+
+    One conditional UPDATE: on PostgreSQL concurrent takers serialise on the row and the loser
+    re-reads it (no longer expired, other holder); SQLite has one writer.
+    """
+    _insert_ignore(session, Lease, [{"name": name, "holder": "", "expires_at": _aware(now - ttl)}])
+    result = session.execute(
+        update(Lease)
+        .where(
+            col(Lease.name) == name,
+            or_(col(Lease.holder) == holder, col(Lease.expires_at) <= _aware(now)),
+        )
+        .values(holder=holder, expires_at=_aware(now + ttl))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_lease(*, session: Session, name: str, holder: str, now: datetime) -> None:
+    """Give lease `name` up at once if `holder` has it (another process may take it at its next tick)."""
+    session.execute(
+        update(Lease)
+        .where(col(Lease.name) == name, col(Lease.holder) == holder)
+        .values(expires_at=_aware(now))
+    )
+
+
+def lease_holder(*, session: Session, name: str, now: datetime) -> str | None:
+    """The holder of a valid lease `name`, or None."""
+    lease = session.get(Lease, name)
+    if lease is None or (utc(lease.expires_at) or now) <= now:
+        return None
+    return lease.holder
 
 
 def deliveries_on(

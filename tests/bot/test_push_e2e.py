@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from delivery.config import PushConfig
-from delivery.engine import Push, job_name
+from delivery.engine import Push
 from render import texts
 from store import subscriptions as subs
 from store.db import session_scope
@@ -230,8 +230,9 @@ def _sub(harness: BotHarness, chat_id: int) -> subs.Subscription | None:
 
 
 def _job_zone(harness: BotHarness, chat_id: int) -> Any:
-    jobs = harness.app.job_queue.get_jobs_by_name(job_name(chat_id))
-    return jobs[0].job.trigger.timezone if jobs else None
+    """The zone the tick serves the chat's digest in; None when it is not served."""
+    sub = _sub(harness, chat_id)
+    return sub.timezone if sub is not None and sub.active else None
 
 
 async def test_private_subscribe_settings_timezone_unsubscribe(push_bot: BotHarness) -> None:

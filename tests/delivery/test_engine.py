@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from delivery.config import PushConfig
-from delivery.engine import Push, job_name
+from delivery.engine import Push
 from delivery.errors import maybe_delivered
 from store import subscriptions as subs
 from store.db import session_scope
@@ -115,62 +116,90 @@ async def _app(api: FakeBotApi, database_url: str, clock: FakeClock) -> Any:
     return app
 
 
-async def test_job_is_timezone_explicit_and_fires_once_at_0830_local(api: FakeBotApi, push_db: str) -> None:
+async def test_the_tick_sends_at_0830_local_once_a_day(api: FakeBotApi, push_db: str) -> None:
     clock = FakeClock(datetime(2024, 5, 1, 0, 0, tzinfo=UTC))
-    app = await _app(api, push_db, clock)
-    push: Push = app.bot_data.services.push
-    try:
-        add_subscriptions(push.engine, [501], hour=8, minute=30)
-        assert push.register_jobs(app.job_queue) == 1
-        (job,) = app.job_queue.get_jobs_by_name(job_name(501))
-        aps = job.job
-        assert aps.id == "digest:501"
-        assert aps.trigger.timezone == SH
-        assert aps.misfire_grace_time == 7200 and aps.coalesce
-        # The scheduler's own trigger, asked with the fake clock: 08:30 local = 00:30 UTC, daily.
-        assert aps.trigger.get_next_fire_time(None, clock.now) == SLOT
-        assert aps.trigger.get_next_fire_time(SLOT, SLOT + timedelta(seconds=1)) == SLOT + timedelta(days=1)
-
-        mark = api.mark()
-        clock.set(SLOT)
-        await job.run(app)
-        await push.join()
-        assert len(api.sent_messages(501, since=mark)) == 1
-        # A second run the same day (coalesced misfire, second process, restart): nothing.
-        clock.advance(timedelta(minutes=5))
-        await job.run(app)
-        await push.join()
-        assert len(api.sent_messages(501, since=mark)) == 1
-        clock.set(SLOT + timedelta(days=1))
-        await job.run(app)
-        await push.join()
-        sent = api.sent_messages(501, since=mark)
-        assert len(sent) == 2
-        assert sent[0].text != sent[1].text  # the rotation moved on
-        assert {d.local_date for d in deliveries(push.engine)[501]} == {DAY, DAY + timedelta(days=1)}
-    finally:
-        await app.shutdown()
+    push = await _push(api, push_db, clock)
+    add_subscriptions(push.engine, [501], hour=8, minute=30)
+    mark = api.mark()
+    await push.tick()
+    await push.join()
+    assert api.sent_messages(501, since=mark) == []  # 08:00 local: not yet
+    clock.set(SLOT - timedelta(seconds=1))
+    await push.tick()
+    await push.join()
+    assert api.sent_messages(501, since=mark) == []
+    clock.set(SLOT)  # 08:30 in Shanghai = 00:30 UTC
+    await push.tick()
+    await push.join()
+    assert len(api.sent_messages(501, since=mark)) == 1
+    # Later ticks the same day (or a second process) find the day claimed: nothing.
+    clock.advance(timedelta(minutes=5))
+    await push.tick()
+    await push.join()
+    assert len(api.sent_messages(501, since=mark)) == 1
+    clock.set(SLOT + timedelta(days=1))
+    await push.tick()
+    await push.join()
+    sent = api.sent_messages(501, since=mark)
+    assert len(sent) == 2
+    assert sent[0].text != sent[1].text  # the rotation moved on
+    assert {d.local_date for d in deliveries(push.engine)[501]} == {DAY, DAY + timedelta(days=1)}
+    assert not any(d.late for d in deliveries(push.engine)[501])
 
 
-async def test_jobs_are_rebuilt_from_the_database_after_a_restart(api: FakeBotApi, push_db: str) -> None:
-    from bot.app import startup
-
+async def test_a_subscription_made_in_one_process_is_served_by_another(api: FakeBotApi, push_db: str) -> None:
     clock = FakeClock(SLOT - timedelta(hours=1))
     first = await _app(api, push_db, clock)
     await first.process_update(_update(first, api.make_private_text("/subscribe 08:30 投资", user_id=601)))
-    assert first.job_queue.get_jobs_by_name(job_name(601))
     await first.shutdown()
 
-    second = await _app(api, push_db, clock)
-    try:
-        assert not second.job_queue.get_jobs_by_name(job_name(601))
-        await startup(second)  # post_init: the push start-up hook rebuilds the jobs
-        await second.bot_data.services.push.join()
-        (job,) = second.job_queue.get_jobs_by_name(job_name(601))
-        assert job.job.trigger.get_next_fire_time(None, clock.now) == SLOT
-        assert job.job.trigger.timezone == SH
-    finally:
-        await second.shutdown()
+    other = await _push(api, push_db, clock)  # another replica: it never saw the command
+    mark = api.mark()
+    clock.set(SLOT + timedelta(seconds=2))
+    await other.tick()
+    await other.join()
+    assert len(api.sent_messages(601, since=mark)) == 1
+
+
+async def test_one_replica_at_a_time_holds_the_fanout_lease(api: FakeBotApi, push_db: str) -> None:
+    clock = FakeClock(SLOT)
+    first, second = await _push(api, push_db, clock), await _push(api, push_db, clock)
+    add_subscriptions(first.engine, [651, 652], hour=8, minute=30)
+    assert await first.tick() is not None
+    assert await second.tick() is None  # the lease is taken: no claim, no send
+    await first.join()
+    assert [len(api.sent_messages(c)) for c in (651, 652)] == [1, 1]
+    # The first stops renewing (killed): after the lease time the second takes over.
+    clock.advance(first.config.lease / 2)
+    assert await second.tick() is None
+    clock.advance(first.config.lease)
+    assert await second.tick() is not None
+    assert await first.tick() is None and not first.may_send()
+    # Released at stop: the other takes it at its next tick.
+    await second.release()
+    assert await first.tick() is not None
+
+
+async def test_the_tick_settles_only_stale_claims_of_other_processes(api: FakeBotApi, push_db: str) -> None:
+    clock = FakeClock(SLOT)
+    live, other = await _push(api, push_db, clock), await _push(api, push_db, clock)
+    add_subscriptions(live.engine, [661, 662], hour=8, minute=30)
+    with session_scope(live.engine) as session:
+        claims = subs.claim_deliveries(session=session, claims=[(c, DAY, SLOT) for c in (661, 662)], now=SLOT)
+        assert subs.begin_sending_many(session=session, delivery_ids=[claims[0].id], now=SLOT, holder=live.holder_id)
+        session.commit()
+    # A replica taking the lease while 661 is in flight elsewhere leaves it alone…
+    clock.advance(timedelta(seconds=1))
+    await other.tick()
+    await other.join()
+    assert deliveries(live.engine)[661][0].status == subs.SENDING
+    assert api.sent_messages(661) == [] and len(api.sent_messages(662)) == 1
+    # …and settles it as unknown (never re-sent) once it is older than the lease.
+    clock.advance(other.config.lease)
+    await other.tick()
+    await other.join()
+    assert deliveries(live.engine)[661][0].status == subs.UNKNOWN
+    assert api.sent_messages(661) == []
 
 
 def _update(app: Any, data: dict[str, Any]) -> Any:
@@ -228,7 +257,6 @@ async def test_forbidden_deactivates_migration_moves_and_errors_are_retried(
     push: Push = app.bot_data.services.push
     try:
         add_subscriptions(push.engine, [901, -902, -1000000000903, 904], hour=8, minute=30)
-        push.register_jobs(app.job_queue)
         api.forbid_chat(901)
         api.migrate_chat(-902, -1000000000902)
         api.retry_after(-1000000000903, 1, times=1)
@@ -246,9 +274,6 @@ async def test_forbidden_deactivates_migration_moves_and_errors_are_retried(
             assert subs.get_subscription(session=session, chat_id=-902) is None
             moved = subs.get_subscription(session=session, chat_id=-1000000000902)
             assert moved is not None and moved.active
-        names = {j.name for j in app.job_queue.jobs()}
-        assert job_name(901) not in names and job_name(-902) not in names
-        assert job_name(-1000000000902) in names
         # The 429 was honoured (tried again after the wait) and the 500 retried with backoff.
         retried = [c.status for c in api.calls("sendMessage") if c.chat_id == -1000000000903]
         assert 429 in retried and retried[-1] == 200
@@ -295,28 +320,30 @@ async def test_preview_records_nothing(api: FakeBotApi, push_db: str) -> None:
     assert "开发区新闻简报" in first.html
 
 
-async def test_a_failed_fanout_is_retried_not_dropped(api: FakeBotApi, push_db: str) -> None:
-    """Issue E 11: a dropped database connection during the claim no longer loses the batch."""
+async def test_a_failed_claim_is_claimed_at_the_next_tick(api: FakeBotApi, push_db: str) -> None:
+    """Issue E 11: a dropped database connection during the claim does not lose the day."""
     from sqlalchemy.exc import OperationalError
 
     clock = FakeClock(SLOT)
     push = await _push(api, push_db, clock)
     add_subscriptions(push.engine, [601, 602], hour=8, minute=30)
-    original = push._claim_due
+    original = push._claim_tick
     calls: list[int] = []
 
-    def flaky(wanted: set[int] | None, now: datetime) -> list[subs.Delivery]:
+    def flaky(now: datetime) -> list[int]:
         calls.append(1)
         if len(calls) <= 2:
             raise OperationalError("SELECT", {}, Exception("server closed the connection"))
-        return original(wanted, now)
+        return original(now)
 
-    push._claim_due = flaky  # type: ignore[method-assign]
+    push._claim_tick = flaky  # type: ignore[method-assign]
     try:
-        push.on_due(601)
-        push.on_due(602)
+        for _ in range(3):
+            clock.advance(timedelta(seconds=1))
+            with contextlib.suppress(OperationalError):
+                await push.tick()
         await push.join()
+        assert [len(api.sent_messages(c)) for c in (601, 602)] == [1, 1]
+        assert len(calls) == 3
     finally:
         await push.bot.shutdown()
-    assert len(calls) == 3
-    assert len(api.sent_messages(601)) == 1 and len(api.sent_messages(602)) == 1

@@ -38,4 +38,3 @@ def test_one_policy_backoff_and_limits() -> None:
     flood = policy.after(Failure.RETRY_AFTER, 6, retry_after=9.0)
     assert flood.again and flood.delay == 9.0  # flood control waits as told, up to 2 × attempts
     assert policy.after(Failure.RETRY_AFTER, 7).status == FAILED
-    assert policy.claim_again(1) and not RetryPolicy(claim_attempts=2).claim_again(2)

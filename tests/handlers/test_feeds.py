@@ -71,6 +71,8 @@ async def test_admins_manage_feeds_and_new_items_are_announced_once(
 
     first = await poll_and_announce(feed_bot.app)
     assert [len(r.new_documents) for r in first] == [3]
+    # Recorded with the documents; the fan-out lease holder (this bot) posts them at its tick.
+    await api.wait_until(lambda: len(api.sent_messages(ANNOUNCE)) >= 3, timeout=10)
     announced = api.sent_messages(ANNOUNCE)
     assert len(announced) == 3
     assert all(any(a.title in _text(c) for c in announced) for a in ARTICLES)
