@@ -47,6 +47,7 @@ class Announcer:
         self.live = live
         self._posting = asyncio.Lock()  # one pass over recorded announcements at a time
         self._chat_locks: dict[int, asyncio.Lock] = {}  # announce chats (a few)
+        self._inflight: set[int] = set()  # announcement ids this process is sending or about to
 
     @property
     def busy(self) -> bool:
@@ -143,16 +144,26 @@ class Announcer:
         )
         return await self._announce_all(claims)
 
-    async def resume_announcements(self) -> FanoutReport:
-        """Send announcements a previous process claimed but never attempted."""
-        claims = await self._work.run(subs.recover_announcements, now=self._now(), grace=self.config.grace)
+    async def resume_announcements(self, *, stale_before: datetime | None = None) -> FanoutReport:
+        """Send announcements claimed but never attempted; settle sends in flight before `stale_before`.
+
+        Default `stale_before` (now): every other send in flight is from a stopped process.
+        """
+        now = self._now()
+        claims = await self._work.run(
+            subs.recover_announcements, now=now, grace=self.config.grace, stale_before=stale_before or now,
+        )
         return await self._announce_all(claims)
 
     async def _announce_all(self, claims: Sequence[subs.Announcement]) -> FanoutReport:
         report = FanoutReport()
-        results = await asyncio.gather(
-            *(self._announce_one(a) for a in claims if a.id is not None), return_exceptions=True
-        )
+        # An announcement this process already sends (or waits to) is not started twice.
+        fresh = [a for a in claims if a.id is not None and a.id not in self._inflight]
+        self._inflight.update(a.id for a in fresh if a.id is not None)
+        try:
+            results = await asyncio.gather(*(self._announce_one(a) for a in fresh), return_exceptions=True)
+        finally:
+            self._inflight.difference_update(a.id for a in fresh if a.id is not None)
         for result in results:
             if isinstance(result, BaseException):
                 log.error("announcement crashed", exc_info=result)

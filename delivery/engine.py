@@ -176,18 +176,22 @@ class Push:
                 )
             if subs.expire_pending(session=session, now=now, grace=self.config.grace):
                 log.warning("claimed digests expired outside the grace window")
-            self._claim_due_slots(session, now, None)
+            _claims, seen = self._claim_due_slots(session, now, None)
             ids = subs.pending_delivery_ids(session=session, now=now, grace=self.config.grace)
             session.commit()
+            self._remember(seen)
             if ids:
                 self.corpus(session)
             return ids
 
-    def _claim_due_slots(self, session: Any, now: datetime, wanted: set[int] | None) -> list[subs.Delivery]:
+    def _claim_due_slots(
+        self, session: Any, now: datetime, wanted: set[int] | None
+    ) -> tuple[list[subs.Delivery], list[tuple[int, date]]]:
         """Claim today's digest of every active subscription whose slot passed within the grace window.
 
         A slot set after it passed (a subscription made at 10:00 for 08:00) is tomorrow's; a
-        (chat, day) already claimed by any process is never claimed again.
+        (chat, day) already claimed by any process is never claimed again. Returns the claims
+        now pending and the (chat, day) pairs that have a row once the caller commits.
         """
         due: list[tuple[int, date, datetime]] = []
         for sched in subs.active_schedules(session=session):
@@ -200,7 +204,7 @@ class Push:
             if slot is not None and (sched.chat_id, slot.date()) not in self._claimed:
                 due.append((sched.chat_id, slot.date(), slot))
         if not due:
-            return []
+            return [], []
         have = subs.deliveries_on(session=session, chat_ids=[d[0] for d in due], days=[d[1] for d in due])
         missing = [d for d in due if (d[0], d[1]) not in have]
         late = [d for d in missing if now - d[2] > LATE_AFTER]
@@ -209,14 +213,16 @@ class Push:
             *subs.claim_deliveries(session=session, claims=on_time, now=now),
             *subs.claim_deliveries(session=session, claims=late, now=now, late=True),
         ]
-        # A (chat, day) with a row keeps it for good: remembered so later ticks skip the lookup.
+        return claims, [(d[0], d[1]) for d in due]
+
+    def _remember(self, pairs: list[tuple[int, date]]) -> None:
+        """A committed (chat, day) keeps its row for good: later ticks skip its lookup."""
         if len(self._claimed) > CLAIMED_MEMORY:
             self._claimed.clear()
-        self._claimed.update((d[0], d[1]) for d in due)
-        return claims
+        self._claimed.update(pairs)
 
     async def _announce_tick(self) -> None:
-        await self.resume_announcements()
+        await self.announcer.resume_announcements(stale_before=self.clock() - self.config.lease)
         await self.post_pending_announcements()
 
     async def _deliver_logged(self, ids: list[int], report: FanoutReport) -> None:
@@ -281,8 +287,9 @@ class Push:
 
     def _claim_due(self, wanted: set[int] | None, now: datetime) -> list[subs.Delivery]:
         with self._work.session() as session:
-            claims = self._claim_due_slots(session, now, wanted)
+            claims, seen = self._claim_due_slots(session, now, wanted)
             session.commit()
+            self._remember(seen)
             self.corpus(session)
             return claims
 
@@ -311,9 +318,10 @@ class Push:
             expired = subs.expire_pending(session=session, now=now, grace=self.config.grace)
             if expired:
                 log.warning("%s claimed digests expired outside the grace window", expired)
-            self._claim_due_slots(session, now, None)
+            _claims, seen = self._claim_due_slots(session, now, None)
             ids = subs.pending_delivery_ids(session=session, now=now, grace=self.config.grace)
             session.commit()
+            self._remember(seen)
             self.corpus(session)
             return len(unknown), expired, ids
 

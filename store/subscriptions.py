@@ -835,12 +835,19 @@ def finish_announcement(
 
 
 def recover_announcements(
-    *, session: Session, now: datetime, grace: timedelta
+    *, session: Session, now: datetime, grace: timedelta, stale_before: datetime | None = None
 ) -> list[Announcement]:
-    """Settle announcements left by a previous process; return the pending ones to resume."""
+    """Settle announcements left by a stopped process; return the pending ones to resume.
+
+    A `sending` one last touched after `stale_before` (default: now) may be a live process's
+    send in flight: it is left alone.
+    """
     resumable: list[Announcement] = []
+    stale = _aware(stale_before or now)
     stmt = select(Announcement).where(col(Announcement.status).in_((PENDING, SENDING)))
     for ann in session.exec(stmt):
+        if ann.status == SENDING and (utc(ann.updated_at) or now) > stale:
+            continue
         if ann.status == SENDING:
             ann.status, ann.error = UNKNOWN, "process stopped during the send"
         elif now - (utc(ann.created_at) or now) > grace:
