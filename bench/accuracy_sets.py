@@ -34,11 +34,14 @@ class QuestionSet:
     name: str
     questions: Path
     docs: Path | tuple[Path, ...] | None
+    figures: Path | None = None  # {"id", "figure"} lines for questions without their own `figure`
 
 
 def default_sets() -> list[QuestionSet]:
     """The public seeds gold, news-dev (when ../shared is there) and the project's own questions."""
-    sets = [QuestionSet("seeds gold", SHARED / "eval" / "questions.jsonl", None)]
+    # The public gold has no `figure`: the figure a user asking each question wants in bold is in
+    # tests/data/seed_figures.jsonl (chosen from the question and its expect strings).
+    sets = [QuestionSet("seeds gold", SHARED / "eval" / "questions.jsonl", None, DATA / "seed_figures.jsonl")]
     if (NEWS_DEV / "questions.jsonl").exists():
         sets.append(QuestionSet("news-dev", NEWS_DEV / "questions.jsonl", NEWS_DEV / "docs"))
         sets.append(QuestionSet("own (docs 21-40, seeds)", DATA / "own_questions.jsonl", NEWS_DEV / "docs"))
@@ -109,12 +112,22 @@ def _baseline(index: Any) -> Callable[[str], int | None]:
     return top
 
 
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_questions(qset: QuestionSet) -> list[dict[str, Any]]:
+    """A set's questions, each with its expected `figure` (its own, else the set's figures file)."""
+    figures = {f["id"]: f["figure"] for f in _jsonl(qset.figures)} if qset.figures else {}
+    return [{**q, "figure": q.get("figure") or figures.get(q["id"])} for q in _jsonl(qset.questions)]
+
+
 def evaluate(qset: QuestionSet) -> dict[str, Any]:
     """Run one set through the store and the baseline; per-question results and per-category counts."""
     from store.answering import parse_question
     from store.service import FactStore
 
-    questions = [json.loads(line) for line in qset.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = load_questions(qset)
     with tempfile.TemporaryDirectory(prefix="acc-") as tmp:
         store = FactStore.open(f"sqlite:///{Path(tmp) / 'bot.db'}")
         if qset.docs is not None:

@@ -99,6 +99,12 @@ FIG_HEAD = 0.5  # the clause carries the question's head word (its last content 
 FIG_LABEL = 0.25  # per question word in the fact's subject/metric label (at most 3)
 FIG_DISTANCE = 0.002  # per character between the figure and the nearest question word
 FIG_WINDOW = 24  # characters before a figure read as its clause context
+# What a figure is said of reaches back past commas to the previous figure of its kind (10家重点餐饮企业
+# 监测，销售额增长65%: the 65% is the restaurants'); the words there count, less than its own clause's.
+FIG_SCOPE = 0.6  # question words since the previous figure of the same kind (× share of the content)
+FIG_SCOPE_CHARS = 48  # …at most this many characters back
+FIG_STATED = 1.0  # a number the question states (11个省重点项目) is in that scope: the figure is that subject's
+FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
 @dataclass(slots=True)
@@ -676,13 +682,19 @@ def _select_figure(
             score += FIG_OTHER_METRIC * 0.5
         before_text = text[window_start : fact.start]
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
-        after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + 10)])[0]
+        after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + FIG_AFTER_CHARS)])[0]
+        # Back to the previous figure of the same kind: the subject may stand a clause or two earlier.
+        previous = max((f.end for f in facts if f.kind == fact.kind and f.end <= fact.start), default=0)
+        scope = text[max(previous, fact.start - FIG_SCOPE_CHARS) : fact.start]
+        if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
+            score += FIG_STATED
         if plan.clause_total > 0:
             low = text.lower()
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
             score += FIG_BEFORE * _clause_matched(plan, before_text.lower()) / plan.clause_total
             score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
             score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
+            score += FIG_SCOPE * _clause_matched(plan, scope.lower()) / plan.clause_total
             if plan.head and (_find(plan, plan.head, before_text.lower()) >= 0
                               or _find(plan, plan.head, after_text.lower()) >= 0):
                 score += FIG_HEAD
