@@ -104,6 +104,10 @@ FIG_WINDOW = 24  # characters before a figure read as its clause context
 FIG_SCOPE = 0.6  # question words since the previous figure of the same kind (× share of the content)
 FIG_SCOPE_CHARS = 48  # …at most this many characters back
 FIG_STATED = 1.0  # a number the question states (11个省重点项目) is in that scope: the figure is that subject's
+FIG_TARGET_UNASKED = 0.3  # no target asked for (规上工业增加值涨了多少) and the figure is one (力争增长10%)
+TARGET_UNASKED_PENALTY = 0.5  # …the same for the whole sentence: a result beats next year's plan
+FIG_SUPERLATIVE = 1.0  # the question's 最高/最大/最多 is in the figure's clause (其中集中度最高的…达82.4%)
+FIG_OTHER_PERCENT = -1.0  # a growth rate for a share asked (占比多少), or a share for a growth asked
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
@@ -245,6 +249,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     # Places of the gazetteer named in the question: the answer must be about them, unless the place
     # is part of a longer name the index knows (青岛 of 京东方青岛基地 names a plant, not a city).
     longer_names = _name_spans(index, stripped)
+    place_spans: list[tuple[int, int]] = []
     for mention in q.places:
         if mention.level == "nation":
             continue
@@ -252,9 +257,9 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         end = pos + len(mention.surface)
         if pos >= 0 and len(mention.surface) <= 2 and (
             (pos > 0 and stripped[pos - 1 : pos + 1] in index.vocab)
-            or (end < len(stripped) and stripped[end - 1 : end + 1] in index.vocab)
+            and (end < len(stripped) and stripped[end - 1 : end + 1] in index.vocab)
         ):
-            continue  # 上海 of 以上海洋: the characters belong to the words around them
+            continue  # 上海 of 以上海洋: both characters belong to the words around them (not 上海地方)
         if any(a <= pos and pos + len(mention.surface) <= b and b - a > len(mention.surface)
                and _lookup_place(stripped[a:b]) is None for a, b in longer_names):
             continue
@@ -263,6 +268,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         pos = stripped.find(mention.surface)
         if pos >= 0:
             mark(pos, pos + len(mention.surface))
+            place_spans.append((pos, pos + len(mention.surface)))
 
     # Known entity names (aliases included), longest first, non-overlapping.
     taken = covered[:]
@@ -289,6 +295,9 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             sub = stripped[start : start + length]
             if "|" in sub or sub not in vocab or sub in terms:
                 continue
+            if any(start < b and start + length > a and not (a <= start and start + length <= b)
+                   and not (start <= a and b <= start + length) for a, b in place_spans):
+                continue  # 海地 of 上海地方: a word across a place name's edge is not in the question
             if sub.isdigit() and (
                 (start > 0 and stripped[start - 1].isdigit()) or (start + length < len(stripped)
                                                                    and stripped[start + length].isdigit())
@@ -638,6 +647,8 @@ def _select_figure(
         # The kind asked for is a requirement: only figures of that kind compete.
         fits = _KIND_FITS.get(q.kind, ())
         ordered = [f for f in ordered if f.kind in fits]
+        if q.unit == qparse.RANK_MOVE:
+            ordered = [f for f in ordered if f.unit == qparse.RANK_MOVE]  # 跃升多少位: only a move answers
         if q.wants_day:
             ordered = [f for f in ordered if f.kind != "date" or (f.date or "").count("-") == 2]  # 哪天: a day
     for i, fact in enumerate(ordered):
@@ -651,8 +662,8 @@ def _select_figure(
         ):
             continue  # a figure of another year than the one named never answers
         score = 0.0
-        if fact.unit == "rank_change" and q.kind == "rank":
-            score += FIG_WRONG_KIND  # 前进一位 says how a rank moved, not which it is
+        if q.kind == "rank" and (fact.unit == qparse.RANK_MOVE) != (q.unit == qparse.RANK_MOVE):
+            score += FIG_WRONG_KIND  # 前进一位 says how a rank moved, not which it is (and the reverse)
         if wanted:
             if fact.kind == wanted[0]:
                 score += FIG_KIND
@@ -668,6 +679,8 @@ def _select_figure(
             score += FIG_UNIT if fact.unit == q.unit or fact.span.endswith(q.unit) else FIG_UNIT_MISMATCH
         if q.target:
             score += FIG_TARGET if fact.target else -0.1
+        elif fact.target:
+            score -= FIG_TARGET_UNASKED
         if asked_years and fact.period in asked_years:
             score += FIG_PERIOD
         elif qyears and fact.period in qyears:
@@ -681,10 +694,23 @@ def _select_figure(
         elif asked_surfaces:
             score += FIG_OTHER_METRIC * 0.5
         before_text = text[window_start : fact.start]
+        if fact.kind == "percent" and plan.percent_asked:
+            # A share (占全省比重超过七成) and a growth rate (同比增长约18%) answer different questions.
+            said = _SHARE_WORDS_RE.search(before_text) is not None, _GROWTH_WORDS_RE.search(before_text) is not None
+            if said[0] != said[1] and said != (plan.percent_asked == "share", plan.percent_asked == "growth"):
+                score += FIG_OTHER_PERCENT
+        if plan.clause_total > 0 and clause_start > 0 and not _clause_matched(plan, before_text.lower()):
+            # A clause that names nothing asked (，同比增长9.1%) says it of the clause before (营业收入860亿元).
+            prev_start = max((text.rfind(ch, 0, clause_start - 1) for ch in _CLAUSE_BREAKS), default=-1) + 1
+            before_text = text[max(prev_start, fact.start - 2 * FIG_WINDOW) : fact.start]
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
         after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + FIG_AFTER_CHARS)])[0]
         # Back to the previous figure of the same kind: the subject may stand a clause or two earlier.
         previous = max((f.end for f in facts if f.kind == fact.kind and f.end <= fact.start), default=0)
+        if previous:
+            # What directly follows the previous figure up to its clause's end is its own (…亿元的X项目、).
+            brk = next((j for j in range(previous, fact.start) if text[j] in _CLAUSE_BREAKS), previous - 1)
+            previous = brk + 1
         scope = text[max(previous, fact.start - FIG_SCOPE_CHARS) : fact.start]
         if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
             score += FIG_STATED
@@ -695,6 +721,8 @@ def _select_figure(
             score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
             score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
             score += FIG_SCOPE * _clause_matched(plan, scope.lower()) / plan.clause_total
+            if any(w in before_text or w in after_text for w in plan.superlatives):
+                score += FIG_SUPERLATIVE
             if plan.head and (_find(plan, plan.head, before_text.lower()) >= 0
                               or _find(plan, plan.head, after_text.lower()) >= 0):
                 score += FIG_HEAD
@@ -742,6 +770,9 @@ class _QueryPlan:
     parent_named: dict[str, bool] = field(default_factory=dict)  # canon → its city is named somewhere
     clause: list[tuple[tuple[str, ...], float]] = field(default_factory=list)  # words a figure's clause may carry
     head: str | None = None  # the question's last content word (or its measure)
+    superlatives: tuple[str, ...] = ()  # 最高, 最大 … the question asks for
+    percent_asked: str | None = None  # "share" (占比, 比重) or "growth" (增长, 涨了多少) when a percent is asked
+    asks_share: bool = False  # the question asks for a share (占GDP比重): the measure may be its denominator
     clause_total: float = 0.0
 
 
@@ -821,6 +852,9 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         metric_surfaces=surfaces, place_patterns=patterns, generic=generic, parents=parents,
         parent_docs=parent_docs, parent_named=parent_named, clause=clause,
         clause_total=sum(w for _t, w in clause), head=head,
+        superlatives=tuple(re.findall(r"最[\u4e00-\u9fff]", q.text)) if q is not None else (),
+        asks_share=q is not None and bool(_SHARE_ASKED_RE.search(q.text)),
+        percent_asked=_percent_asked(q),
     )
 
 
@@ -844,6 +878,38 @@ def _ancestor_names(place: object) -> list[str]:
         if parent.level != "nation":
             out.extend((parent.name, parent.short))
     return out
+
+
+# A measure named as the whole a share is taken of (占合作区地区生产总值比重达46.2%) is not reported there.
+_SHARE_BEFORE_RE = re.compile(r"(?:占|相当于|约占|占到)[^，,；;。：:]{0,10}$")
+_SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例|之比|份额|的比)")
+_SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比")
+
+
+_SHARE_WORDS_RE = re.compile(r"占|比重|比例|份额|占比")
+_GROWTH_WORDS_RE = re.compile(r"增长|增速|增幅|同比|环比|比上年|提高|提升|下降|减少|回落|涨|降")
+
+
+def _percent_asked(q: Question | None) -> str | None:
+    """Which percent a question asks for: a share, a growth rate, or either (None)."""
+    if q is None or q.kind != "percent":
+        return None
+    share, growth = bool(_SHARE_WORDS_RE.search(q.text)), bool(_GROWTH_WORDS_RE.search(q.text))
+    return "share" if share and not growth else "growth" if growth and not share else None
+
+
+def _names_measure(text: str, surfaces: tuple[str, ...], asks_share: bool) -> bool:
+    """True when the text names the measure as what it reports, not only as the whole of a share."""
+    for surface in surfaces:
+        start = text.find(surface)
+        while start >= 0:
+            end = start + len(surface)
+            if asks_share or not (
+                _SHARE_BEFORE_RE.search(text[max(0, start - 10) : start]) and _SHARE_AFTER_RE.match(text[end:])
+            ):
+                return True
+            start = text.find(surface, start + 1)
+    return False
 
 
 METRIC_TERM = "\x00metric"  # stands for the asked measure in plan.plain: any of its synonyms matches
@@ -938,7 +1004,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
     assert q is not None
     context_text = "".join(index.search_text(r) for r in context_rows) + text
     # The measure asked for must be named by the sentence (or the sentences it is quoted with).
-    if plan.metric_surfaces and not any(s in context_text for s in plan.metric_surfaces):
+    if plan.metric_surfaces and not _names_measure(context_text, plan.metric_surfaces, plan.asks_share):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "measure")
     if not subject_in_sentence and _other_place_is_subject(text, pq):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
@@ -975,7 +1041,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
         if not stated_years and not q.target and all(abs(doc_year - y) > 1 for y in asked_years):
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-    figure = _select_figure(index.texts[row], facts, pq, plan, qyears, asked_years) if facts else None
+    figure = _select_figure(index.search_text(row), facts, pq, plan, qyears, asked_years) if facts else None
     return _Candidate(
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
         context_rows, missing_entity, None, penalty,
@@ -1017,16 +1083,24 @@ _LARGER_WORDS = {
 }
 
 
+_CITY_WORDS = ("全市", "我市")
+
+
 def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
     """True when the sentence is about another place than the one asked (全国GDP in a 晋江 document)."""
     places = qparse.places_module()
     if places is None:
         return False
     asked = [p for p in (_lookup_place(n) for n in pq.required) if p is not None]
+    if not asked:
+        return False  # no place of the gazetteer asked for: no other place can contradict it
     # 全省 in a sentence about a city's figure names the province: another, larger subject.
     levels = [str(getattr(a, "level", "")) for a in asked]
     smallest = min(levels, key=lambda level: _LEVEL_ORDER.get(level, 9), default="")
-    for level_word in _LARGER_WORDS.get(smallest, ()):
+    larger = _LARGER_WORDS.get(smallest, ())
+    if smallest == "zone" or (smallest == "county" and any(str(getattr(a, "name", "")).endswith(("区", "县")) for a in asked)):
+        larger = (*larger, *_CITY_WORDS)  # a district's, county's or zone's 全市 is its city
+    for level_word in larger:
         for m in re.finditer(level_word, text):
             # Only as the clause's subject (全省地区生产总值增长5.7%), not a comparison (居全国第4位).
             opens_clause = m.start() == 0 or text[m.start() - 1] in "，,；;：:。 "
@@ -1154,6 +1228,8 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
             failed[cand.missing] = failed.get(cand.missing, 0) + 1
             continue
         score = W_BM25 * (base / top_bm25) + W_COVERAGE * cand.coverage + W_FACT * cand.fact_score - cand.penalty
+        if not q.target and cand.best is not None and cand.best.target:
+            score -= TARGET_UNASKED_PENALTY
         if wants_figure and not cand.facts:
             score -= NO_FIGURE_PENALTY
         elif wants_figure and cand.fact_score <= 0:

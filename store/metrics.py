@@ -44,7 +44,15 @@ def metric_mentions(text: str) -> list[tuple[int, int, str]]:
     table = _table()
     if table.pattern is None or not text:
         return []
-    return [(m.start(), m.end(), table.canonical[m.group(0).lower()]) for m in table.pattern.finditer(text)]
+    return [
+        (m.start(), m.end(), table.canonical[m.group(0).lower()])
+        for m in table.pattern.finditer(text)
+        if not _SPLIT_READING.match(text, m.start())
+    ]
+
+
+# Surfaces that are the first characters of a longer reading: 占地区生产总值 is 占 + 地区生产总值, not 占地.
+_SPLIT_READING = re.compile(r"占地区")
 
 
 def canonical_metric(text: str) -> str | None:

@@ -44,11 +44,15 @@ QUESTION_WORDS = tuple(
 )
 # Sentence-final particles only count as fillers at the end of a clause (哈 of 哈尔滨 is a name).
 _PARTICLES = "吗呢吧啊呀嘛哈哦噢呗咧啦么哇"
+# A filler that begins a question word (是啥 of 是啥时候, 是什么 of 是什么时间) is left to the question word.
 _FILLER_RE = re.compile(
-    "|".join(re.escape(w) for w in FILLERS) + rf"|(?<!什)[{_PARTICLES}]+(?=[\s，。！？?!,.;；~～]|$)"
+    "|".join(re.escape(w) + ("(?!时候|时间)" if w.endswith(("什么", "啥")) else "") for w in FILLERS)
+    + rf"|(?<!什)[{_PARTICLES}]+(?=[\s，。！？?!,.;；~～]|$)"
 )
 _QWORD_RE = re.compile("|".join(re.escape(w) for w in QUESTION_WORDS))
 _PUNCT_RE = re.compile(r"[\s，。！？；：、“”‘’（）()《》!?,.;:\"'…·@/~～]+")
+
+RANK_MOVE = "rank_change"  # the unit of a rank question asking how far a rank moved (as the facts say it)
 
 # Measure words of counts (几个/多少家/多少万人次 → a count in that unit).
 COUNT_UNITS = (
@@ -60,7 +64,7 @@ _COUNT_RE = re.compile(
 )
 _ITEMS_RE = re.compile(r"(?:多少|几)(?:个)?(?:项目|企业|园区|平台|案例|举措|成果)")
 _MONEY_RE = re.compile(r"多少钱|(?:多少|几)(?:万|千|百)?(?:亿|万)?(?:元|美元|块)|金额|投了多少|花了多少|赚了多少")
-_AREA_RE = re.compile(r"面积|占地|多大|(?:多少|几)(?:万|千|百)?(?:亩|平方|平米|公顷)|规划.{0,4}多大|范围")
+_AREA_RE = re.compile(r"面积|占地(?!区)|多大|(?:多少|几)(?:万|千|百)?(?:亩|平方|平米|公顷)|规划.{0,4}多大|范围")
 _PERCENT_RE = re.compile(
     r"比重|占比|比例|百分之|增速|增幅|增长率|几成|完成率|开工率|复工率|率(?:是|为|有)?(?:多少|几)|"
     r"占.{0,8}(?:多少|几)|(?:增长|增加|下降|提高|涨|降|减少|回落|提升)[^，,？?。多几]{0,6}(?:多少|几)(?![万亿千百个项家人元辆平亩])"
@@ -70,6 +74,12 @@ _RANK_LOOSE_RE = re.compile(r"排名|排行|排位|位列|位居|排在")
 _DATE_RE = re.compile(r"什么时候|什么时间|啥时候|何时|哪一?年|哪一?天|几月|几号|日期|哪一?日")
 _DAY_RE = re.compile(r"哪一?天|几号|几月几[日号]|哪一?日|具体日期")
 _DURATION_RE = re.compile(r"多久|多长时间|(?:多少|几)(?:个)?(?:年|月|天|周)(?!度)|用了多长")
+# Asked as a span of time whatever else the question names (增速连续几年领跑 asks for 5年, not a growth rate).
+_SPAN_RE = re.compile(r"多久|多长时间|(?:连续|持续|已经|累计)(?:了)?(?:多少|几)(?:个)?(?:年|月|天|周)|(?:多少|几)个月|(?:多少|几)(?:年|天)(?:了|时间)")
+# How far a rank moved (跃升了多少位, 前进几名): its own kind of figure, not a count of 位.
+_RANK_MOVE_RE = re.compile(
+    r"(?:跃升|跃居|提升|上升|前移|前进|进位|攀升|提高|下降|下滑|后退|后移|退后)(?:了)?(?:多少|几)(?:个)?(?:位|名|位次|个名次)"
+)
 _LIST_RE = re.compile(r"哪些|有什么|有哪|包括什么|包含哪|都有|哪几")
 _TARGET_RE = re.compile(r"目标|计划|力争|预计|预期|打算|将要|规划要|要实现|要形成|今年要|年内要|任务")
 
@@ -167,6 +177,10 @@ def detect_kind(text: str) -> tuple[str | None, str | None]:
     """The kind of figure asked for and, for counts, its measure word."""
     if _LIST_RE.search(text) and not re.search(r"多少|几[个项家]|第几", text):
         return "list", None
+    if _RANK_MOVE_RE.search(text):
+        return "rank", RANK_MOVE
+    if _SPAN_RE.search(text):
+        return "duration", None
     if _DAY_RE.search(text) or (_DATE_RE.search(text) and not _DURATION_RE.search(text)):
         return "date", None
     if _RANK_RE.search(text):

@@ -1,0 +1,122 @@
+"""Answering mechanisms that must hold on unseen news, each on invented texts (not the questions that found them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.question import parse
+from store.service import FactStore
+from tests.dbkit import database_url
+
+DOCS = {
+    "wuhu.txt": (
+        "芜湖经开区2024年发展成绩单\n"
+        "春节期间，20家商超企业实现销售额增长18%，客流量增长9%，8家重点酒店监测，销售额增长31%，入住率提高12%。\n"
+        "全年引进项目52个，包括投资60亿元的华星光电模组项目、投资15亿元的顺丰物流总部项目。\n"
+        "在国家级经开区综合发展水平考核中，芜湖经开区位居第38位，排名较上年跃升12位。\n"
+        "芜湖经开区实际利用外资增速连续6年保持全省第一。\n"
+        "芜湖经开区于1993年经国务院批准设立，规划面积160平方公里。\n"
+        "2024年，芜湖经开区实现营业收入860亿元，同比增长9.1%。\n"
+        "数字经济核心产业增加值完成88.5亿元，占全区地区生产总值比重达31.2%。\n"
+        "12个特色园区亩均税收达到31万元，其中亩均税收最高的汽车零部件园达到86万元。\n"
+        "2025年，芜湖经开区力争营业收入增长12%以上，新增高新技术企业150家。\n"
+        "截至2024年底，芜湖经开区拥有高新技术企业612家。\n"
+    ),
+    "suzhou_big5.txt": (
+        "蘇州工業園區前三季度經濟運行\n"
+        "新增獨角獸企業4家，園區獨角獸企業累計達到19家，居全國開發區前列。\n"
+    ),
+    "tianjin.txt": (
+        "天津市2024年经济运行情况\n"
+        "2024年，全市地区生产总值增长5.1%。\n"
+        "滨海新区聚焦先进制造业，新引进项目120个。\n"
+        "滨海新区新增外贸企业380家。\n"
+    ),
+    "shanghai.txt": (
+        "上海市2024年财政预算执行情况\n"
+        "2024年，上海地方一般公共预算收入8500亿元，增长2.6%。\n"
+        "对海地等国的援助项目3个已全部完成。\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
+    folder = tmp_path_factory.mktemp("general")
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    fact_store = FactStore.open(database_url(folder), seed=False)
+    reports = fact_store.ingest_paths(sorted(folder.glob("*.txt")))
+    assert all(r.ok for r in reports)
+    return fact_store
+
+
+def _figure(store: FactStore, question: str) -> str | None:
+    answers = store.ask(question)
+    return answers[0].figure if answers else None
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        # The subject stands a clause before the figure; the number the question states anchors it.
+        ("8家重点酒店销售额增长多少", "31%"),
+        # The name after the figure says what it is of (投资60亿元的…项目).
+        ("华星光电模组项目投了多少钱", "60亿元"),
+        # How far a rank moved is its own kind; which rank it is, another.
+        ("芜湖经开区排名跃升了多少位", "12位"),
+        ("芜湖经开区综合发展水平排第几", "第38位"),
+        # A span of time asked indirectly (连续几年), whatever else the question names.
+        ("芜湖经开区利用外资增速连续几年保持全省第一", "6年"),
+        # 是什么时候: the filler 是什么 does not eat the question word.
+        ("芜湖经开区是什么时候设立的", "1993年"),
+        ("芜湖经开区是啥时候设立的？", "1993年"),
+        # No target asked: the result, not next year's plan.
+        ("芜湖经开区营业收入涨了多少", "9.1%"),
+        ("芜湖经开区有几家高新技术企业", "612家"),
+        # …and a target asked: the plan.
+        ("芜湖经开区2025年营业收入增长目标是多少", "12%"),
+        # 最高 in the question: the figure of the clause that says it.
+        ("哪个园区亩均税收最高", "86万元"),
+        # Traditional text: the clause words are matched on its simplified form (累計 = 累计).
+        ("蘇州工業園區獨角獸企業累計有幾家", "19家"),
+        ("苏州工业园区独角兽企业累计有几家", "19家"),
+        # A two-character place is not split into the words beside it (上海|地方, not 上|海地|方).
+        ("上海地方一般公共预算收入多少", "8500亿元"),
+    ],
+)
+def test_figure(store: FactStore, question: str, figure: str) -> None:
+    assert figure in (_figure(store, question) or ""), question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The measure only as the whole of a share (占全区地区生产总值比重) does not report it.
+        "芜湖经开区2024年地区生产总值是多少",
+        # 全市 in a city's report is the city, not the district asked about.
+        "滨海新区地区生产总值增长多少",
+    ],
+)
+def test_no_answer(store: FactStore, question: str) -> None:
+    assert store.ask(question) == [], question
+
+
+def test_the_share_itself_is_answered(store: FactStore) -> None:
+    assert "31.2%" in (_figure(store, "数字经济核心产业增加值占地区生产总值比重是多少") or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit"),
+    [
+        ("排名前进了几名", "rank", "rank_change"),
+        ("排名第几", "rank", None),
+        ("增速连续多少年领跑", "duration", None),
+        ("建设用了多长时间", "duration", None),
+        ("是什么时候开工的", "date", None),
+        ("是什么时间投产", "date", None),
+    ],
+)
+def test_kind_asked(question: str, kind: str, unit: str | None) -> None:
+    q = parse(question)
+    assert (q.kind, q.unit) == (kind, unit)
