@@ -10,7 +10,7 @@ import numpy as np
 from store import question as qparse
 from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
-from store.normalize import normalize_question
+from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
 from store.views import Answer, FactView
 
@@ -933,6 +933,7 @@ def _find(plan: _QueryPlan, term: str, text: str) -> int:
 
 def _clause_matched(plan: _QueryPlan, text: str) -> float:
     """Weight of the question's words (plain terms and names other than places) a clause contains."""
+    text = strip_pinyin_glosses(text)
     return sum(w for terms, w in plan.clause if any(_find(plan, t, text) >= 0 for t in terms))
 
 
@@ -950,7 +951,7 @@ def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPl
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
     """Coverage of the question, the requirements it meets and its best figure, for one sentence."""
-    text = index.search_text(row)
+    text = strip_pinyin_glosses(index.search_text(row))  # 地区(qū)生产(chǎn)总值 names 地区生产总值
     doc_id = int(index.doc_of_row[row])
     doc = index.documents.get(doc_id)
     matched = _matched(plan, text)
@@ -1242,6 +1243,8 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     answers: list[Answer] = []
     seen_texts: set[str] = set()
     strict_kind = q.kind is not None and q.kind != "list"
+    # No kind asked, a measure given in one kind (GDP多少 → money); a keyword query (GDP增长) may ask its growth.
+    metric_kind = _METRIC_KIND.get(q.metric or "") if q.kind is None and not _GROWTH_WORDS_RE.search(q.text) else None
     for score, cand in scored:
         row, best, facts = cand.row, cand.best, cand.facts
         if cand.coverage < MIN_COVERAGE or score < MIN_SCORE or cand.missing_entity:
@@ -1253,6 +1256,9 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         if strict_kind and not loose_date and (best is None or best.kind not in _KIND_FITS.get(q.kind or "", ())):
             failed["kind"] = failed.get("kind", 0) + 1
             continue  # 第几 is not answered by an amount, 哪天 not by a percent
+        if metric_kind and best is not None and best.kind not in (metric_kind, "other"):
+            failed["kind"] = failed.get("kind", 0) + 1
+            continue  # GDP是多少 asks for an amount: 增长5% or 占GDP比重78% is not it
         if answers and wants_figure and cand.fact_score <= 0 and q.kind != "list":
             continue  # further answers must carry a figure of the kind asked for
         prefix = "".join(index.texts[r] for r in cand.context_rows)

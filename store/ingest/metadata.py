@@ -17,6 +17,7 @@ from store.ingest.repair import (
     KIND_TITLE,
     _is_heading_like,
     _Para,
+    is_table_row,
     split_sentences,
 )
 
@@ -80,7 +81,7 @@ def _han_count(text: str) -> int:
 def _nav_bar(text: str) -> bool:
     """Three or more short tokens and no sentence: a navigation or tool bar."""
     tokens = [t for t in re.split(r"[\s|｜/]+", text) if t]
-    return len(tokens) >= 3 and all(len(t) <= 7 for t in tokens) and not re.search(r"[，。；！？]", text)
+    return not is_table_row(text) and len(tokens) >= 3 and all(len(t) <= 7 for t in tokens) and not re.search(r"[，。；！？]", text)
 
 
 def is_date_line(text: str) -> bool:

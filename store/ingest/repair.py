@@ -210,10 +210,24 @@ def _has_terminal(text: str) -> bool:
     return any(c in text for c in _TERMINALS)
 
 
+# A cell that is one figure (312.6亿元, 8.7%, 2,817 家, ——): what a data table's row holds.
+_FIGURE_CELL = re.compile(r"[约近超逾]?\s*\d[\d.,\s]*(?:%|[万亿千百]*\s*[\u4e00-\u9fff]{1,3})?(?<![年月日号])|[—–-]{1,2}")
+
+
+def is_table_row(text: str) -> bool:
+    """A row of a data table written as text (地区生产总值 | 312.6亿元 | 8.7%): a label and figures, not a nav bar."""
+    cells = [c.strip() for c in re.split(r"[|｜]", text)]
+    if len(cells) < 2 or not cells[0] or not re.search(r"\d", text):
+        return False
+    figures = [c for c in cells[1:] if _FIGURE_CELL.fullmatch(c)]
+    return bool(figures) and len(figures) == len([c for c in cells[1:] if c])
+
+
 def _is_heading_like(text: str, *, limit: int = 40) -> bool:
     """A short line without sentence punctuation (a title or section heading)."""
     return (
-        len(text) <= limit
+        not is_table_row(text)
+        and len(text) <= limit
         and not _has_terminal(text)
         and text[-1] not in "：:，、,"
         and _HAN_RUN.search(text) is not None

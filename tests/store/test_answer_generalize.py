@@ -32,6 +32,18 @@ DOCS = {
         "滨海新区聚焦先进制造业，新引进项目120个。\n"
         "滨海新区新增外贸企业380家。\n"
     ),
+    "yichang.txt": (
+        "宜昌高新区上半年主要经济指标发布\n"
+        "主要经济指标如下：\n"
+        "指标名称 | 总量 | 同比增长\n"
+        "地区生产总值 | 268.4亿元 | 7.9%\n"
+        "外贸进出口总额 | 53.2亿元 | 18.4%\n"
+        "上半年，宜昌高新区规上工业增加值增长10.2%，固定资产投资增长15.3%。\n"
+    ),
+    "jiangmen_big5.txt": (
+        "江門高新區2024年經濟運行\n"
+        "2024年，江門高新區(qū)完成地區(qū)生產(chǎn)總值412.5億元，同比增長6.1%。\n"
+    ),
     "shanghai.txt": (
         "上海市2024年财政预算执行情况\n"
         "2024年，上海地方一般公共预算收入8500亿元，增长2.6%。\n"
@@ -83,6 +95,11 @@ def _figure(store: FactStore, question: str) -> str | None:
         ("苏州工业园区独角兽企业累计有几家", "19家"),
         # A two-character place is not split into the words beside it (上海|地方, not 上|海地|方).
         ("上海地方一般公共预算收入多少", "8500亿元"),
+        # A data table written as text: its rows are read (not taken for a nav bar or a heading).
+        ("宜昌高新区上半年地区生产总值多少", "268.4亿元"),
+        ("宜昌高新区上半年外贸进出口涨了多少", "18.4%"),
+        # Pinyin glosses inside words (地區(qū)生產(chǎn)總值) do not hide the measure.
+        ("江门高新区2024年地区生产总值多少", "412.5億元"),
     ],
 )
 def test_figure(store: FactStore, question: str, figure: str) -> None:
@@ -96,6 +113,8 @@ def test_figure(store: FactStore, question: str, figure: str) -> None:
         "芜湖经开区2024年地区生产总值是多少",
         # 全市 in a city's report is the city, not the district asked about.
         "滨海新区地区生产总值增长多少",
+        # GDP是多少 asks for an amount: a growth rate is not one.
+        "宜昌高新区固定资产投资是多少",
     ],
 )
 def test_no_answer(store: FactStore, question: str) -> None:
