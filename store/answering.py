@@ -787,12 +787,14 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         and not (pq.target and _TARGET_RE.fullmatch(t.text))
     ]
     curated = index.gazetteer.curated
+    nation = {m.name for m in pq.q.places if m.level == "nation"} if pq.q is not None else set()
     entities = []
     patterns = {}
     for canon, surfaces in pq.entities.items():
         lowered = tuple(dict.fromkeys(s.lower() for s in surfaces))
         weight = max((index.term_idf(s) for s in lowered), default=1.0)
-        entities.append((canon, lowered, weight, canon in curated or canon in pq.required))
+        # 全国 in 全国排第几 says where the rank is counted, not what the answer is about.
+        entities.append((canon, lowered, weight, (canon in curated or canon in pq.required) and canon not in nation))
         # A city's name inside a longer zone name (长春 of 长春新区) is another place.
         patterns[canon] = re.compile(
             "(?:" + "|".join(re.escape(x) for x in sorted(lowered, key=len, reverse=True)) + ")"
@@ -994,6 +996,12 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             subject_in_sentence = False
         elif required:
             missing_entity = True
+    if doc is not None and matched < plan.plain_total:
+        # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
+        title = index.doc_text_lower(doc_id)
+        matched += SUBJECT_IN_DOCUMENT * sum(
+            w for t, w in plan.plain if t != METRIC_TERM and len(t) >= 2 and t not in text and t in title
+        )
     coverage = (matched + entity_matched) / plan.total if plan.total > 0 else 0.0
     # What the question asks about (人口, 员工 …) must be there, not only who it is about.
     topic_missing = plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE
@@ -1038,7 +1046,9 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         first = min((f.start for f in index.read_facts(row) if f.kind != "date"), default=len(text))
         head = "".join(index.search_text(r) for r in context_rows) + text[:first]
         stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", head)}
-        if stated_years and not (stated_years & asked_years) and not q.target:
+        # …unless the asked year comes with a figure later on (从2020年的1778亿元增长到2023年的3064亿元).
+        later = any(f.period in asked_years for f in facts if f.kind != "date")
+        if stated_years and not (stated_years & asked_years) and not q.target and not later:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
         if not stated_years and not q.target and all(abs(doc_year - y) > 1 for y in asked_years):
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")

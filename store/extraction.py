@@ -459,8 +459,10 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
     low = _RANGE_LOW_RE.search(s, max(0, ns - 16), ns) if arabic and not pre else None
     if low is not None:
         prev = " "  # 3-4家: the dash joins the lower end of a range
-    if prev == "第" or (arabic and (prev.isascii() and (prev.isalnum() or prev in "./+#_"))):
+    if prev == "第" or (arabic and (prev.isascii() and (prev.isalnum() or prev in "./#_"))):
         return None
+    if prev == "+" and arabic and kind != "percent":
+        return None  # C++11, 5+2: not figures; YoY +15.2% is a signed growth rate
     if m.group("big") and (arabic or kind != "count"):
         return None  # 五大类 is a count; 5大类 and 三大元 are not written
     if ne < len(s) and s[ne : ne + 1] in ("+", "/") and arabic:

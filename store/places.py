@@ -510,6 +510,13 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
     rank = {s: max(_LEVEL_RANK[p.level] for p in g.in_text[s]) for s in found}
     top = max(rank.values())
     best = [s for s in found if rank[s] == top]
+    if len(best) > 1:
+        # Ambiguous alone (苏洲 → 苏州 or 株洲): the one that makes a known longer name with what follows
+        # (苏州工业园区) is meant.
+        longer = [s for s in best if any(
+            n.startswith(s) and len(n) > len(s) + 1 and text.startswith(n[len(s):], start + length) for n in g.in_text
+        )]
+        best = longer if len(longer) == 1 else best
     if len(best) != 1 or _is_word(window):
         return None
     end = start + length
@@ -523,6 +530,16 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
         if suffix is None and (not opens or top < _LEVEL_RANK[PREFECTURE] or _freq(typed) > BARE_TYPO_MAX_FREQ):
             return None
     return best[0]
+
+
+def _fits_place_before(text: str, start: int, surface: str) -> bool:
+    """False when a place named right before a corrected name (海口 of 海口江冬新区) does not hold it."""
+    before = [(a, b, p) for a, b, p in _scan(text[:start]) if b == start]
+    if not before:
+        return True
+    g = _load()
+    outers = before[-1][2]
+    return any(p == o or within(p, o) for p in g.in_text.get(surface, ()) for o in outers)
 
 
 def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
@@ -550,6 +567,8 @@ def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
                 if end > run.end() or any(covered[pos:end]) or pos in fixed:
                     continue
                 surface = _fuzzy_surface(text, pos, length, fixed)
+                if surface is not None and not _fits_place_before(text, pos, surface):
+                    surface = None  # 海口江冬新区 is not 南京's 江北新区
                 if surface is not None:
                     log.debug("place typo %r read as %r", text[pos:end], surface)
                     chars[pos:end] = surface

@@ -44,6 +44,13 @@ DOCS = {
         "江門高新區2024年經濟運行\n"
         "2024年，江門高新區(qū)完成地區(qū)生產(chǎn)總值412.5億元，同比增長6.1%。\n"
     ),
+    "doumen.txt": (
+        "斗门区2024年工业经济运行情况\n"
+        "全年完成工业投资98.6亿元，同比增长41.3%，创下历史新高。\n"
+        "外贸从2019年的210亿元增长到2024年的355亿元。\n"
+        "实际使用外资 Actual FDI 达到1.26亿美元，YoY +9.4%。\n"
+        "在全国开发区营商环境评价中，斗门园区位列全国园区第5位。\n"
+    ),
     "shanghai.txt": (
         "上海市2024年财政预算执行情况\n"
         "2024年，上海地方一般公共预算收入8500亿元，增长2.6%。\n"
@@ -95,6 +102,14 @@ def _figure(store: FactStore, question: str) -> str | None:
         ("苏州工业园区独角兽企业累计有几家", "19家"),
         # A two-character place is not split into the words beside it (上海|地方, not 上|海地|方).
         ("上海地方一般公共预算收入多少", "8500亿元"),
+        # A word the sentence lacks but its document's title names (斗门 of a 斗门区 report).
+        ("斗门工业投资涨了多少", "41.3%"),
+        # The asked year comes with a figure later in the sentence (从2019年的…增长到2024年的…).
+        ("斗门2024年外贸多少", "355亿元"),
+        # A signed growth rate (YoY +9.4%).
+        ("斗门实际使用外资YoY增长多少", "9.4%"),
+        # 全国 in 全国排第几 says where the rank is counted: the sentence need not say it as a place.
+        ("斗门园区营商环境全国排第几", "第5位"),
         # A data table written as text: its rows are read (not taken for a nav bar or a heading).
         ("宜昌高新区上半年地区生产总值多少", "268.4亿元"),
         ("宜昌高新区上半年外贸进出口涨了多少", "18.4%"),

@@ -71,3 +71,17 @@ def test_correction_is_fast() -> None:
     for _ in range(20):
         places.correct(text)
     assert (time.perf_counter() - t0) / 20 < 0.05
+
+
+def test_an_ambiguous_typo_is_read_by_the_longer_name_it_makes() -> None:
+    # 苏洲 is one character from 苏州 and from 株洲; only 苏州 makes a known zone with 工业园区.
+    from store.places import correct
+
+    assert correct("苏洲工业园区上市企业有几家").startswith("苏州工业园区")
+
+
+def test_a_typo_is_not_read_as_a_place_of_another_city_than_the_one_named_before_it() -> None:
+    from store.places import correct
+
+    assert correct("南京江冬新区有多少企业").startswith("南京江北新区")
+    assert correct("海口江冬新区有多少企业").startswith("海口江冬新区")  # 江北新区 is 南京's, not 海口's
