@@ -167,7 +167,7 @@ def _strip_question_words(text: str) -> str:
 # Time words: the period is a requirement of its own, not content a sentence must repeat.
 _PERIOD_WORDS_RE = re.compile(
     r"(?:19|20)\d{2}\s*年?|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[-至到~—]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
-    r"|前?[一二三四1-4]季度|第[一二三四]季度|[上下]半年"
+    r"|前?[一二三四1-4]季度|第[一二三四]季度|[上下]半年|(?<![a-z0-9])(?:h[12]|q[1-4])(?![0-9])"
 )
 
 
@@ -555,10 +555,10 @@ _METRIC_KIND = {
 # A figure directly followed by one of these is a threshold or part of a name (亿元以上项目, 500强).
 _THRESHOLD_AFTER = re.compile(r"^(?:以上|以下|及以上|级|强)(?:的)?[\u4e00-\u9fff]")
 _PARTS_RE = (
-    ("H1", re.compile(r"上半年|1\s*[-至到~—]\s*6月|一至六月|前两季度")),
-    ("H2", re.compile(r"下半年")),
+    ("H1", re.compile(r"上半年|1\s*[-至到~—]\s*6月|一至六月|前两季度|(?<![a-z0-9])h1(?![0-9])")),
+    ("H2", re.compile(r"下半年|(?<![a-z0-9])h2(?![0-9])")),
     ("Q1-3", re.compile(r"前三季度|1\s*[-至到~—]\s*9月|一至九月")),
-    ("Q1", re.compile(r"一季度|第一季度|1\s*[-至到~—]\s*3月|一至三月")),
+    ("Q1", re.compile(r"一季度|第一季度|1\s*[-至到~—]\s*3月|一至三月|(?<![a-z0-9])q1(?![0-9])")),
     ("M", re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[-至到~—]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})月")),
     ("Y", re.compile(r"全年|年度")),
 )
@@ -794,7 +794,10 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         lowered = tuple(dict.fromkeys(s.lower() for s in surfaces))
         weight = max((index.term_idf(s) for s in lowered), default=1.0)
         # 全国 in 全国排第几 says where the rank is counted, not what the answer is about.
-        entities.append((canon, lowered, weight, (canon in curated or canon in pq.required) and canon not in nation))
+        # A name the corpus gives a zone (江东新区, 临空产业园) is a place too: the answer must be about it.
+        zone_like = len(canon) > 3 and canon.endswith(_ZONE_KIND_WORDS) and not _GENERIC_ZONE_RE.match(canon)
+        required = (canon in curated or canon in pq.required or zone_like) and canon not in nation
+        entities.append((canon, lowered, weight, required))
         # A city's name inside a longer zone name (长春 of 长春新区) is another place.
         patterns[canon] = re.compile(
             "(?:" + "|".join(re.escape(x) for x in sorted(lowered, key=len, reverse=True)) + ")"
@@ -870,6 +873,10 @@ _GENERIC_WORDS = {
 _ZONE_KIND_WORDS = ("经开区", "开发区", "高新区", "新区", "自贸区", "自贸试验区", "综保区", "示范区", "综改区", "片区", "园区")
 
 
+# 全国高新区, 国家级开发区, 各园区: a class of zones, not one zone.
+_GENERIC_ZONE_RE = re.compile(r"^(?:全国|全省|全市|全区|国家级|省级|市级|各类?|该|本|我|其他|相关|重点|特色)")
+
+
 def _ancestor_names(place: object) -> list[str]:
     """Full and short names of a place's enclosing places (a zone's city and province)."""
     places = qparse.places_module()
@@ -885,7 +892,7 @@ def _ancestor_names(place: object) -> list[str]:
 # A measure named as the whole a share is taken of (占合作区地区生产总值比重达46.2%) is not reported there.
 _SHARE_BEFORE_RE = re.compile(r"(?:占|相当于|约占|占到)[^，,；;。：:]{0,10}$")
 _SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例|之比|份额|的比)")
-_SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比")
+_SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比|贡献")
 
 
 _SHARE_WORDS_RE = re.compile(r"占|比重|比例|份额|占比")
@@ -1254,7 +1261,10 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     seen_texts: set[str] = set()
     strict_kind = q.kind is not None and q.kind != "list"
     # No kind asked, a measure given in one kind (GDP多少 → money); a keyword query (GDP增长) may ask its growth.
-    metric_kind = _METRIC_KIND.get(q.metric or "") if q.kind is None and not _GROWTH_WORDS_RE.search(q.text) else None
+    metric_kind = (
+        _METRIC_KIND.get(q.metric or "")
+        if q.kind is None and not _GROWTH_WORDS_RE.search(q.text) and not _SHARE_ASKED_RE.search(q.text) else None
+    )
     for score, cand in scored:
         row, best, facts = cand.row, cand.best, cand.facts
         if cand.coverage < MIN_COVERAGE or score < MIN_SCORE or cand.missing_entity:

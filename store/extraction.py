@@ -981,7 +981,9 @@ def _extract(
         cands.extend(_number_candidates(s))
     if "第" in s or "位" in s or "名" in s or "前" in s:
         cands.extend(_rank_candidates(s))
-    times = _time_exprs(s, doc_year, context_period) if "年" in s or "月" in s else []
+    # After a ；, 全年 is the year the sentence's first part named (2024年…；全年新开工项目46个).
+    whole_year = inherit.final_period if inherit is not None and inherit.final_period is not None else context_period
+    times = _time_exprs(s, doc_year, whole_year) if "年" in s or "月" in s else []
     cands.extend(
         _Cand("date", t.start, t.end, t.start, None, "date", None, t.date, t) for t in times if t.date is not None
     )

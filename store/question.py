@@ -149,10 +149,13 @@ def _places_in(text: str) -> list[tuple[int, int, _places.Place]]:
 
 
 def _part_of_year(text: str) -> str | None:
-    if re.search(r"上半年|1\s*[-至到~]\s*6月|一至六月|半年", text):
+    if re.search(r"上半年|1\s*[-至到~]\s*6月|一至六月|半年|(?<![a-z0-9])h1(?![0-9])", text, re.IGNORECASE):
         return "H1"
-    if "下半年" in text:
+    if re.search(r"下半年|(?<![a-z0-9])h2(?![0-9])", text, re.IGNORECASE):
         return "H2"
+    m = re.search(r"(?<![a-z0-9])q([1-4])(?![0-9])", text, re.IGNORECASE)
+    if m:
+        return f"Q{m.group(1)}"  # Q1 … Q4 as English-language reports write them
     m = _QUARTER_RE.search(text)
     if m:
         q = _CN_DIGITS.get(m.group(2)) or int(m.group(2))

@@ -51,6 +51,17 @@ DOCS = {
         "实际使用外资 Actual FDI 达到1.26亿美元，YoY +9.4%。\n"
         "在全国开发区营商环境评价中，斗门园区位列全国园区第5位。\n"
     ),
+    "lingang.txt": (
+        "Donglan Area H1 2025｜东岚新区上半年成绩单\n"
+        "H1 东岚新区进出口总额达到415亿元，同比增长12.6%。\n"
+        "2024年东岚新区共实施重点项目96个，完成投资210亿元；全年新开工项目38个。\n"
+        "在全市重点园区营商环境评价中，东岚新区位列第3位，较上年跃升4位。\n"
+        "东岚新区等三大板块合计贡献全市GDP的45%左右。\n"
+    ),
+    "baiyun.txt": (
+        "西岚新区2025年一季度经济运行\n"
+        "一季度，西岚新区新开工项目17个。\n"
+    ),
     "shanghai.txt": (
         "上海市2024年财政预算执行情况\n"
         "2024年，上海地方一般公共预算收入8500亿元，增长2.6%。\n"
@@ -110,6 +121,14 @@ def _figure(store: FactStore, question: str) -> str | None:
         ("斗门实际使用外资YoY增长多少", "9.4%"),
         # 全国 in 全国排第几 says where the rank is counted: the sentence need not say it as a place.
         ("斗门园区营商环境全国排第几", "第5位"),
+        # H1 is 上半年 (and not a word the sentence must contain).
+        ("东岚新区H1进出口总额增长多少", "12.6%"),
+        # After a ；, 全年 is the year the sentence's first part named; a zone the corpus names is required.
+        ("东岚新区2024年新开工项目多少个", "38个"),
+        # 排名上升 is said 位列 … 跃升 in the text (general synonyms of the field).
+        ("东岚新区排名上升了几位", "4位"),
+        # 贡献…多少 asks for a share: a percent answers a measure otherwise given as an amount.
+        ("三大板块贡献全市GDP多少", "45%"),
         # A data table written as text: its rows are read (not taken for a nav bar or a heading).
         ("宜昌高新区上半年地区生产总值多少", "268.4亿元"),
         ("宜昌高新区上半年外贸进出口涨了多少", "18.4%"),
