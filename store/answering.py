@@ -108,6 +108,7 @@ FIG_TARGET_UNASKED = 0.3  # no target asked for (规上工业增加值涨了多�
 TARGET_UNASKED_PENALTY = 0.5  # …the same for the whole sentence: a result beats next year's plan
 FIG_SUPERLATIVE = 1.0  # the question's 最高/最大/最多 is in the figure's clause (其中集中度最高的…达82.4%)
 FIG_OTHER_PERCENT = -1.0  # a growth rate for a share asked (占比多少), or a share for a growth asked
+FIG_FROM_VALUE = -0.8  # the starting value of a change (从980辆增长至…), unless the question asks what it was
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
@@ -699,6 +700,8 @@ def _select_figure(
             said = _SHARE_WORDS_RE.search(before_text) is not None, _GROWTH_WORDS_RE.search(before_text) is not None
             if said[0] != said[1] and said != (plan.percent_asked == "share", plan.percent_asked == "growth"):
                 score += FIG_OTHER_PERCENT
+        if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
+            score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         if plan.clause_total > 0 and clause_start > 0 and not _clause_matched(plan, before_text.lower()):
             # A clause that names nothing asked (，同比增长9.1%) says it of the clause before (营业收入860亿元).
             prev_start = max((text.rfind(ch, 0, clause_start - 1) for ch in _CLAUSE_BREAKS), default=-1) + 1
@@ -772,6 +775,7 @@ class _QueryPlan:
     head: str | None = None  # the question's last content word (or its measure)
     superlatives: tuple[str, ...] = ()  # 最高, 最大 … the question asks for
     percent_asked: str | None = None  # "share" (占比, 比重) or "growth" (增长, 涨了多少) when a percent is asked
+    asks_before: bool = False  # the question asks what a figure was (原来, 之前, 设立前)
     asks_share: bool = False  # the question asks for a share (占GDP比重): the measure may be its denominator
     clause_total: float = 0.0
 
@@ -860,6 +864,7 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         superlatives=tuple(re.findall(r"最[\u4e00-\u9fff]", q.text)) if q is not None else (),
         asks_share=q is not None and bool(_SHARE_ASKED_RE.search(q.text)),
         percent_asked=_percent_asked(q),
+        asks_before=q is not None and bool(re.search(r"原来|原先|之前|以前|此前|起初|从前|最初|(?:设立|成立|开放|建区|挂牌|实施)前", q.text)),
     )
 
 
@@ -895,6 +900,8 @@ _SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例
 _SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比|贡献")
 
 
+# A figure followed by 增长至/提高到/到: where a change started from.
+_FROM_VALUE_RE = re.compile(r"(?:的)?(?:增长|增加|提高|提升|上升|扩大|下降|减少|降低|跃升|增)?(?:至|到)(?!位|期|账|达|岗|场)")
 _SHARE_WORDS_RE = re.compile(r"占|比重|比例|份额|占比")
 _GROWTH_WORDS_RE = re.compile(r"增长|增速|增幅|同比|环比|比上年|提高|提升|下降|减少|回落|涨|降")
 
