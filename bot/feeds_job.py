@@ -11,6 +11,8 @@ from telegram.error import TelegramError
 from render.admin import feed_paused_text
 
 if TYPE_CHECKING:
+    from bot.app import Services
+    from handlers.context import App
     from store.feeds import PollResult
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 60.0
 
 
-def install(app: Any, services: Any, *, enabled: bool = True) -> None:
+def install(app: App, services: Services, *, enabled: bool = True) -> None:
     """Give the handlers the fetch policy and, when `enabled`, add the repeating poll job."""
     from bot.feeds_cli import fetch_policy
 
@@ -40,13 +42,12 @@ def install(app: Any, services: Any, *, enabled: bool = True) -> None:
     )
 
 
-async def poll_and_announce(app: Any, *, force: bool = False) -> list[PollResult]:
+async def poll_and_announce(app: App, *, force: bool = False) -> list[PollResult]:
     """Poll the due feeds off the event loop, announce new documents, tell admins of paused feeds."""
     from store.feeds import PAUSE_AFTER_FAILURES
 
     data = app.bot_data
-    services = data.services
-    policy = getattr(services, "fetch_policy", None)
+    policy = data.services.fetch_policy
     try:
         # New documents are recorded for announcement with them; the replica holding the
         # fan-out lease posts them at its next tick (delivery/engine.py), at the bot's one rate.

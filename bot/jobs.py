@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from telegram.ext import Application
+from typing import TYPE_CHECKING, Any
 
 from delivery.config import PushConfig
 from delivery.engine import Push
 from delivery.errors import FAILURES
 
+if TYPE_CHECKING:
+    from bot.app import Services
+    from bot.config import Settings
+    from handlers.context import App
+
 log = logging.getLogger(__name__)
 
 
-def install(
-    app: Application[Any, Any, Any, Any, Any, Any], settings: Any, services: Any, *, deliver: bool = True
-) -> Push | None:
+def install(app: App, settings: Settings, services: Services, *, deliver: bool = True) -> Push | None:
     """Attach the delivery engine to an Application: `services.push`, the repeating tick, stop hook.
 
     With `deliver=False` (the console, whose HTTP layer is not Telegram) settings and previews

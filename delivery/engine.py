@@ -119,12 +119,6 @@ class Push:
 
     # --- the tick: scheduling from the database ---
 
-    def schedule(self, job_queue: Any, sub: subs.Subscription) -> None:
-        """Nothing to register: the tick reads every subscription from the database (kept for callers)."""
-
-    def unschedule(self, job_queue: Any, chat_id: int) -> None:
-        """Nothing to remove: an inactive subscription is not claimed by the tick (kept for callers)."""
-
     async def tick(self) -> FanoutReport | None:
         """One scheduling step of this replica: hold the fan-out lease, then claim and send what is due.
 

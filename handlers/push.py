@@ -100,18 +100,6 @@ def _default_time(push: Push) -> str:
     return f"{push.config.default_hour:02d}:{push.config.default_minute:02d}"
 
 
-def _schedule(context: Context, push: Push, sub: subs.Subscription) -> None:
-    """(Re)register a chat's daily delivery after its settings changed."""
-    if context.job_queue is not None:
-        push.schedule(context.job_queue, sub)
-
-
-def _unschedule(context: Context, push: Push, chat_id: int) -> None:
-    """Drop a chat's daily delivery."""
-    if context.job_queue is not None:
-        push.unschedule(context.job_queue, chat_id)
-
-
 def _defaults(push: Push) -> Defaults:
     config = push.config
     return Defaults(config.default_hour, config.default_minute, config.default_timezone)
@@ -185,7 +173,6 @@ async def subscribe(update: Update, context: Context) -> None:
         context.bot_data.chats.subscribe, _chat_ref(chat, message), now=_now(push),
         defaults=_defaults(push), when=when, topics=topics, by=user.id if user else None,
     )
-    _schedule(context, push, sub)
     log.info("chat %s subscribed at %s %s topics=%s", chat.id, sub.time_text, sub.timezone, sub.topics)
     await _reply(message, subscribed_text(sub, next_at))
 
@@ -199,7 +186,6 @@ async def unsubscribe(update: Update, context: Context) -> None:
         await _reply(message, texts.PUSH_ADMINS_ONLY)
         return
     was_active = await asyncio.to_thread(context.bot_data.chats.deactivate, chat.id, reason="unsubscribed")
-    _unschedule(context, push, chat.id)
     await _reply(message, texts.PUSH_UNSUBSCRIBED if was_active else texts.PUSH_NOT_SUBSCRIBED)
 
 
@@ -247,7 +233,6 @@ async def set_timezone(update: Update, context: Context) -> None:
     if updated is None:  # removed meanwhile
         await _reply(message, texts.PUSH_NOT_SUBSCRIBED)
         return
-    _schedule(context, push, updated)
     await _reply(message, timezone_set_text(tz.key, next_at))
 
 
@@ -360,8 +345,6 @@ async def on_settings_button(update: Update, context: Context) -> None:
             chats.change, _chat_ref(chat, message), now=now, defaults=_defaults(push), by=user_id,
             activate=kind == "s", hour=hour, minute=minute, timezone=zone_name, topics=topics,
         )
-    if sub is not None:
-        _schedule(context, push, sub)
     await query.answer(texts.PUSH_CHANGED)
     text = settings_text(
         sub, next_at=next_at, default_time=_default_time(push), default_zone=push.config.default_timezone
@@ -394,10 +377,6 @@ async def on_migrate(update: Update, context: Context) -> None:
     if not moved:
         return  # nothing subscribed, or the other service message already moved it
     log.info("chat %s migrated to %s: subscription moved", old, new)
-    _unschedule(context, push, old)
-    sub, _ = await _load(context, push, new)
-    if sub is not None and sub.active:
-        _schedule(context, push, sub)
 
 
 async def on_my_chat_member(update: Update, context: Context) -> None:
@@ -412,7 +391,6 @@ async def on_my_chat_member(update: Update, context: Context) -> None:
     reason = f"bot removed from the chat ({status})"
     if await asyncio.to_thread(context.bot_data.chats.deactivate, chat_id, reason=reason):
         log.info("chat %s deactivated: %s", chat_id, reason)
-    _unschedule(context, push, chat_id)
 
 
 def register(app: App) -> None:
