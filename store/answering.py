@@ -105,10 +105,13 @@ FIG_SCOPE = 0.6  # question words since the previous figure of the same kind (×
 FIG_SCOPE_CHARS = 48  # …at most this many characters back
 FIG_STATED = 1.0  # a number the question states (11个省重点项目) is in that scope: the figure is that subject's
 FIG_TARGET_UNASKED = 0.3  # no target asked for (规上工业增加值涨了多少) and the figure is one (力争增长10%)
-TARGET_UNASKED_PENALTY = 0.5  # …the same for the whole sentence: a result beats next year's plan
+TARGET_UNASKED_PENALTY = 0.8  # …the same for the whole sentence: a result beats next year's plan
 FIG_SUPERLATIVE = 1.0  # the question's 最高/最大/最多 is in the figure's clause (其中集中度最高的…达82.4%)
 FIG_OTHER_PERCENT = -1.0  # a growth rate for a share asked (占比多少), or a share for a growth asked
 FIG_FROM_VALUE = -0.8  # the starting value of a change (从980辆增长至…), unless the question asks what it was
+FIG_OTHER_COUNT = -0.8  # a total (累计) asked and the figure's clause says it is new (新增), or the reverse
+FIG_SAME_COUNT = 0.0  # …the clause says the same: no bonus (新引进亿元以上项目86个，其中10亿元以上项目21个)
+FIG_CONVERTED = -0.3  # the same amount converted (…美元、约合1243亿元人民币): the figure as reported comes first
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
@@ -700,12 +703,32 @@ def _select_figure(
             said = _SHARE_WORDS_RE.search(before_text) is not None, _GROWTH_WORDS_RE.search(before_text) is not None
             if said[0] != said[1] and said != (plan.percent_asked == "share", plan.percent_asked == "growth"):
                 score += FIG_OTHER_PERCENT
+        if plan.stock_or_flow:
+            said = text[clause_start : fact.start]
+            other = _FLOW_RE if plan.stock_or_flow == "stock" else _STOCK_RE
+            same = _STOCK_RE if plan.stock_or_flow == "stock" else _FLOW_RE
+            if other.search(said):
+                score += FIG_OTHER_COUNT  # 累计多少户 is not 新增13.2万户, 新增多少 not 累计达到…
+            elif same.search(said):
+                score += FIG_SAME_COUNT
+        if fact.kind == "money" and plan.currency and fact.unit in ("CNY", "USD", "EUR"):
+            score += FIG_UNIT if fact.unit == plan.currency else -FIG_UNIT  # 多少美元: not 约合1243亿元
+        if re.search(r"(?:约合|折合|折算)[^，,；;。]{0,3}$", text[max(0, fact.start - 6) : fact.start]):
+            score += FIG_CONVERTED
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
-        if plan.clause_total > 0 and clause_start > 0 and not _clause_matched(plan, before_text.lower()):
+        near_from: int | None = None
+        lacks = not _clause_matched(plan, before_text.lower()) or (
+            plan.metric_surfaces and _find(plan, METRIC_TERM, before_text.lower()) < 0
+        )
+        if plan.clause_total > 0 and clause_start > 0 and lacks:
             # A clause that names nothing asked (，同比增长9.1%) says it of the clause before (营业收入860亿元).
             prev_start = max((text.rfind(ch, 0, clause_start - 1) for ch in _CLAUSE_BREAKS), default=-1) + 1
             before_text = text[max(prev_start, fact.start - 2 * FIG_WINDOW) : fact.start]
+            # …and what stands right before that clause's figure is near this one too (地区生产总值2207亿元，增长7.1%).
+            lead = [f for f in facts if f.kind != "date" and prev_start <= f.start and f.end < clause_start]
+            if lead:
+                near_from = lead[-1].start
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
         after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + FIG_AFTER_CHARS)])[0]
         # Back to the previous figure of the same kind: the subject may stand a clause or two earlier.
@@ -715,11 +738,16 @@ def _select_figure(
             brk = next((j for j in range(previous, fact.start) if text[j] in _CLAUSE_BREAKS), previous - 1)
             previous = brk + 1
         scope = text[max(previous, fact.start - FIG_SCOPE_CHARS) : fact.start]
+        respectively = "分别" in text[clause_start : fact.start]
+        if respectively:
+            scope = ""  # …分别增长8.1%和12.7%: which measure each rate is of is in its label (extraction)
         if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
             score += FIG_STATED
         if plan.clause_total > 0:
             low = text.lower()
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
+            if near_from is not None:
+                near += "|" + text[max(0, near_from - FIG_NEAR_CHARS) : near_from]
             score += FIG_BEFORE * _clause_matched(plan, before_text.lower()) / plan.clause_total
             score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
             score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
@@ -735,7 +763,7 @@ def _select_figure(
         label = ((fact.metric or "") + (fact.subject or "")).lower()
         if label:
             hits = sum(1 for t, _w in plan.plain if _find(plan, t, label) >= 0)
-            score += min(hits, 3) * FIG_LABEL
+            score += min(hits, 3) * FIG_LABEL * (2 if respectively else 1)
         if best is None or score > best.score:
             best = _Figure(fact, score)
     return best
@@ -775,6 +803,9 @@ class _QueryPlan:
     head: str | None = None  # the question's last content word (or its measure)
     superlatives: tuple[str, ...] = ()  # 最高, 最大 … the question asks for
     percent_asked: str | None = None  # "share" (占比, 比重) or "growth" (增长, 涨了多少) when a percent is asked
+    stock_or_flow: str | None = None  # "stock" (累计, 总数) or "flow" (新增, 新引进) when the question says which
+    zone_asked: bool = False  # the question names a kind of zone (开发区, 新区 …) itself
+    currency: str | None = None  # USD when the question asks 多少美元, CNY for 多少(亿)元
     asks_before: bool = False  # the question asks what a figure was (原来, 之前, 设立前)
     asks_share: bool = False  # the question asks for a share (占GDP比重): the measure may be its denominator
     clause_total: float = 0.0
@@ -864,6 +895,12 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         superlatives=tuple(re.findall(r"最[\u4e00-\u9fff]", q.text)) if q is not None else (),
         asks_share=q is not None and bool(_SHARE_ASKED_RE.search(q.text)),
         percent_asked=_percent_asked(q),
+        currency=None if q is None else "USD" if "美元" in q.text else "CNY" if re.search(r"(?:多少|几)[万亿千百]*元|人民币", q.text) else None,
+        zone_asked=q is not None and (any(w in q.text for w in _ZONE_KIND_WORDS) or bool(_ZONE_WORD_RE.search(q.text))),
+        stock_or_flow=(
+            None if q is None else "stock" if _STOCK_RE.search(q.text) and not _FLOW_RE.search(q.text)
+            else "flow" if _FLOW_RE.search(q.text) and not _STOCK_RE.search(q.text) else None
+        ),
         asks_before=q is not None and bool(re.search(r"原来|原先|之前|以前|此前|起初|从前|最初|(?:设立|成立|开放|建区|挂牌|实施)前", q.text)),
     )
 
@@ -900,6 +937,8 @@ _SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例
 _SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比|贡献")
 
 
+_STOCK_RE = re.compile(r"累计|总数|总量|现有|拥有|共有|总计|合计")
+_FLOW_RE = re.compile(r"新增|新引进|新签约|新开工|新设|净增|新认定|新培育|新建")
 # A figure followed by 增长至/提高到/到: where a change started from.
 _FROM_VALUE_RE = re.compile(r"(?:的)?(?:增长|增加|提高|提升|上升|扩大|下降|减少|降低|跃升|增)?(?:至|到)(?!位|期|账|达|岗|场)")
 _SHARE_WORDS_RE = re.compile(r"占|比重|比例|份额|占比")
@@ -979,6 +1018,10 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
     for canon, lowered, weight, required in plan.entities:
         if _names_place(text, canon, lowered, plan):
             entity_matched += weight
+            continue
+        if required and not plan.zone_asked and _inside_zone_name(text, lowered):
+            # Named only inside a zone's name (义乌综合保税区 for 义乌): the zone's figure, not the place's.
+            missing_entity = True
             continue
         if previous is None:
             previous = _previous_rows(index, row, limit=2)
@@ -1119,6 +1162,7 @@ def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
     asked = [p for p in (_lookup_place(n) for n in pq.required) if p is not None]
     if not asked:
         return False  # no place of the gazetteer asked for: no other place can contradict it
+    plan_zone_asked = pq.q is not None and any(w in pq.q.text for w in _ZONE_KIND_WORDS)  # 哪个开发区最高
     # 全省 in a sentence about a city's figure names the province: another, larger subject.
     levels = [str(getattr(a, "level", "")) for a in asked]
     smallest = min(levels, key=lambda level: _LEVEL_ORDER.get(level, 9), default="")
@@ -1138,8 +1182,30 @@ def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
         if re.search(r"[居占在列比于较超与]$", before) or re.match(r"\S{2,3}(?:第|排|前|首|同类|平均|领先)", after):
             continue  # a comparison (居全国第4位, 占全省), not the subject
         # The first place the sentence names is its subject: another one than asked is a miss.
+        if smallest != "zone" and not plan_zone_asked and (place.level == "zone" or _ZONE_NAMED_AFTER.match(text, end)):
+            return True  # a zone of the city asked about (义乌综合保税区进出口额): not the city's figure
         return not any(place == a or places.within(place, a) or places.within(a, place) for a in asked)
     return False
+
+
+def _inside_zone_name(text: str, surfaces: tuple[str, ...]) -> bool:
+    """True when a place is named only as the start of one zone's name (义乌综合保税区), not in a list of zones."""
+    for surface in surfaces:
+        pos = text.find(surface)
+        while pos >= 0:
+            m = _ZONE_NAMED_AFTER.match(text, pos + len(surface))
+            if m is None or text[m.end() : m.end() + 1] == "、":
+                return False
+            pos = text.find(surface, pos + 1)
+    return any(s in text for s in surfaces)
+
+
+_ZONE_WORD_RE = re.compile(r"保税区|经济开发区|工业园|产业园|合作区|示范区|试验区|自贸")
+# A zone's name built on a city's (义乌综合保税区, 青岛西海岸新区): the zone, not the city, is the subject.
+_ZONE_NAMED_AFTER = re.compile(
+    r"(?:市|县|区)?[\u4e00-\u9fff]{0,4}?(?:综合保税区|综保区|保税区|经济技术开发区|经济开发区|经开区|高新技术产业开发区"
+    r"|高新区|开发区|新区|自贸片区|片区|产业园区|产业园|工业园区|工业园|合作区|示范区)"
+)
 
 
 # --- f-places: a zone asked for must be the subject (not another zone of the same city) ---

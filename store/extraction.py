@@ -1094,6 +1094,11 @@ def _respectively(s: str, ctx: _Ctx, facts: list[ExtractedFact]) -> list[Extract
         idx = [i for i, f in enumerate(out) if f.kind != "date" and r < f.start < cend]
         head = _LEADING_TIME_RE.sub("", _LEADING_NOISE_RE.sub("", s[cstart:r], count=1), count=1)
         parts = [_clean_label(p) for p in _SPLIT_PARTS_RE.split(head)]
+        if len(idx) >= 2 and not head.strip("，,、 "):
+            # 接待游客4120万人次，旅游总收入586亿元，分别增长9.3%和11.6%: the items are the figures before.
+            before = [f for f in out if f.kind != "date" and f.end <= cstart and f.metric]
+            if len(before) >= len(idx):
+                parts = [f.metric for f in before[-len(idx) :]]
         if len(idx) < 2 or len(parts) != len(idx) or not all(parts):
             continue
         verb = s[r + 2 : out[idx[0]].start]

@@ -63,6 +63,16 @@ DOCS = {
         "西岚新区2025年一季度经济运行\n"
         "一季度，西岚新区新开工项目17个。\n"
     ),
+    "cixi_big5.txt": (
+        "慈溪市2024年國民經濟運行情況\n"
+        "2024年，慈溪市實現地區生產總值2,610.4億元，同比增長6.9%。\n"
+        "全市進出口總額達到1,932億元。\n"
+        "慈溪綜合保稅區全年進出口額完成215億元。\n"
+        "新增市場經營主體4.6萬戶，累計達到41.2萬戶。\n"
+        "全年接待遊客2,150萬人次，旅遊總收入268億元，分別增長8.1%和12.7%。\n"
+        "全市實際使用外資6.3億美元、約合45億元人民幣。\n"
+        "2025年，慈溪市將力爭地區生產總值增長6%左右。\n"
+    ),
     "shanghai.txt": (
         "上海市2024年财政预算执行情况\n"
         "2024年，上海地方一般公共预算收入8500亿元，增长2.6%。\n"
@@ -133,6 +143,19 @@ def _figure(store: FactStore, question: str) -> str | None:
         # 从A增长至B: B is what it is now, A what it was.
         ("芜湖经开区现在每天进出园区货车多少辆", "1150辆"),
         ("芜湖经开区开放前每天进出园区货车多少辆", "420辆"),
+        # No target asked: the result, even when the plan names the measure more closely (力争GDP增长6%).
+        ("慈溪GDP增长了多少", "6.9%"),
+        # A zone named on the city's name (慈溪综合保税区) is not the city.
+        ("慈溪进出口总额多少", "1,932億元"),
+        ("慈溪综合保税区进出口额多少", "215億元"),
+        # 累计 asked: not the 新增 figure beside it (and the reverse).
+        ("慈溪市场经营主体累计多少户", "41.2萬戶"),
+        ("慈溪新增市场经营主体多少户", "4.6萬戶"),
+        # 分别 after figures of several measures: the i-th rate is the i-th measure's.
+        ("慈溪旅游总收入增长多少", "12.7%"),
+        ("慈溪接待游客增长了多少", "8.1%"),
+        # 多少美元: the amount in dollars, not its conversion.
+        ("慈溪实际使用外资多少美元", "6.3億美元"),
         # A data table written as text: its rows are read (not taken for a nav bar or a heading).
         ("宜昌高新区上半年地区生产总值多少", "268.4亿元"),
         ("宜昌高新区上半年外贸进出口涨了多少", "18.4%"),
