@@ -704,12 +704,12 @@ def _select_figure(
             if said[0] != said[1] and said != (plan.percent_asked == "share", plan.percent_asked == "growth"):
                 score += FIG_OTHER_PERCENT
         if plan.stock_or_flow:
-            said = text[clause_start : fact.start]
+            own_clause = text[clause_start : fact.start]
             other = _FLOW_RE if plan.stock_or_flow == "stock" else _STOCK_RE
             same = _STOCK_RE if plan.stock_or_flow == "stock" else _FLOW_RE
-            if other.search(said):
+            if other.search(own_clause):
                 score += FIG_OTHER_COUNT  # 累计多少户 is not 新增13.2万户, 新增多少 not 累计达到…
-            elif same.search(said):
+            elif same.search(own_clause):
                 score += FIG_SAME_COUNT
         if fact.kind == "money" and plan.currency and fact.unit in ("CNY", "USD", "EUR"):
             score += FIG_UNIT if fact.unit == plan.currency else -FIG_UNIT  # 多少美元: not 约合1243亿元
