@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
     or_,
     update,
 )
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -975,9 +977,9 @@ def load_facts(*, session: Session, document_ids: Sequence[int] | None = None) -
     """Return figures with their sentence text, in reading order."""
     # Plain columns, not ORM entities: the 10k archive has half a million figures.
     stmt = (
-        select(
-            Fact.id, Fact.document_id, Fact.kind, Fact.span, Sentence.text, Fact.label,
-            Fact.target, Fact.period, Fact.value,
+        sa_select(
+            col(Fact.id), col(Fact.document_id), col(Fact.kind), col(Fact.span), col(Sentence.text),
+            col(Fact.label), col(Fact.target), col(Fact.period), col(Fact.value),
         )
         .join(Sentence, col(Sentence.id) == col(Fact.sentence_id))
         .where(col(Sentence.kind).not_in(_SKIP_SENTENCE_KINDS))
@@ -988,6 +990,7 @@ def load_facts(*, session: Session, document_ids: Sequence[int] | None = None) -
     # A sentence with several figures (and a label or kind on many) is one string in memory,
     # not one per row.
     shared: dict[str, str] = {}
+    rows: Sequence[Any] = session.execute(stmt).all()
     return [
         DigestFact(
             id=fact_id or 0,
@@ -1000,7 +1003,7 @@ def load_facts(*, session: Session, document_ids: Sequence[int] | None = None) -
             period=period,
             value=value,
         )
-        for fact_id, doc_id, kind, span, text, label, target, period, value in session.exec(stmt)
+        for fact_id, doc_id, kind, span, text, label, target, period, value in rows
     ]
 
 
