@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import sqlite3
 import sys
@@ -64,16 +65,24 @@ def _chats(corpus: Any, n: int, pool: Sequence[str], seed: int) -> list[dict[str
 
 
 def _sent_ids(corpus: Any, chats: list[dict[str, Any]], max_items: int) -> None:
-    """Give each chat the rotation prefix `days` earlier digests sent (setup, not timed)."""
-    from store.digest import rotation_order
+    """Give each chat the rotation prefix `days` earlier digests sent (setup, not timed).
 
+    The prefixes are read from a copy of the corpus, so the timed run starts with nothing
+    computed; before the corpus index existed, the whole rotation order was computed instead.
+    """
+    from store import digest
+
+    copy = digest.Corpus(corpus.documents, corpus.facts, corpus.outcomes)
     orders: dict[tuple[str, ...], list[int]] = {}
     for chat in chats:
-        key = chat["topics"]
+        key, n = chat["topics"], chat["days"] * max_items
+        if hasattr(digest, "next_in_rotation"):
+            prefix, _ = digest.next_in_rotation(copy, key, sent_ids=set(), shown=set(), limit=n)
+            chat["sent"] = {f.id for f in prefix[:n]}
+            continue
         if key not in orders:
-            orders[key] = [f.id for f in rotation_order(corpus, key)]
-        order = orders[key]
-        chat["sent"] = set(order[: (chat["days"] * max_items) % (len(order) + 1)])
+            orders[key] = [f.id for f in digest.rotation_order(corpus, key)]
+        chat["sent"] = set(orders[key][:n])
 
 
 def _subscription(chat: dict[str, Any], now: datetime) -> Any:
@@ -137,6 +146,103 @@ def run_size(label: str, articles: int, *, chats: int, seed: int, sent_state: bo
             }
     return result
 
+TOKEN = "7000000001:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+
+
+def _fanout_subscribe(engine: Any, specs: list[dict[str, Any]], slot: datetime) -> list[int]:
+    """Subscribe one chat per spec (topics; nothing new since yesterday's digest, or everything)."""
+    from sqlalchemy import insert
+
+    from store import subscriptions as subs
+
+    ids = [(-1_000_000_000_000 - n) if n % 10 == 0 else 100_000 + n for n in range(len(specs))]
+    long_ago = slot - timedelta(days=400)
+    rows: list[dict[str, Any]] = [
+        {
+            "chat_id": chat_id, "chat_type": "supergroup" if chat_id < 0 else "private", "title": "",
+            "active": True, "hour": slot.hour, "minute": slot.minute, "timezone": "UTC",
+            "topics": list(spec["topics"]), "created_at": long_ago, "schedule_changed_at": long_ago,
+            "last_digest_at": slot - timedelta(days=1) if spec["case"] == 0 else None,
+        }
+        for chat_id, spec in zip(ids, specs, strict=True)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(subs.Subscription), rows)
+    return ids
+
+
+async def _fanout(db_url: str, specs: list[dict[str, Any]], slot: datetime, server_rate: float,
+                  push_rate: float, concurrency: int) -> dict[str, Any]:
+    """The real delivery engine fans one digest out to every chat through the fake Bot API."""
+    from telegram.ext import ExtBot
+
+    from delivery.config import PushConfig, make_rate_limiter
+    from delivery.engine import Push
+    from store.db import make_engine
+    from tests.fake_bot_api import FakeBotApi
+
+    class Rate:
+        push_rate = 0.0
+
+    Rate.push_rate = push_rate
+    engine = make_engine(db_url)
+    ids = _fanout_subscribe(engine, specs, slot)
+    async with FakeBotApi(rate_limit=server_rate) as api:
+        bot: Any = ExtBot(TOKEN, base_url=api.base_url, rate_limiter=make_rate_limiter(Rate()))
+        async with bot:
+            push = Push(engine=engine, bot=bot, config=PushConfig(concurrency=concurrency), clock=lambda: slot)
+            cpu, start, mono = time.process_time(), time.perf_counter(), time.monotonic()
+            report = await push.fanout()
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        sent = api.sent_messages()
+        statuses = Counter(c.status for c in api.calls("sendMessage"))
+    engine.dispose()
+    per_chat = Counter(c.chat_id for c in sent)
+    first, last = (sent[0].at, sent[-1].at) if sent else (0.0, 0.0)
+    return {
+        "chats": len(ids), "with_topics": sum(1 for s in specs if s["topics"]),
+        "server_limit_per_s": server_rate, "push_rate": push_rate, "concurrency": concurrency,
+        "sent": len(sent), "missing": len(set(ids) - set(per_chat)),
+        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1), "http_429": statuses.get(429, 0),
+        "outcomes": dict(report.outcomes), "elapsed_s": round(elapsed, 2),
+        "first_send_after_s": round(first - mono, 2) if sent else None,  # claims + corpus load
+        "rate_per_s": round(len(sent) / elapsed, 2) if elapsed else None,
+        "steady_rate_per_s": round((len(sent) - 1) / (last - first), 2) if last > first else None,
+        "share_of_limit": round(len(sent) / elapsed / server_rate, 4) if elapsed else None,
+        "cpu_s": round(cpu, 2),
+    }
+
+
+def run_fanout(label: str, articles: int, *, chats: int, seed: int, server_rate: float, push_rate: float,
+               concurrency: int) -> dict[str, Any]:
+    """Fan out to `chats` chats on a throw-away copy of one archive's database."""
+    import asyncio
+    import tempfile
+    from pathlib import Path
+
+    from store import digest
+
+    db = common.ensure_db(label, articles)
+    with tempfile.TemporaryDirectory(prefix="bench-digest-", dir=common.OUT_DIR) as tmp:
+        copy = Path(tmp) / "fanout.db"
+        with sqlite3.connect(f"file:{db.path}?mode=ro", uri=True) as src, sqlite3.connect(copy) as dst:
+            src.backup(dst)
+        with sqlite3.connect(copy) as conn:
+            times = [datetime.fromisoformat(t) for (t,) in conn.execute("SELECT ingested_at FROM document")]
+        newest = max(times).replace(tzinfo=UTC)
+        slot = (newest + timedelta(days=1)).replace(minute=30, second=0, microsecond=0)
+        fake = digest.Corpus(tuple(
+            digest.DigestDocument(id=i, title="", ingested_at=t.replace(tzinfo=UTC)) for i, t in enumerate(times)
+        ))
+        specs = _chats(fake, chats, _topic_pool(db.path, TOPIC_POOL), seed)
+        for n, spec in enumerate(specs):
+            spec["case"] = 0 if n % 3 == 0 else 2  # nothing new since yesterday / everything new
+        result = asyncio.run(_fanout(f"sqlite:///{copy}", specs, slot, server_rate, push_rate, concurrency))
+    result["label"] = label
+    result["target_met"] = bool(result["share_of_limit"] and result["share_of_limit"] >= 0.9
+                                and not result["duplicates"] and not result["missing"])
+    return result
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI."""
@@ -146,8 +252,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-sent", action="store_true", help="chats have sent nothing yet (skips the setup)")
     p.add_argument("--out", default="digest", help="result name: bench/out/<out>.json")
+    p.add_argument("--fanout", type=int, default=0, metavar="N",
+                   help="instead: the real engine sends N chats' digests (fake Bot API, 30/s) on a copy of each archive")
+    p.add_argument("--server-rate", type=float, default=SEND_RATE, help="fake server limit, messages/s")
+    p.add_argument("--push-rate", type=float, default=28.0, help="PUSH_RATE of the bot, messages/s")
+    p.add_argument("--concurrency", type=int, default=8, help="PUSH_CONCURRENCY")
     args = p.parse_args(argv)
     common.setup_logging()
+    if args.fanout:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs carry the token
+        fanouts = [
+            run_fanout(label, n, chats=args.fanout, seed=args.seed, server_rate=args.server_rate,
+                       push_rate=args.push_rate, concurrency=args.concurrency)
+            for label, n in common.parse_sizes(args.sizes)
+        ]
+        print(common.table(
+            ["archive", "chats", "with topics", "sent", "missing", "dupes", "429s", "elapsed", "msg/s",
+             "of limit", "cpu", "target ≥ 90 %"],
+            [[f["label"], f["chats"], f["with_topics"], f["sent"], f["missing"], f["duplicates"], f["http_429"],
+              f"{f['elapsed_s']} s", f["rate_per_s"], f"{f['share_of_limit']:.1%}", f"{f['cpu_s']} s",
+              "met" if f["target_met"] else "NOT met"] for f in fanouts],
+        ))
+        print(common.machine_line())
+        common.write_result(args.out + "_fanout", {"fanouts": fanouts})
+        return 0 if all(f["target_met"] for f in fanouts) else 1
     results = [
         run_size(label, n, chats=args.chats, seed=args.seed, sent_state=not args.no_sent)
         for label, n in common.parse_sizes(args.sizes)
