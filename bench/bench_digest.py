@@ -1,9 +1,9 @@
 """Per-chat digest building on the benchmark archives: median/p99 with and without topics, and chats/s.
 
 For each archive size the corpus is loaded once (as the delivery engine does once per fan-out),
-then the digests of `--chats` synthetic chats are built with `store.subscriptions.chat_digest`,
-the engine's per-chat call. The chats mix what a real fan-out sees: half without topics, half
-with one to three keywords drawn from the archive's most frequent regions and figure labels;
+then the digests of `--chats` synthetic chats are built as the engine builds each chat's
+(`store.subscriptions.chat_digest` selects, `render.digest.render_digest` packs the HTML).
+The chats mix what a real fan-out sees: half without topics, half with one to three keywords drawn from the archive's most frequent regions and figure labels;
 a third with nothing new since their last digest, a third with the last few documents new, a
 third for whom everything is new (a bulk import); each already sent a prefix of its rotation.
 The first chat pays for what is computed once per corpus version (reported as "first");
@@ -98,6 +98,7 @@ def run_size(label: str, articles: int, *, chats: int, seed: int, sent_state: bo
     """Load one archive's corpus and build the digests of `chats` chats; return the timings."""
     from sqlmodel import Session
 
+    from render.digest import render_digest
     from store import subscriptions as subs
     from store.db import make_engine
 
@@ -123,7 +124,9 @@ def run_size(label: str, articles: int, *, chats: int, seed: int, sent_state: bo
     for chat, sub in zip(specs, subscriptions, strict=True):
         group = "topics" if chat["topics"] else "plain"
         c0 = time.perf_counter()
-        digest = subs.chat_digest(sub, corpus=corpus, local_date=day, now=now, sent_ids=chat.get("sent", set()))
+        digest = render_digest(
+            subs.chat_digest(sub, corpus=corpus, local_date=day, now=now, sent_ids=chat.get("sent", set()))
+        )
         elapsed = time.perf_counter() - c0
         first.setdefault(group, elapsed)
         times[group].append(elapsed)

@@ -609,11 +609,14 @@ def outcomes_reported_by(facts: Iterable[SeriesFact], doc_ids: Iterable[int]) ->
     The digest can say "2024年 城镇新增就业 目标1200万人以上 → 实际1256万人 ✅" for new reports.
     """
     wanted = set(doc_ids)
-    facts = list(facts)
-    groups = {(f.place, f.metric) for f in facts if f.doc_id in wanted and not f.target}
+    # Each (place, metric) is tracked over its own facts, not a scan of all facts per group.
+    by_group: dict[tuple[str, str], list[SeriesFact]] = {}
+    for f in facts:
+        by_group.setdefault((f.place, f.metric), []).append(f)
+    groups = {key for key, group in by_group.items() if any(f.doc_id in wanted and not f.target for f in group)}
     out: list[YearRow] = []
     for place, metric in sorted(groups):
-        for row in track(facts, place=place, metric=metric):
+        for row in track(by_group[(place, metric)], place=place, metric=metric):
             if row.target is not None and row.result is not None and row.result.doc_id in wanted:
                 out.append(row)
     return out
@@ -626,6 +629,7 @@ OUTCOME_WINDOW_DAYS = 14
 
 def series_facts_from_db(*, session: Session, document_ids: Iterable[int] | None = None) -> list[SeriesFact]:
     """SeriesFacts read from the database (all documents, or the given ones)."""
+    from sqlalchemy import select as sa_select
     from sqlmodel import col, select
 
     from store.models import Document, Fact, Sentence
@@ -638,8 +642,14 @@ def series_facts_from_db(*, session: Session, document_ids: Iterable[int] | None
     places = {i: p for i, d in docs.items() if (p := document_place(d)) is not None}
     if not places:
         return []
+    # Plain columns, not ORM entities (a digest corpus load reads every recent place's figures).
     stmt = (
-        select(Fact, Sentence.text)
+        sa_select(
+            col(Fact.id), col(Fact.kind), col(Fact.span), col(Fact.value), col(Fact.unit),
+            col(Fact.qualifier), col(Fact.target), col(Fact.period), col(Fact.label), col(Fact.subject),
+            col(Fact.metric), col(Fact.sentence_id), col(Fact.document_id), col(Fact.start),
+            col(Fact.end), col(Sentence.text),
+        )
         .join(Sentence, col(Sentence.id) == col(Fact.sentence_id))
         .where(col(Fact.kind).in_(sorted(SERIES_KINDS)), col(Fact.period).is_not(None))
         .where(col(Fact.value).is_not(None), col(Fact.document_id).in_(list(places)))
@@ -647,17 +657,18 @@ def series_facts_from_db(*, session: Session, document_ids: Iterable[int] | None
     )
     out: list[SeriesFact] = []
     simple_of: dict[str, str] = {}
-    for fact, text in session.exec(stmt):
+    rows: list[Any] = list(session.execute(stmt).all())
+    for (fact_id, kind, span, value, unit, qualifier, target, period, label, subject, metric,
+         sentence_id, document_id, start, end, text) in rows:
         view = FactView(
-            id=fact.id or 0, kind=fact.kind, span=fact.span, value=fact.value, unit=fact.unit,
-            qualifier=fact.qualifier, target=fact.target, period=fact.period, label=fact.label,
-            subject=fact.subject, metric=fact.metric, sentence_id=fact.sentence_id,
-            document_id=fact.document_id, start=fact.start, end=fact.end,
+            id=fact_id or 0, kind=kind, span=span, value=value, unit=unit, qualifier=qualifier,
+            target=target, period=period, label=label, subject=subject, metric=metric,
+            sentence_id=sentence_id, document_id=document_id, start=start, end=end,
         )
         simple = simple_of.get(text)
         if simple is None:
             simple = simple_of[text] = _simplified(text)
-        item = normalise_fact(view, text, docs[fact.document_id], places[fact.document_id], simple)
+        item = normalise_fact(view, text, docs[document_id], places[document_id], simple)
         if item is not None:
             out.append(item)
     return out
