@@ -136,11 +136,6 @@ def doc_regions(doc: DocumentInfo) -> str:
     return "、".join(doc.regions) or texts.UNKNOWN_REGION
 
 
-def short_source(doc: DocumentInfo) -> str:
-    """`short title · date` for list items (the region is in the heading or the text), escaped."""
-    return esc(f"{shorten(doc.title or doc.name, 20)} · {doc_date(doc)}")
-
-
 # --- answers --------------------------------------------------------------------------------
 
 
@@ -287,7 +282,7 @@ def targets_reply(
             lines.append(f"<b>📍 {esc(name)}</b>")
             current = name
         lines.append(f"{number}. {snippet(hit.sentence, hit.fact.span, 110)}")
-        lines.append(f"    <i>{short_source(hit.document)}</i>")
+        lines.append(f"    <i>{source_line(hit.document)}</i>")
     nav = _pager(CB_TARGETS, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 
@@ -326,7 +321,7 @@ def projects_reply(hits: Sequence[FactHit], page: int, token: str, keyword: str 
             f"{number}. <b>{esc(hit.fact.span)}</b>{mark} — "
             f"{snippet(hit.sentence, hit.fact.span, 90, bold=False)}"
         )
-        lines.append(f"    <i>{short_source(hit.document)}</i>")
+        lines.append(f"    <i>{source_line(hit.document)}</i>")
     nav = _pager(CB_PROJECTS, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 
@@ -354,7 +349,7 @@ def search_reply(
             start = max(0, at - 50)
             text = (texts.ELLIPSIS if start else "") + text[start : start + 160] + texts.ELLIPSIS
         lines.append(f"{number}. {highlight(text, terms)}")
-        lines.append(f"    <i>{short_source(hit.document)}</i>")
+        lines.append(f"    <i>{source_line(hit.document)}</i>")
     nav = _pager(CB_SEARCH, page, pages, token)
     return Reply("\n".join(lines), (nav,) if nav else ())
 

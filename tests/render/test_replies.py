@@ -235,6 +235,19 @@ def test_search_reply_highlights_keyword() -> None:
     assert all_data(reply) == ["sr:1:=京东方"]
 
 
+def test_list_items_carry_the_answers_source_line() -> None:
+    linked = DocumentInfo(id=4, name="c.html", title="成都 <高新区>", regions=("成都市",), date="2024-07",
+                          url="https://a.cn/x?a=1&b=2")
+    line = replies.source_line(linked)
+    assert line.startswith('<a href="https://a.cn/x?a=1&amp;b=2">成都 &lt;高新区&gt;</a>')
+    projects = replies.projects_reply([hit("81.7亿元", "总投资81.7亿元。", doc=linked)], 0, "=")
+    targets = replies.targets_reply({"成都市": [hit("5%", "增长5%。", target=True, doc=linked)]}, 0, "=")
+    search = replies.search_reply([SentenceHit(sentence_id=1, text="总投资81.7亿元。", document=linked)], 0, "=", "投资")
+    for reply in (projects, targets, search):
+        assert f"<i>{line}</i>" in reply.text  # the same line as under an answer
+        parse_html(reply.text)
+
+
 def test_sources_and_source_reply() -> None:
     docs = [DOC, DocumentInfo(id=3, name="b.txt", title="", fact_count=4)]
     plain = parse_html(replies.sources_reply(docs).text)
