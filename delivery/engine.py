@@ -96,6 +96,7 @@ class Push:
         self._ticking = False
         self._stopping = False
         self._inflight: set[int] = set()  # delivery ids this process is sending or about to
+        self._announcing: asyncio.Future[None] | None = None  # the tick's announcement pass
         self._claimed: set[tuple[int, date]] = set()  # (chat, day) pairs known to have a claim
         self._corpus_lock = threading.Lock()
         self._preparer: Batcher[tuple[int, bool], _Prepared | str] = Batcher(self._prepare_batch)
@@ -146,8 +147,10 @@ class Push:
             self._lease_until = _monotonic() + self.config.lease.total_seconds() - self.config.tick
             ids = await asyncio.to_thread(self._claim_tick, now)
             fresh = [i for i in ids if i not in self._inflight]
-            if not self.announcer.busy:
-                self.spawn(self._announce_tick())
+            if self._announcing is None or self._announcing.done():
+                self._announcing = asyncio.ensure_future(self._announce_tick())
+                self._tasks.add(self._announcing)
+                self._announcing.add_done_callback(self._tasks.discard)
             if fresh:
                 log.info("sending %s digests", len(fresh))
                 report = FanoutReport()

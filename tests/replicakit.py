@@ -202,11 +202,11 @@ async def running_cluster(
     await api.start()
     proxy = RoundRobinProxy([r.webhook_port for r in members])
     await proxy.start()
-    env = bot_env(
-        api, database_url, LOG_LEVEL="INFO", BOT_MODE="webhook",
-        WEBHOOK_URL=f"http://127.0.0.1:{proxy.port}/tg", WEBHOOK_LISTEN="127.0.0.1",
-        WEBHOOK_SECRET=SECRET, SHUTDOWN_TIMEOUT="10", **extra_env,
-    )
+    settings = {
+        "LOG_LEVEL": "INFO", "BOT_MODE": "webhook", "WEBHOOK_URL": f"http://127.0.0.1:{proxy.port}/tg",
+        "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_SECRET": SECRET, "SHUTDOWN_TIMEOUT": "10",
+    }
+    env = bot_env(api, database_url, **{**settings, **extra_env})
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     cluster = Cluster(api, proxy, members, env, workdir, http)
     try:
