@@ -147,7 +147,7 @@ async def _fanout_replicas(
 
     engine = FactStore.open(db_url).engine  # seeds an empty database, as `bot run` would
     api = WebhookBotApi(rate_limit=server_rate)
-    env = {"PUSH_RATE": str(push_rate), "PUSH_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING"}
+    env = {"PUSH_RATE": str(push_rate), "PUSH_CONCURRENCY": str(concurrency), "LOG_LEVEL": "INFO"}
     async with running_cluster(workdir, db_url, api, replicas=replicas, **env) as cluster:
         mark = api.mark()
         start = time.monotonic()
@@ -158,6 +158,8 @@ async def _fanout_replicas(
         end = time.monotonic()
         await asyncio.sleep(3.0)  # a few more ticks: anything sent twice shows up
         alive = sum(1 for r in cluster.replicas if r.process is not None and r.process.returncode is None)
+        # How often the fan-out lease changed hands (1: one replica sent everything).
+        takeovers = sum(r.log().count("fan-out lease taken") for r in cluster.replicas)
         sent = [c for c in api.sent_messages(since=mark) if c.chat_id in ids]
         statuses = Counter(c.status for c in api.calls("sendMessage", since=mark))
     per_chat = Counter(c.chat_id for c in sent)
@@ -168,6 +170,7 @@ async def _fanout_replicas(
     return {
         "replicas": replicas,
         "replicas_alive_at_end": alive,
+        "lease_taken": takeovers,
         "chats": chats,
         "server_limit_per_s": server_rate,
         "push_rate": push_rate,
