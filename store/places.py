@@ -513,9 +513,8 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
     if len(best) > 1:
         # Ambiguous alone (苏洲 → 苏州 or 株洲): the one that makes a known longer name with what follows
         # (苏州工业园区) is meant.
-        longer = [s for s in best if any(
-            n.startswith(s) and len(n) > len(s) + 1 and text.startswith(n[len(s):], start + length) for n in g.in_text
-        )]
+        extensions = _longer_names()
+        longer = [s for s in best if any(text.startswith(n[len(s) :], start + length) for n in extensions.get(s, ()))]
         best = longer if len(longer) == 1 else best
     if len(best) != 1 or _is_word(window):
         return None
@@ -530,6 +529,18 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
         if suffix is None and (not opens or top < _LEVEL_RANK[PREFECTURE] or _freq(typed) > BARE_TYPO_MAX_FREQ):
             return None
     return best[0]
+
+
+@lru_cache(maxsize=1)
+def _longer_names() -> dict[str, tuple[str, ...]]:
+    """Each place surface → the longer surfaces that start with it (苏州 → 苏州工业园区 …)."""
+    names = _load().in_text
+    out: dict[str, list[str]] = {}
+    for name in names:
+        for k in range(2, len(name) - 1):
+            if name[:k] in names:
+                out.setdefault(name[:k], []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _fits_place_before(text: str, start: int, surface: str) -> bool:
