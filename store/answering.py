@@ -615,6 +615,11 @@ def _wanted_kinds(q: Question) -> tuple[str, ...]:
 _CLAUSE_BREAKS = "，,；;。：:、"
 
 
+def _clause_start(text: str, pos: int) -> int:
+    """Where the clause holding text[pos] starts (after the last comma, semicolon … before it)."""
+    return max((text.rfind(ch, 0, pos) for ch in _CLAUSE_BREAKS), default=-1) + 1
+
+
 def _is_threshold(text: str, fact: FactView) -> bool:
     """A figure that qualifies something else (亿元以上项目, 百亿级, 500强) rather than answering."""
     if fact.value is None and fact.kind != "date":
@@ -655,6 +660,12 @@ def _select_figure(
             ordered = [f for f in ordered if f.unit == qparse.RANK_MOVE]  # 跃升多少位: only a move answers
         if q.wants_day:
             ordered = [f for f in ordered if f.kind != "date" or (f.date or "").count("-") == 2]  # 哪天: a day
+    if plan.stock_or_flow:
+        # 累计多少 asked and the sentence has a 新增 figure beside another: the 新增 one is not the answer.
+        other_re = _FLOW_RE if plan.stock_or_flow == "stock" else _STOCK_RE
+        flagged = [bool(other_re.search(text[_clause_start(text, f.start) : f.start])) for f in ordered]
+        if any(flagged) and not all(flagged):
+            ordered = [f for f, bad in zip(ordered, flagged, strict=True) if not bad]
     for i, fact in enumerate(ordered):
         # The clause before the figure (back to the last comma or semicolon), at most FIG_WINDOW characters.
         clause_start = max((text.rfind(ch, 0, fact.start) for ch in _CLAUSE_BREAKS), default=-1) + 1
@@ -937,7 +948,7 @@ _SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例
 _SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比|贡献")
 
 
-_STOCK_RE = re.compile(r"累计|总数|总量|现有|拥有|共有|总计|合计")
+_STOCK_RE = re.compile(r"累计|总数|总量|现有|拥有|共有|总计|合计|有(?:多少|几)")
 _FLOW_RE = re.compile(r"新增|新引进|新签约|新开工|新设|净增|新认定|新培育|新建")
 # A figure followed by 增长至/提高到/到: where a change started from.
 _FROM_VALUE_RE = re.compile(r"(?:的)?(?:增长|增加|提高|提升|上升|扩大|下降|减少|降低|跃升|增)?(?:至|到)(?!位|期|账|达|岗|场)")

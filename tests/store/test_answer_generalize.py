@@ -71,6 +71,7 @@ DOCS = {
         "新增市場經營主體4.6萬戶，累計達到41.2萬戶。\n"
         "全年接待遊客2,150萬人次，旅遊總收入268億元，分別增長8.1%和12.7%。\n"
         "全市實際使用外資6.3億美元、約合45億元人民幣。\n"
+        "全年新認定高新技術企業186家，高新技術企業總數達到1,204家。\n"
         "2025年，慈溪市將力爭地區生產總值增長6%左右。\n"
     ),
     "shanghai.txt": (
@@ -151,6 +152,8 @@ def _figure(store: FactStore, question: str) -> str | None:
         # 累计 asked: not the 新增 figure beside it (and the reverse).
         ("慈溪市场经营主体累计多少户", "41.2萬戶"),
         ("慈溪新增市场经营主体多少户", "4.6萬戶"),
+        ("慈溪有多少家高新技术企业", "1,204家"),  # 有多少 asks what there is, not what was added
+        ("慈溪新认定了多少家高新技术企业", "186家"),
         # 分别 after figures of several measures: the i-th rate is the i-th measure's.
         ("慈溪旅游总收入增长多少", "12.7%"),
         ("慈溪接待游客增长了多少", "8.1%"),
