@@ -347,3 +347,29 @@ async def test_a_failed_claim_is_claimed_at_the_next_tick(api: FakeBotApi, push_
         assert len(calls) == 3
     finally:
         await push.bot.shutdown()
+
+
+async def test_the_tick_leaves_an_announcement_in_flight_elsewhere_alone(api: FakeBotApi, push_db: str) -> None:
+    from sqlmodel import select
+
+    chat = -1000000000777
+    clock = FakeClock(SLOT)
+    push = await _push(api, push_db, clock, announce_chat_ids=(chat,))
+    with session_scope(push.engine) as session:
+        (ann,) = subs.claim_announcements(session=session, key="text:x", chat_ids=[chat], text="hi", now=SLOT)
+        assert ann.id is not None
+        assert subs.begin_announcement(session=session, announcement_id=ann.id, now=SLOT)  # another replica sends
+        session.commit()
+
+    def status() -> str:
+        with session_scope(push.engine) as session:
+            return session.exec(select(subs.Announcement.status)).one()
+
+    clock.advance(timedelta(seconds=1))
+    await push.tick()
+    await push.join()
+    assert status() == subs.SENDING and api.sent_messages(chat) == []
+    clock.advance(push.config.lease)  # that replica is gone: settled, never re-sent
+    await push.tick()
+    await push.join()
+    assert status() == subs.UNKNOWN and api.sent_messages(chat) == []
