@@ -526,7 +526,7 @@ def _bm25_candidates(
         values = buf[touched] * np.where(index.has_facts[touched], np.float32(1.15), np.float32(1.0))
         pool = min(len(touched), limit * 4)
         top = np.argpartition(-values, pool - 1)[:pool] if pool < len(touched) else np.arange(len(touched))
-        candidates = np.unique(touched[top])
+        candidates = sorted_unique(touched[top])
         cand_scores = buf[candidates] * np.where(index.has_facts[candidates], np.float32(1.15), np.float32(1.0))
         buf[touched] = 0.0
     order = np.argsort(-cand_scores, kind="stable")[:limit]

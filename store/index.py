@@ -268,28 +268,27 @@ class CharGrams:
                               (more.positions.astype(np.int64) + shift).astype(np.uint32))
         return CharGrams(keys, offsets, positions)
 
-    def _slice(self, key: int) -> np.ndarray:
-        i = int(np.searchsorted(self.keys, key))
-        if i >= len(self.keys) or int(self.keys[i]) != key:
-            return np.empty(0, dtype=np.uint32)
-        return self.positions[self.offsets[i] : self.offsets[i + 1]]
-
     def find(self, needle: str) -> np.ndarray | None:
         """Start positions (ascending, int64) of a needle; None when only a scan can answer exactly."""
         codes = _needle_codes(needle)
         if codes is None:
             return None
         pair_keys = (codes[:-1].astype(np.uint32) << np.uint32(16)) | codes[1:]
-        parts = sorted(((self._slice(int(k)), j) for j, k in enumerate(pair_keys)), key=lambda p: len(p[0]))
-        rarest, j0 = parts[0]
-        starts = rarest.astype(np.int64) - j0
+        at = np.searchsorted(self.keys, pair_keys)  # one call, same dtype: no conversion of the keys
+        if not len(self.keys) or (at >= len(self.keys)).any() or (self.keys[at] != pair_keys).any():
+            return np.empty(0, dtype=np.int64)  # a pair the text never has
+        lo, hi = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
+        order = sorted(range(len(lo)), key=lambda j: hi[j] - lo[j])
+        j0 = order[0]
+        starts = self.positions[lo[j0] : hi[j0]].astype(np.int64) - j0
         starts = starts[starts >= 0]
-        for positions, j in parts[1:]:  # never shorter than the rarest, so not empty
+        for j in order[1:]:  # never shorter than the rarest, so not empty
             if not len(starts):
                 break
+            positions = self.positions[lo[j] : hi[j]]
             wanted = (starts + j).astype(np.uint32)  # the positions' own type: no conversion of them
-            at = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
-            starts = starts[positions[at] == wanted]
+            found = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
+            starts = starts[positions[found] == wanted]
         return starts
 
 
