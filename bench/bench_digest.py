@@ -181,7 +181,7 @@ async def _fanout(db_url: str, specs: list[dict[str, Any]], slot: datetime, serv
 
     from delivery.config import PushConfig, make_rate_limiter
     from delivery.engine import Push
-    from store.db import make_engine
+    from store.db import init_db, make_engine
     from tests.fake_bot_api import FakeBotApi
 
     class Rate:
@@ -189,6 +189,7 @@ async def _fanout(db_url: str, specs: list[dict[str, Any]], slot: datetime, serv
 
     Rate.push_rate = push_rate
     engine = make_engine(db_url)
+    init_db(engine)  # the copy may predate the newest migration
     ids = _fanout_subscribe(engine, specs, slot)
     async with FakeBotApi(rate_limit=server_rate) as api:
         bot: Any = ExtBot(TOKEN, base_url=api.base_url, rate_limiter=make_rate_limiter(Rate()))

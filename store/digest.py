@@ -183,6 +183,12 @@ def outcome_matches(outcome: DigestOutcome, topics: Sequence[str]) -> bool:
     return any(normalize_topic(t) in hay for t in topics if t.strip())
 
 
+def _is_ideograph(char: str) -> bool:
+    """True for a CJK unified ideograph: topic folding leaves it alone and makes it from nothing else."""
+    code = ord(char)
+    return 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0x20000 <= code <= 0x3FFFF
+
+
 def _eligible(fact: DigestFact) -> bool:
     return fact.kind in ROTATION_KINDS or fact.target
 
@@ -260,7 +266,7 @@ class _Selection:
         return ranked if self.key is None else [f for f in ranked if self.matches(f)]
 
 
-# Folded text of a corpus: (sentence, document id, fact ids), label → facts, (document id, head).
+# Text of a corpus: (sentence, document id, fact ids), label → facts, (document id, title and regions).
 _Texts = tuple[list[tuple[str, int, list[int]]], dict[str, list[DigestFact]], list[tuple[int, str]]]
 
 
@@ -292,7 +298,8 @@ class _CorpusIndex:
         self._selections: dict[TopicKey, _Selection] = {}
         self._new: dict[tuple[int, TopicKey, int | None], list[DigestDocument]] = {}
         self._new_positions: dict[int, list[int]] = {}
-        self._text: _Texts | None = None
+        self._raw: _Texts | None = None
+        self._folded: _Texts | None = None
 
     def ranked(self, doc_id: int) -> list[DigestFact]:
         """Return a document's rotation figures, most informative first."""
@@ -312,28 +319,42 @@ class _CorpusIndex:
                 found = self._selections[key] = _Selection(self, key)
             return found
 
-    def _texts(self) -> _Texts:
-        # Folded text, once: each (document, sentence) with its figures, each label, each
-        # document's title and regions.
-        if self._text is None:
-            folded: dict[str, str] = {}
-            groups: dict[tuple[int, str], list[int]] = {}
+    def _texts(self, *, folded: bool) -> _Texts:
+        # Each run of figures of one sentence (with the document), each label, each document's
+        # title and regions: as stored (`folded` False) or folded like topics, each once.
+        if self._raw is None:
+            sentences: list[tuple[str, int, list[int]]] = []
             labels: dict[str, list[DigestFact]] = {}
+            last: tuple[int, str] | None = None
             for fact in self.corpus.facts:
-                groups.setdefault((fact.document_id, fact.sentence), []).append(fact.id)
+                if last is None or fact.document_id != last[0] or fact.sentence != last[1]:
+                    last = (fact.document_id, fact.sentence)
+                    sentences.append((fact.sentence, fact.document_id, []))
+                sentences[-1][2].append(fact.id)
                 labels.setdefault(fact.label, []).append(fact)
-            sentences = []
-            for (doc_id, text), ids in groups.items():
-                norm = folded.get(text)
+            heads = [(d.id, " ".join((d.title, *d.regions))) for d in self.corpus.documents]
+            self._raw = (sentences, labels, heads)
+        if not folded:
+            return self._raw
+        if self._folded is None:
+            memo: dict[str, str] = {}
+
+            def fold(text: str) -> str:
+                norm = memo.get(text)
                 if norm is None:
-                    norm = folded[text] = normalize_topic(text)
-                sentences.append((norm, doc_id, ids))
-            by_label: dict[str, list[DigestFact]] = {normalize_topic(label): [] for label in labels}
-            for label, facts in labels.items():
-                by_label[normalize_topic(label)].extend(facts)
-            heads = [(d.id, normalize_topic(" ".join((d.title, *d.regions)))) for d in self.corpus.documents]
-            self._text = (sentences, by_label, heads)
-        return self._text
+                    norm = memo[text] = normalize_topic(text)
+                return norm
+
+            raw_sentences, raw_labels, raw_heads = self._raw
+            by_label: dict[str, list[DigestFact]] = {}
+            for label, facts in raw_labels.items():
+                by_label.setdefault(fold(label), []).extend(facts)
+            self._folded = (
+                [(fold(text), doc_id, ids) for text, doc_id, ids in raw_sentences],
+                by_label,
+                [(doc_id, fold(head)) for doc_id, head in raw_heads],
+            )
+        return self._folded
 
     def term(self, term: str) -> _Term:
         """Return (computing once) the figures and documents one folded keyword matches."""
@@ -347,7 +368,9 @@ class _CorpusIndex:
 
     def _match(self, term: str) -> _Term:
         corpus = self.corpus
-        sentences, labels, heads = self._texts()
+        # A keyword of CJK ideographs only matches the stored text exactly where it matches
+        # the folded text (folding never makes or removes an ideograph), so it skips folding.
+        sentences, labels, heads = self._texts(folded=not all(map(_is_ideograph, term)))
         head_docs = {doc_id for doc_id, head in heads if term in head}
         facts: set[int] = set()
         docs: set[int] = set(head_docs)
