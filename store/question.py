@@ -203,6 +203,8 @@ def detect_kind(text: str) -> tuple[str | None, str | None]:
         return "percent", None
     if _DURATION_RE.search(text):
         return "duration", None
+    if re.search(r"增长|增速|增幅|涨幅|增长率|下降|回落", text) and not re.search(r"多少|几", text):
+        return "percent", None  # a keyword query (GDP增长目标, 两江新区 GDP增长) asks for a rate
     return None, None
 
 

@@ -198,6 +198,8 @@ def test_the_share_itself_is_answered(store: FactStore) -> None:
         ("建设用了多长时间", "duration", None),
         ("是什么时候开工的", "date", None),
         ("是什么时间投产", "date", None),
+        ("今年GDP增长目标", "percent", None),  # a keyword query about a growth asks for a rate
+        ("营业收入增速", "percent", None),
     ],
 )
 def test_kind_asked(question: str, kind: str, unit: str | None) -> None:
