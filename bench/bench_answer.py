@@ -242,8 +242,7 @@ def measure_size(db: common.BenchDb, *, runs: int, baseline_runs: int, limit: in
     """Start a worker for one database; time spawn → index ready from the outside as well."""
     cmd = [sys.executable, "-m", "bench.bench_answer", "--worker", "--url", db.url, "--runs", str(runs),
            "--baseline-runs", str(baseline_runs), "--limit", str(limit)]
-    if refresh:
-        cmd.append("--refresh")
+    cmd.append("--refresh" if refresh else "--no-refresh")  # the worker's own default is to refresh
     # An untimed start first: a database built by older store code has no (valid) index snapshot
     # yet, and `bot ingest` leaves one behind, so the timed start below is the one users see.
     subprocess.run([sys.executable, "-c", _PREPARE, db.url], cwd=common.ROOT, env=common.bench_env(db.url),
