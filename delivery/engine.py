@@ -33,7 +33,7 @@ from telegram.error import ChatMigrated, RetryAfter, TelegramError
 from delivery.announcements import Announcer
 from delivery.batching import Batcher
 from delivery.config import Clock, PushConfig, Sleep, utcnow
-from delivery.errors import Failure, classify, describe, retry_seconds
+from delivery.errors import FAILURES, Failure, classify, describe, retry_seconds
 from delivery.report import FanoutReport
 from delivery.unit import UnitOfWork
 from render.digest import Digest, render_digest
@@ -103,6 +103,8 @@ class Push:
         self._recorder: Batcher[subs.SentDigest, None] = Batcher(self._record_batch)
         self._corpus: Corpus | None = None
         self._corpus_version: tuple[int, int, int] | None = None
+        self._warming: threading.Thread | None = None  # background corpus (re)load
+        self._has_subscribers = False  # seen by the last claim: a corpus is worth keeping warm
         self.announcer = Announcer(
             work=self._work, bot=bot, config=self.config, now=lambda: self.clock(),
             sleep=lambda seconds: self._sleep(seconds), semaphore=lambda: self.semaphore, live=deliver,
@@ -146,6 +148,11 @@ class Push:
             # Stop starting sends a tick before the lease could lapse unrenewed.
             self._lease_until = _monotonic() + self.config.lease.total_seconds() - self.config.tick
             ids = await asyncio.to_thread(self._claim_tick, now)
+            if self._has_subscribers and (self._warming is None or not self._warming.is_alive()):
+                # Load a changed corpus between slots, so the first digest due does not wait for
+                # it; a daemon thread, so a stopping process never waits for a load either.
+                self._warming = threading.Thread(target=self._warm_corpus, name="digest-corpus", daemon=True)
+                self._warming.start()
             fresh = [i for i in ids if i not in self._inflight]
             if self._announcing is None or self._announcing.done():
                 self._announcing = asyncio.ensure_future(self._announce_tick())
@@ -191,7 +198,9 @@ class Push:
         now pending and the (chat, day) pairs that have a row once the caller commits.
         """
         due: list[tuple[int, date, datetime]] = []
-        for sched in subs.active_schedules(session=session):
+        schedules = subs.active_schedules(session=session)
+        self._has_subscribers = bool(schedules)
+        for sched in schedules:
             if wanted is not None and sched.chat_id not in wanted:
                 continue
             tz = zone(sched.timezone) or ZoneInfo(self.config.default_timezone)
@@ -361,6 +370,14 @@ class Push:
         return report
 
     # --- one chat ---
+
+    def _warm_corpus(self) -> None:
+        """Reload the digest corpus if documents changed (run in a thread by the tick)."""
+        try:
+            with self._work.session() as session:
+                self.corpus(session)
+        except Exception as exc:  # the next tick tries again; a due digest loads it itself
+            FAILURES.warn(log, "digest corpus refresh failed", exc)
 
     def corpus(self, session: Any, *, refresh: bool = True) -> Corpus:
         """Return the digest corpus, reloaded when documents changed (checked if `refresh`)."""

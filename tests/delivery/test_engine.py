@@ -373,3 +373,19 @@ async def test_the_tick_leaves_an_announcement_in_flight_elsewhere_alone(api: Fa
     await push.tick()
     await push.join()
     assert status() == subs.UNKNOWN and api.sent_messages(chat) == []
+
+
+async def test_the_tick_loads_a_changed_corpus_before_any_digest_is_due(api: FakeBotApi, push_db: str) -> None:
+    clock = FakeClock(SLOT - timedelta(hours=1))
+    push = await _push(api, push_db, clock)
+    await push.tick()
+    assert push._warming is None  # nobody subscribed: no corpus kept in memory
+    add_subscriptions(push.engine, [701], hour=8, minute=30)
+    await push.tick()
+    assert push._warming is not None
+    push._warming.join(timeout=30)
+    with session_scope(push.engine) as session:
+        loaded = push.corpus(session, refresh=False)
+        assert loaded.facts  # loaded by the tick, an hour before the slot
+        assert push.corpus(session) is loaded  # unchanged documents: not loaded again
+    assert api.sent_messages(701) == []
