@@ -21,7 +21,6 @@ import logging
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,9 +80,7 @@ async def _fanout(db_url: str, chats: int, server_rate: float, push_rate: float,
             report = await push.fanout()
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         sent = api.sent_messages()
-        per_chat = Counter(c.chat_id for c in sent)
-        statuses = Counter(c.status for c in api.calls("sendMessage"))
-        first, last = sent[0].at, sent[-1].at
+        statuses = [c.status for c in api.calls("sendMessage")]
         from sqlmodel import Session
 
         with Session(store.engine) as session:
@@ -93,17 +90,9 @@ async def _fanout(db_url: str, chats: int, server_rate: float, push_rate: float,
         "server_limit_per_s": server_rate,
         "push_rate": push_rate,
         "concurrency": concurrency,
-        "sent": len(sent),
-        "chats_served": len(per_chat),
-        "missing": len(set(ids) - set(per_chat)),
-        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-        "http_429": statuses.get(429, 0),
+        **common.send_counts(sent, ids, statuses, elapsed, server_rate),
         "outcomes": dict(report.outcomes),
         "delivery_states": states,
-        "elapsed_s": round(elapsed, 2),
-        "rate_per_s": round(len(sent) / elapsed, 2),
-        "steady_rate_per_s": round((len(sent) - 1) / (last - first), 2) if last > first else None,
-        "share_of_limit": round(len(sent) / elapsed / server_rate, 4),
         "cpu_s": round(cpu, 2),
     }
 
@@ -161,12 +150,10 @@ async def _fanout_replicas(
         # How often the fan-out lease changed hands (1: one replica sent everything).
         takeovers = sum(r.log().count("fan-out lease taken") for r in cluster.replicas)
         sent = [c for c in api.sent_messages(since=mark) if c.chat_id in ids]
-        statuses = Counter(c.status for c in api.calls("sendMessage", since=mark))
-    per_chat = Counter(c.chat_id for c in sent)
+        statuses = [c.status for c in api.calls("sendMessage", since=mark)]
     with Session(engine) as session:
         states = subs.delivery_counts(session=session)
     elapsed = (max(c.at for c in sent) if sent else end) - start
-    first, last = (sent[0].at, sent[-1].at) if sent else (0.0, 0.0)
     return {
         "replicas": replicas,
         "replicas_alive_at_end": alive,
@@ -175,16 +162,8 @@ async def _fanout_replicas(
         "server_limit_per_s": server_rate,
         "push_rate": push_rate,
         "concurrency": concurrency,
-        "sent": len(sent),
-        "chats_served": len(per_chat),
-        "missing": len(ids - set(per_chat)),
-        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-        "http_429": statuses.get(429, 0),
+        **common.send_counts(sent, ids, statuses, elapsed, server_rate),
         "delivery_states": states,
-        "elapsed_s": round(elapsed, 2),
-        "rate_per_s": round(len(sent) / elapsed, 2) if elapsed > 0 else 0.0,
-        "steady_rate_per_s": round((len(sent) - 1) / (last - first), 2) if last > first else None,
-        "share_of_limit": round(len(sent) / elapsed / server_rate, 4) if elapsed > 0 else 0.0,
         "cpu_s": None,
     }
 

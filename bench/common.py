@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +212,24 @@ def ensure_db(label: str, articles: int, *, seed: int = DEFAULT_SEED, rebuild: b
                                   "seconds": round(seconds, 2)}, ensure_ascii=False), encoding="utf-8")
     return BenchDb(label, articles, url, path, docs, count_sentences(path), info.chars if info else 0,
                    round(seconds, 2), False)
+
+
+def send_counts(sent: Sequence[Any], chat_ids: Iterable[int], statuses: Iterable[int],
+                elapsed: float, server_rate: float) -> dict[str, Any]:
+    """What a fan-out bench reports of the fake server's sends: served, missing, duplicates, 429s, rates."""
+    per_chat = Counter(c.chat_id for c in sent)
+    first, last = (sent[0].at, sent[-1].at) if sent else (0.0, 0.0)
+    return {
+        "sent": len(sent),
+        "chats_served": len(per_chat),
+        "missing": len(set(chat_ids) - set(per_chat)),
+        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
+        "http_429": Counter(statuses).get(429, 0),
+        "elapsed_s": round(elapsed, 2),
+        "rate_per_s": round(len(sent) / elapsed, 2) if elapsed > 0 else 0.0,
+        "steady_rate_per_s": round((len(sent) - 1) / (last - first), 2) if last > first else None,
+        "share_of_limit": round(len(sent) / elapsed / server_rate, 4) if elapsed > 0 else 0.0,
+    }
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -151,7 +151,7 @@ class Push:
             if self._has_subscribers and (self._warming is None or not self._warming.is_alive()):
                 # Load a changed corpus between slots, so the first digest due does not wait for
                 # it; a daemon thread, so a stopping process never waits for a load either.
-                self._warming = threading.Thread(target=self._warm_corpus, name="digest-corpus", daemon=True)
+                self._warming = threading.Thread(target=self.warm_corpus, name="digest-corpus", daemon=True)
                 self._warming.start()
             fresh = [i for i in ids if i not in self._inflight]
             if self._announcing is None or self._announcing.done():
@@ -371,7 +371,7 @@ class Push:
 
     # --- one chat ---
 
-    def _warm_corpus(self) -> None:
+    def warm_corpus(self) -> None:
         """Reload the digest corpus if documents changed (run in a thread by the tick)."""
         try:
             with self._work.session() as session:

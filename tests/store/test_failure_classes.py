@@ -8,7 +8,7 @@ import pytest
 
 from store.answering import ask
 from store.service import FactStore
-from tests.dbkit import database_url
+from tests.store.textkit import store_of_texts, top_figure
 
 DOCS = {
     "shaoxing.txt": (
@@ -29,18 +29,7 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
-    folder = tmp_path_factory.mktemp("docs")
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    fact_store = FactStore.open(database_url(folder), seed=False)
-    reports = fact_store.ingest_paths(sorted(folder.glob("*.txt")))
-    assert all(r.ok for r in reports)
-    return fact_store
-
-
-def _figure(store: FactStore, question: str) -> str | None:
-    answers = store.ask(question)
-    return answers[0].figure if answers else None
+    return store_of_texts(tmp_path_factory.mktemp("docs"), DOCS)
 
 
 @pytest.mark.parametrize(
@@ -49,15 +38,15 @@ def _figure(store: FactStore, question: str) -> str | None:
      "绍兴高新区营业收入最新进展增长了多少"],
 )
 def test_fillers_and_unknown_words_do_not_refuse(store: FactStore, question: str) -> None:
-    assert _figure(store, question) == "8.5%"
+    assert top_figure(store, question) == "8.5%"
 
 
 def test_the_bold_figure_is_the_one_its_clause_asks_for(store: FactStore) -> None:
-    assert _figure(store, "绍兴高新区引进了几个智能制造项目") == "35个"
-    assert _figure(store, "绍兴高新区实际利用外资全省排第几") == "第五"
-    assert _figure(store, "绍兴高新区外贸进出口总额全省排名第几") == "第三"
-    assert _figure(store, "绍兴高新区2024年GDP多少") == "520.6亿元"
-    assert _figure(store, "绍兴高新区2024年GDP增长多少") == "7.2%"
+    assert top_figure(store, "绍兴高新区引进了几个智能制造项目") == "35个"
+    assert top_figure(store, "绍兴高新区实际利用外资全省排第几") == "第五"
+    assert top_figure(store, "绍兴高新区外贸进出口总额全省排名第几") == "第三"
+    assert top_figure(store, "绍兴高新区2024年GDP多少") == "520.6亿元"
+    assert top_figure(store, "绍兴高新区2024年GDP增长多少") == "7.2%"
 
 
 def test_thresholds_are_never_the_answer(store: FactStore) -> None:
@@ -86,19 +75,19 @@ def test_another_year_is_never_the_answer(store: FactStore) -> None:
 
 
 def test_a_province_figure_does_not_answer_for_a_city(store: FactStore) -> None:
-    assert _figure(store, "成都2024年GDP增长多少") is None
+    assert top_figure(store, "成都2024年GDP增长多少") is None
 
 
 def test_du_of_chengdu_is_part_of_the_name(store: FactStore) -> None:
-    assert _figure(store, "成都新增了多少户市场主体") == "35.2万户"
+    assert top_figure(store, "成都新增了多少户市场主体") == "35.2万户"
 
 
 def test_traditional_question(store: FactStore) -> None:
-    assert _figure(store, "紹興高新區引進了幾個智能製造項目") == "35个"
+    assert top_figure(store, "紹興高新區引進了幾個智能製造項目") == "35个"
 
 
 def test_one_typo_in_a_place_name(store: FactStore) -> None:
-    assert _figure(store, "绍兴高薪区新增高新技术企业多少家") == "126家"
+    assert top_figure(store, "绍兴高薪区新增高新技术企业多少家") == "126家"
 
 
 def test_missing_measure_is_named(store: FactStore) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from store.service import FactStore
-from tests.dbkit import database_url
+from tests.store.textkit import store_of_texts, top_figure
 
 DOCS = {
     "hefei_jkq.txt": (
@@ -29,22 +29,12 @@ DOCS = {
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
-    folder = tmp_path_factory.mktemp("zone-docs")
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    fact_store = FactStore.open(database_url(folder), seed=False)
-    assert all(r.ok for r in fact_store.ingest_paths(sorted(folder.glob("*.txt"))))
-    return fact_store
-
-
-def _figure(store: FactStore, question: str) -> str | None:
-    answers = store.ask(question)
-    return answers[0].figure if answers else None
+    return store_of_texts(tmp_path_factory.mktemp("zone-docs"), DOCS)
 
 
 def test_the_asked_zone_is_answered(store: FactStore) -> None:
-    assert _figure(store, "合肥经开区2024年GDP多少") == "1180.5亿元"
-    assert _figure(store, "合肥经开区新增市场主体多少户") == "9200户"
+    assert top_figure(store, "合肥经开区2024年GDP多少") == "1180.5亿元"
+    assert top_figure(store, "合肥经开区新增市场主体多少户") == "9200户"
 
 
 @pytest.mark.parametrize(
@@ -56,14 +46,14 @@ def test_the_asked_zone_is_answered(store: FactStore) -> None:
     ],
 )
 def test_another_zone_of_the_same_city_does_not_answer(store: FactStore, question: str) -> None:
-    assert _figure(store, question) not in {"1180.5亿元", "6.3%", "9200户", "3000亿元"}
+    assert top_figure(store, question) not in {"1180.5亿元", "6.3%", "9200户", "3000亿元"}
 
 
 def test_a_zone_in_brackets_is_an_aside(store: FactStore) -> None:
-    assert _figure(store, "南京经开区集中签约项目共计多少个") == "56个"
+    assert top_figure(store, "南京经开区集中签约项目共计多少个") == "56个"
 
 
 def test_a_city_document_answers_for_the_zone_it_names(store: FactStore) -> None:
-    assert _figure(store, "苏州高新区规模以上工业总产值多少") == "4200亿元"
-    assert _figure(store, "苏州工业园区进出口总额多少") == "6400亿元"
-    assert _figure(store, "苏州高新区进出口总额多少") != "6400亿元"  # 苏州工业园区's, not 苏州高新区's
+    assert top_figure(store, "苏州高新区规模以上工业总产值多少") == "4200亿元"
+    assert top_figure(store, "苏州工业园区进出口总额多少") == "6400亿元"
+    assert top_figure(store, "苏州高新区进出口总额多少") != "6400亿元"  # 苏州工业园区's, not 苏州高新区's
