@@ -512,7 +512,9 @@ def _bm25_candidates(
     with index.score_lock:
         # A dense score buffer, reset after use: cheaper than sorting the union of postings.
         buf = index.score_buffer()
-        for rows, scores in zip(parts_rows, parts_scores, strict=True):
+        # The buffer is all zeros: the first part is written, not added (one gather less, same values).
+        buf[parts_rows[0]] = parts_scores[0]
+        for rows, scores in zip(parts_rows[1:], parts_scores[1:], strict=True):
             buf[rows] += scores  # rows are unique within one part
         touched = np.concatenate(parts_rows)
         touched_docs = index.doc_of_row[touched] if doc_bonus else touched
@@ -523,11 +525,12 @@ def _bm25_candidates(
             hit = touched[flag[touched_docs]]
             buf[hit] += np.float32(bonus)
         # Sentences with figures are what questions ask for: let them into the rerank first.
-        values = buf[touched] * np.where(index.has_facts[touched], np.float32(1.15), np.float32(1.0))
+        boost = index.fact_boost()
+        values = buf[touched] * boost[touched]
         pool = min(len(touched), limit * 4)
         top = np.argpartition(-values, pool - 1)[:pool] if pool < len(touched) else np.arange(len(touched))
         candidates = sorted_unique(touched[top])
-        cand_scores = buf[candidates] * np.where(index.has_facts[candidates], np.float32(1.15), np.float32(1.0))
+        cand_scores = buf[candidates] * boost[candidates]
         buf[touched] = 0.0
     order = np.argsort(-cand_scores, kind="stable")[:limit]
     return candidates[order].astype(np.int32), cand_scores[order].astype(np.float32)
@@ -639,6 +642,12 @@ class _Figure:
     score: float
 
 
+# Compiled once (the figure loop runs them for every figure of every candidate).
+_CONVERTED_RE = re.compile(r"(?:约合|折合|折算)[^，,；;。]{0,3}$")
+_AFTER_BREAK_RE = re.compile(r"[，,；;。、]")
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
+
+
 def _select_figure(
     text: str, facts: tuple[FactView, ...], pq: ParsedQuestion, plan: _QueryPlan, qyears: set[int],
     asked_years: set[int],
@@ -724,7 +733,7 @@ def _select_figure(
                 score += FIG_SAME_COUNT
         if fact.kind == "money" and plan.currency and fact.unit in ("CNY", "USD", "EUR"):
             score += FIG_UNIT if fact.unit == plan.currency else -FIG_UNIT  # 多少美元: not 约合1243亿元
-        if re.search(r"(?:约合|折合|折算)[^，,；;。]{0,3}$", text[max(0, fact.start - 6) : fact.start]):
+        if _CONVERTED_RE.search(text[max(0, fact.start - 6) : fact.start]):
             score += FIG_CONVERTED
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
@@ -741,7 +750,7 @@ def _select_figure(
             if lead:
                 near_from = lead[-1].start
         next_start = ordered[i + 1].start if i + 1 < len(ordered) else len(text)
-        after_text = re.split(r"[，,；;。、]", text[fact.end : min(next_start, fact.end + FIG_AFTER_CHARS)])[0]
+        after_text = _AFTER_BREAK_RE.split(text[fact.end : min(next_start, fact.end + FIG_AFTER_CHARS)], 1)[0]
         # Back to the previous figure of the same kind: the subject may stand a clause or two earlier.
         previous = max((f.end for f in facts if f.kind == fact.kind and f.end <= fact.start), default=0)
         if previous:
@@ -820,6 +829,7 @@ class _QueryPlan:
     asks_before: bool = False  # the question asks what a figure was (原来, 之前, 设立前)
     asks_share: bool = False  # the question asks for a share (占GDP比重): the measure may be its denominator
     clause_total: float = 0.0
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # plan term → its other words (memo)
 
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
@@ -987,14 +997,20 @@ def _find(plan: _QueryPlan, term: str, text: str) -> int:
         pos = text.find(term)
         if pos >= 0:
             return pos
-        others = word_synonyms(term)
+        others = plan.synonyms.get(term)
+        if others is None:
+            others = plan.synonyms[term] = word_synonyms(term)
         if not others:
             return -1
         surfaces: tuple[str, ...] = others
     else:
         surfaces = plan.metric_surfaces
-    found = [p for s in surfaces if (p := text.find(s)) >= 0]
-    return min(found) if found else -1
+    best = -1
+    for s in surfaces:
+        p = text.find(s)
+        if p >= 0 and (best < 0 or p < best):
+            best = p
+    return best
 
 
 def _clause_matched(plan: _QueryPlan, text: str) -> float:
@@ -1113,7 +1129,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         # Years the sentence states before its first figure (a later 比2017年 is a comparison).
         first = min((f.start for f in index.read_facts(row) if f.kind != "date"), default=len(text))
         head = "".join(index.search_text(r) for r in context_rows) + text[:first]
-        stated_years = {int(y) for y in re.findall(r"((?:19|20)\d{2})年", head)}
+        stated_years = {int(y) for y in _YEAR_RE.findall(head)}
         # …unless the asked year comes with a figure later on (从2020年的1778亿元增长到2023年的3064亿元).
         later = any(f.period in asked_years for f in facts if f.kind != "date")
         if stated_years and not (stated_years & asked_years) and not q.target and not later:
@@ -1247,8 +1263,12 @@ def _other_zone_is_subject(
 
 def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
     """Up to `limit` sentences before this one in its paragraph, in reading order."""
-    rows = index.paragraph_rows(row)
-    return list(range(max(rows.start, row - limit), row))
+    doc, para = index.doc_of_row[row], index.para_of_row[row]
+    start = row  # walk back at most `limit` rows (not the whole paragraph)
+    while (start > 0 and row - start < limit and index.doc_of_row[start - 1] == doc
+           and index.para_of_row[start - 1] == para):
+        start -= 1
+    return list(range(start, row))
 
 
 @dataclass(frozen=True, slots=True)
