@@ -660,6 +660,7 @@ def _select_figure(
     mentions = metric_mentions(text) if q.metric else []
     asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
     best: _Figure | None = None
+    positions: list[int] | None = None
     ordered = sorted(facts, key=lambda f: f.start)
     if q.kind is not None and q.kind != "list":
         # The kind asked for is a requirement: only figures of that kind compete.
@@ -738,10 +739,12 @@ def _select_figure(
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         near_from: int | None = None
-        lacks = not _clause_matched(plan, before_text.lower()) or (
+        before_matched: float | None = _clause_matched(plan, before_text.lower())
+        lacks = not before_matched or (
             plan.metric_surfaces and _find(plan, METRIC_TERM, before_text.lower()) < 0
         )
         if plan.clause_total > 0 and clause_start > 0 and lacks:
+            before_matched = None  # the window moves back: matched again below
             # A clause that names nothing asked (，同比增长9.1%) says it of the clause before (营业收入860亿元).
             prev_start = max((text.rfind(ch, 0, clause_start - 1) for ch in _CLAUSE_BREAKS), default=-1) + 1
             before_text = text[max(prev_start, fact.start - 2 * FIG_WINDOW) : fact.start]
@@ -764,11 +767,12 @@ def _select_figure(
         if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
             score += FIG_STATED
         if plan.clause_total > 0:
-            low = text.lower()
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
             if near_from is not None:
                 near += "|" + text[max(0, near_from - FIG_NEAR_CHARS) : near_from]
-            score += FIG_BEFORE * _clause_matched(plan, before_text.lower()) / plan.clause_total
+            if before_matched is None:
+                before_matched = _clause_matched(plan, before_text.lower())
+            score += FIG_BEFORE * before_matched / plan.clause_total
             score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
             score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
             score += FIG_SCOPE * _clause_matched(plan, scope.lower()) / plan.clause_total
@@ -777,7 +781,9 @@ def _select_figure(
             if plan.head and (_find(plan, plan.head, before_text.lower()) >= 0
                               or _find(plan, plan.head, after_text.lower()) >= 0):
                 score += FIG_HEAD
-            positions = [p for t, _w in plan.plain if (p := _find(plan, t, low)) >= 0]
+            if positions is None:  # where the question's words are in the sentence: the same for every figure
+                low = text.lower()
+                positions = [p for t, _w in plan.plain if (p := _find(plan, t, low)) >= 0]
             if positions:
                 score -= FIG_DISTANCE * min(abs(p - fact.start) for p in positions)
         label = ((fact.metric or "") + (fact.subject or "")).lower()
