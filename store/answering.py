@@ -648,16 +648,31 @@ _AFTER_BREAK_RE = re.compile(r"[，,；;。、]")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
 
 
+# Rows whose metric names are remembered (SearchIndex.mention_cache) before the memo starts afresh.
+MENTION_CACHE_ROWS = 200_000
+
+
+def _row_mentions(index: SearchIndex, row: int, text: str) -> list[tuple[int, int, str]]:
+    """metric_mentions() of a row's search text, computed once per sentence (it does not depend on the question)."""
+    found = index.mention_cache.get(row)
+    if found is None:
+        if len(index.mention_cache) >= MENTION_CACHE_ROWS:
+            index.mention_cache.clear()
+        found = index.mention_cache[row] = metric_mentions(text)
+    return found
+
+
 def _select_figure(
     text: str, facts: tuple[FactView, ...], pq: ParsedQuestion, plan: _QueryPlan, qyears: set[int],
-    asked_years: set[int],
+    asked_years: set[int], *, mentions: list[tuple[int, int, str]] | None = None,
 ) -> _Figure | None:
     """The figure of a sentence that answers the question: asked kind, measure in its clause, period."""
     q = pq.q
     assert q is not None
     wanted = _wanted_kinds(q)
     stated = {_number_of(n) for n in q.numbers}
-    mentions = metric_mentions(text) if q.metric else []
+    if mentions is None:
+        mentions = metric_mentions(text) if q.metric else []
     asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
     best: _Figure | None = None
     positions: list[int] | None = None
@@ -1142,7 +1157,11 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
         if not stated_years and not q.target and all(abs(doc_year - y) > 1 for y in asked_years):
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-    figure = _select_figure(index.search_text(row), facts, pq, plan, qyears, asked_years) if facts else None
+    figure = None
+    if facts:
+        search_text = index.search_text(row)
+        mentions = _row_mentions(index, row, search_text) if q.metric else []
+        figure = _select_figure(search_text, facts, pq, plan, qyears, asked_years, mentions=mentions)
     return _Candidate(
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
         context_rows, missing_entity, None, penalty,

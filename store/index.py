@@ -437,6 +437,9 @@ class SearchIndex:
     title_cache: dict[str, np.ndarray] = field(default_factory=dict)
     answer_cache: dict[tuple[str, int], Any] = field(default_factory=dict)  # (question, limit) → answers
     _doc_id_bound: int | None = None
+    # Row → metric names found in its search text (store.metrics.metric_mentions): the sentence's own
+    # analysis, independent of any question, so clear_caches() keeps it (bounded, dropped when full).
+    mention_cache: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     _fact_boost: np.ndarray | None = None  # row → FACT_ROW_BOOST or 1.0 (float32), derived from has_facts
 
     def clear_caches(self) -> None:
