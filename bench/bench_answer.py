@@ -48,7 +48,8 @@ def _peak_rss() -> int:
 def clear_question_caches(index: Any) -> None:
     """Forget every earlier question: the index's caches and the store's memoised per-text functions.
 
-    Load-once caches (lexicons, gazetteers: `lru_cache(maxsize=1)`) stay: a running bot has them.
+    Load-once caches (lexicons, gazetteers: `lru_cache(maxsize=1)`) stay: a running bot has them; so does
+    a sentence's own analysis that no question changes (`SearchIndex.mention_cache`, see the README).
     """
     index.clear_caches()
     for name, module in list(sys.modules.items()):
