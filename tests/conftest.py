@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,25 @@ class BotHarness:
         )
         sent = self.api.sent_messages(chat_id, since=mark)
         return sent[:-1]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(api: FakeBotApi, settings: Any, store: Any) -> AsyncIterator[BotHarness]:
+    """The real Application polling the fake Bot API, started and stopped as `bot run` does."""
+    from bot.app import Services, build_application, startup
+
+    app = build_application(settings, Services(store=store))
+    await app.initialize()
+    await startup(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=5)
+    await app.start()
+    try:
+        yield BotHarness(api, app)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
 
 
 def buttons(call: Call) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from store import subscriptions as subs
 from store.db import session_scope
 from store.service import FactStore
 from tests.bot.pushkit import FakeClock, deliveries, fresh_db, make_bot, no_sleep, settings_for
-from tests.conftest import BotHarness
+from tests.conftest import BotHarness, running_bot
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 SUPERGROUP = -1001234567890
@@ -38,23 +38,13 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def harness(api: FakeBotApi, tmp_path) -> AsyncIterator[BotHarness]:
-    from bot.app import Services, build_application, startup
 
     url = fresh_db(tmp_path)
     settings = settings_for(
         api, url, admin_ids=f"{BIG_ADMIN},{BIG_USER}", announce_chat_ids=str(SUPERGROUP)
     )
-    app = build_application(settings, Services(store=FactStore.open(url)))
-    await app.initialize()
-    await startup(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
-    await app.start()
-    try:
-        yield BotHarness(api, app)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with running_bot(api, settings, FactStore.open(url)) as harness:
+        yield harness
 
 
 def _engine(harness: BotHarness):

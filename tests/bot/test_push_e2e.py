@@ -31,7 +31,7 @@ from tests.bot.pushkit import (
     no_sleep,
     settings_for,
 )
-from tests.conftest import TEST_TOKEN, BotHarness, button_data, buttons
+from tests.conftest import TEST_TOKEN, BotHarness, button_data, buttons, running_bot
 from tests.fake_bot_api import Call, FakeBotApi, parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,22 +206,12 @@ async def test_kill_with_concurrent_sends_never_duplicates(api: FakeBotApi, push
 
 @pytest.fixture
 async def push_bot(api: FakeBotApi, push_db: str) -> AsyncIterator[BotHarness]:
-    from bot.app import Services, build_application, startup
 
     settings = settings_for(
         api, push_db, admin_ids=str(ADMIN), announce_chat_ids=",".join(map(str, ANNOUNCE))
     )
-    app = build_application(settings, Services(store=FactStore.open(push_db)))
-    await app.initialize()
-    await startup(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
-    await app.start()
-    try:
-        yield BotHarness(api, app)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with running_bot(api, settings, FactStore.open(push_db)) as harness:
+        yield harness
 
 
 def _sub(harness: BotHarness, chat_id: int) -> subs.Subscription | None:

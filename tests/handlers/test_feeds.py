@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from bot.feeds_job import poll_and_announce
 from render import texts
-from tests.conftest import BotHarness, make_settings
+from tests.conftest import BotHarness, make_settings, running_bot
 from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 from tests.webkit import ARTICLES, LAYOUTS, make_docx, rss
@@ -24,24 +24,13 @@ ANNOUNCE = -1003333333333
 async def feed_bot(
     fake_api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[BotHarness]:
-    from bot.app import Services, build_application, startup
     from store.service import FactStore
 
     monkeypatch.setenv("FETCH_ALLOW_PRIVATE", "1")
     store = FactStore.open(database_url(tmp_path, "feeds"))
     settings = make_settings(fake_api, admin_ids=str(ADMIN), announce_chat_ids=str(ANNOUNCE))
-    app = build_application(settings, Services(store=store))
-    await app.initialize()
-    await startup(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
-    await app.start()
-    try:
-        yield BotHarness(fake_api, app)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with running_bot(fake_api, settings, store) as harness:
+        yield harness
 
 
 def _text(call: Any) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from render import texts
-from tests.conftest import BotHarness, buttons, make_settings
+from tests.conftest import BotHarness, buttons, make_settings, running_bot
 from tests.fake_bot_api import FakeBotApi, parse_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,20 +37,8 @@ def national_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture
 async def tbot(fake_api: FakeBotApi, national_store: Any) -> AsyncIterator[BotHarness]:
-    from bot.app import Services, build_application, startup
-
-    app = build_application(make_settings(fake_api), Services(store=national_store))
-    await app.initialize()
-    await startup(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
-    await app.start()
-    try:
-        yield BotHarness(fake_api, app)
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with running_bot(fake_api, make_settings(fake_api), national_store) as harness:
+        yield harness
 
 
 async def test_track_sends_chart_then_table(tbot: BotHarness) -> None:

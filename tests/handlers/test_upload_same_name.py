@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from render import texts
-from tests.conftest import BotHarness, button_data, buttons, make_settings
+from tests.conftest import BotHarness, button_data, buttons, make_settings, running_bot
 from tests.dbkit import database_url
 from tests.fake_bot_api import FakeBotApi, parse_html
 
@@ -23,21 +23,11 @@ def article(place: str, figure: int) -> bytes:
 @pytest.fixture
 async def own_bot(tmp_path: Path, fake_api: FakeBotApi) -> AsyncIterator[tuple[BotHarness, Any]]:
     """A polling bot over its own store (the shared seeded one stays at two documents)."""
-    from bot.app import Services, build_application, startup
     from store.service import FactStore
 
     store = FactStore.open(database_url(tmp_path, "upload"))
-    app = build_application(make_settings(fake_api, admin_ids=str(ADMIN)), Services(store=store))
-    await app.initialize()
-    await startup(app)
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
-    await app.start()
-    try:
-        yield BotHarness(fake_api, app), store
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+    async with running_bot(fake_api, make_settings(fake_api, admin_ids=str(ADMIN)), store) as harness:
+        yield harness, store
 
 
 async def upload(bot: BotHarness, content: bytes, file_name: str | None) -> Any:
