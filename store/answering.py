@@ -12,6 +12,7 @@ from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
+from store.substrings import SubstringIndex, built_once
 from store.views import Answer, FactView
 
 # Question words and fillers: removed before matching so they never count as content.
@@ -181,20 +182,37 @@ _NOT_A_NAME_START = frozenset("个项家条座所户批位名次种类件台套�
 
 def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
     """Spans of names the index knows (aliases, regions, mined names) in a lower-cased question."""
-    gaz = index.gazetteer
-    spans: list[tuple[int, int]] = []
-    n = len(text)
-    taken = [False] * n
-    for length in range(min(MAX_TERM_LEN + 8, n), 1, -1):
-        for start in range(n - length + 1):
-            sub = text[start : start + length]  # two dict look-ups cost less than the overlap test
-            if not (sub in gaz.canonical or sub in gaz.names) or any(taken[start : start + length]):
-                continue
-            if sub[0] not in _NOT_A_NAME_START:
-                spans.append((start, start + length))
-                for i in range(start, start + length):
-                    taken[i] = True
+    return _first_fit(text, index.gazetteer.known_names().spans(text), [False] * len(text))
+
+
+def _first_fit(
+    text: str, found: list[tuple[int, int]], taken: list[bool], *, whole_parts: bool = False
+) -> list[tuple[int, int]]:
+    """Known-name spans kept longest first, each clear of those kept before (marked in `taken`).
+
+    A span starting with a measure word or a particle is no name; with `whole_parts`, neither is
+    one across a "|" (a question word or punctuation cut out).
+    """
+    spans = []
+    for start, end in found:
+        if any(taken[start:end]) or text[start] in _NOT_A_NAME_START or (whole_parts and "|" in text[start:end]):
+            continue
+        spans.append((start, end))
+        taken[start:end] = [True] * (end - start)
     return spans
+
+
+def prepare(index: SearchIndex) -> None:
+    """Build the question-independent look-up tables of an index now (about 0.1 s) rather than on a question."""
+    gaz = index.gazetteer
+    gaz.known_names()
+    gaz.slip_filter()
+    _term_index(index)
+
+
+def _term_index(index: SearchIndex) -> SubstringIndex:
+    """The index vocabulary's terms of 2 to MAX_TERM_LEN characters, to find them in a question."""
+    return built_once("index terms", (index.vocab,), lambda: SubstringIndex(index.vocab, MAX_TERM_LEN))
 
 
 # Short forms of development-zone names people use (经开区 for 经济技术开发区 …): general, not per zone.
@@ -228,7 +246,14 @@ def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
 
 def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     """Normalise a question and find what it requires, its index terms and its entities."""
-    q = qparse.parse(question, names=lambda t: _name_spans(index, t))
+    seen: dict[str, list[tuple[int, int]]] = {}  # parse() looks twice, at the same text unless a typo was fixed
+
+    def names(text: str) -> list[tuple[int, int]]:
+        if text not in seen:
+            seen[text] = _name_spans(index, text)
+        return list(seen[text])
+
+    q = qparse.parse(question, names=names)
     text = q.text
     lowered = text.lower()
     intents = detect_intents(qparse.strip_fillers(lowered))
@@ -252,7 +277,8 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
     # Places of the gazetteer named in the question: the answer must be about them, unless the place
     # is part of a longer name the index knows (青岛 of 京东方青岛基地 names a plant, not a city).
-    longer_names = _name_spans(index, stripped)
+    name_hits = gaz.known_names().spans(stripped)
+    longer_names = _first_fit(stripped, name_hits, [False] * len(stripped))
     place_spans: list[tuple[int, int]] = []
     for mention in q.places:
         if mention.level == "nation":
@@ -275,43 +301,34 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             place_spans.append((pos, pos + len(mention.surface)))
 
     # Known entity names (aliases included), longest first, non-overlapping.
-    taken = covered[:]
-    for length in range(min(MAX_TERM_LEN + 8, len(stripped)), 1, -1):
-        for start in range(len(stripped) - length + 1):
-            if any(taken[start : start + length]):
-                continue
-            sub = stripped[start : start + length]
-            if "|" in sub:
-                continue
-            canon = gaz.canonical.get(sub)
-            if (canon is None and sub not in gaz.names) or sub[0] in _NOT_A_NAME_START:
-                continue
-            surfaces = gaz.expand(sub)
-            entities[canon or sub] = surfaces
-            for i in range(start, start + length):
-                taken[i] = True
-            mark(start, start + length)
+    for start, end in _first_fit(stripped, name_hits, covered[:], whole_parts=True):
+        sub = stripped[start:end]
+        entities[gaz.canonical.get(sub) or sub] = gaz.expand(sub)
+        mark(start, end)
 
     # Index vocabulary terms inside the question (what cut_for_search would give, corpus-bound).
     vocab = index.vocab
-    for length in range(min(MAX_TERM_LEN, len(stripped)), 0, -1):
-        for start in range(len(stripped) - length + 1):
-            sub = stripped[start : start + length]
-            if "|" in sub or sub not in vocab or sub in terms:
-                continue
-            if any(start < b and start + length > a and not (a <= start and start + length <= b)
-                   and not (start <= a and b <= start + length) for a, b in place_spans):
-                continue  # 海地 of 上海地方: a word across a place name's edge is not in the question
-            if sub.isdigit() and (
-                (start > 0 and stripped[start - 1].isdigit()) or (start + length < len(stripped)
-                                                                   and stripped[start + length].isdigit())
-            ):
-                continue  # 21 and 17 inside 217 are not what the question says
-            if length == 1 and (covered[start] or not sub.isalnum()):
-                continue
-            terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
-            if length >= 2:
-                mark(start, start + length)
+    # Longest first, then leftmost: words of two or more characters, then single characters.
+    found = _term_index(index).spans(stripped)
+    found += [(i, i + 1) for i, ch in enumerate(stripped) if ch in vocab]
+    for start, end in found:
+        length = end - start
+        sub = stripped[start:end]
+        if "|" in sub or sub in terms:
+            continue
+        if any(start < b and start + length > a and not (a <= start and start + length <= b)
+               and not (start <= a and b <= start + length) for a, b in place_spans):
+            continue  # 海地 of 上海地方: a word across a place name's edge is not in the question
+        if sub.isdigit() and (
+            (start > 0 and stripped[start - 1].isdigit()) or (start + length < len(stripped)
+                                                               and stripped[start + length].isdigit())
+        ):
+            continue  # 21 and 17 inside 217 are not what the question says
+        if length == 1 and (covered[start] or not sub.isalnum()):
+            continue
+        terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
+        if length >= 2:
+            mark(start, start + length)
 
     # One-character typos of known names (殷家河 → 股家河, 京东芳 → 京东方).
     for chunk_start, chunk in _chunks(stripped):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from store.paths import LEXICON_DIR
+from store.substrings import OneSlipFilter, SubstringIndex, built_once
 from store.views import DocumentInfo, FactView
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 BM25_K1 = 1.2
 BM25_B = 0.75
 MAX_TERM_LEN = 12
+MAX_NAME_LEN = MAX_TERM_LEN + 8  # names (京东方青岛基地 …) run longer than index terms
 # A union of row lists longer than 1/64 of all rows is taken through a bitmap (one pass over all rows)
 # rather than a sort: the sort costs more per row, the bitmap more per index size.
 UNION_BITMAP_SHARE = 64
@@ -86,14 +88,32 @@ class Gazetteer:
             return (name,)
         return tuple(dict.fromkeys((name, *self.surfaces.get(canon, (canon,)))))
 
+    def slip_filter(self) -> OneSlipFilter:
+        """The quick test of typo_candidates (built once from the names with typos, rebuilt when they grow).
+
+        A name added with masks that all exist already needs no rebuild: the names that made them
+        keep its pairs in the filter.
+        """
+        return built_once(
+            "gazetteer slips", (self.wildcard,), lambda: OneSlipFilter(set().union(*self.wildcard.values()))
+        )
+
+    def known_names(self) -> SubstringIndex:
+        """Every name and alias key (of up to MAX_NAME_LEN characters), to find them in a question."""
+        return built_once(
+            "gazetteer names", (self.names, self.canonical),
+            lambda: SubstringIndex((*self.names, *self.canonical), MAX_NAME_LEN),
+        )
+
     def typo_candidates(self, text: str) -> list[tuple[str, str]]:
         """(typed substring, known name) pairs where the text has a name with one wrong character."""
         found: list[tuple[str, str]] = []
         n = len(text)
+        near = self.slip_filter()
         for length in range(min(MAX_TERM_LEN, n), 2, -1):
             for start in range(n - length + 1):
                 sub = text[start : start + length]
-                if sub in self.names or not _is_cjk(sub[0]) or not _is_cjk(sub[-1]):
+                if sub in self.names or not _is_cjk(sub[0]) or not _is_cjk(sub[-1]) or not near.may_match(sub):
                     continue
                 for i in range(length):
                     hits = self.wildcard.get(sub[:i] + "?" + sub[i + 1 :])

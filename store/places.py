@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from store.substrings import OneSlipFilter
+
 log = logging.getLogger(__name__)
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "seeds" / "lexicon"
@@ -463,6 +465,12 @@ def _fuzzy_index() -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
+@lru_cache(maxsize=1)
+def _fuzzy_filter() -> OneSlipFilter:
+    """The quick test that a window may be one character off a surface of _fuzzy_index (most are not)."""
+    return OneSlipFilter({s for surfaces in _fuzzy_index().values() for s in surfaces})
+
+
 def _is_word(text: str) -> bool:
     """True when jieba's dictionary lists the text as a word (the typed pair is then no typo)."""
     return _freq(text) > 0
@@ -569,14 +577,15 @@ def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
     fixed = frozenset(i for m in _KIND_WORDS.finditer(text) for i in range(m.start(), m.end()))
     chars = list(text)
     changed = False
+    near = _fuzzy_filter()
     for run in _HAN.finditer(text):
         pos = run.start()
         while pos < run.end():
             done = False
             for length in FUZZY_LENGTHS:
                 end = pos + length
-                if end > run.end() or any(covered[pos:end]) or pos in fixed:
-                    continue
+                if end > run.end() or any(covered[pos:end]) or pos in fixed or not near.may_match(text[pos:end]):
+                    continue  # (most windows are no surface's slip: _fuzzy_surface would find nothing)
                 surface = _fuzzy_surface(text, pos, length, fixed)
                 if surface is not None and not _fits_place_before(text, pos, surface):
                     surface = None  # 海口江冬新区 is not 南京's 江北新区

@@ -205,6 +205,7 @@ class FactStore:
 
     def warm(self) -> None:
         """Build the index and load the text converters now rather than on the first question."""
+        from store.answering import prepare
         from store.normalize import normalize_question
         from store.tokenize import get_tokenizer
 
@@ -212,6 +213,7 @@ class FactStore:
         normalize_question("預熱")
         get_tokenizer()
         self.index.phrase_rows("预热")
+        prepare(self.index)
 
     def ask(self, question: str, *, limit: int = 5) -> list[Answer]:
         """Answer a Chinese question: best answer first; empty when the corpus cannot answer."""
