@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from store import question as qparse
-from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
+from store.index import FACT_ROW_BOOST, MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
@@ -66,6 +66,14 @@ _INTENT_KINDS: dict[str, tuple[str, ...]] = {
 # ---- Every weight and threshold of answering, with what it trades ------------------------------
 COMMON_TERM_ROWS = 5_000  # postings longer than this (and 3 % of rows) only count in the rerank
 RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring: recall vs time
+BM25_POOL_FACTOR = 4  # postings (a row once per list it is in) read first for the BM25 top, × the rows wanted
+# Exact BM25 top without adding up long posting lists (MaxScore): lists this long may be left out when the
+# scores found prove no row they alone hold can make the top; shorter ones are always added (cheap anyway).
+PRUNE_MIN_ROWS = 2_000
+PRUNE_CEILING_MARGIN = 1.0001  # float32 rounding of the exact sums: a ceiling never below a real score
+# A binary search of a scored row in a left-out list costs about this many postings added up.
+PRUNE_LOOKUP_COST = 3
+BONUS_DOC_SLICES = 64  # up to this many bonus documents, their rows are cut out of a list by binary search
 MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover (abstain below)
 MIN_TOPIC_COVERAGE = 0.4  # share of its non-entity words (the measure asked about)
 MIN_SCORE = 0.35  # final score below which a candidate is never shown
@@ -476,13 +484,22 @@ def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.
     return index.union_rows(out)
 
 
-def _bm25_candidates(
-    index: SearchIndex, pq: ParsedQuestion, limit: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with the highest BM25 scores (tf = 1), with entity context counted, and their scores."""
-    if not pq.terms or index.size == 0:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-    parts_rows, parts_scores = [], []
+@dataclass(slots=True)
+class _Bm25Parts:
+    """What a question adds to each sentence's BM25 score: posting lists with their tf=1 weights, and bonuses.
+
+    A row's score is the float32 sum, in part order, of norm[row] × weight over the parts holding it, plus the
+    bonus of each document bonus whose documents hold it, times the row's fact boost.
+    """
+
+    rows: list[np.ndarray] = field(default_factory=list)  # each sorted and unique
+    weights: list[np.float32] = field(default_factory=list)
+    doc_bonus: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (document ids, bonus)
+
+
+def _bm25_parts(index: SearchIndex, pq: ParsedQuestion) -> _Bm25Parts:
+    """The question's BM25 parts: its terms (very common ones left to the rerank), its measure, its entities."""
+    out = _Bm25Parts()
     entity_text = [s.lower() for surfaces in pq.entities.values() for s in surfaces]
     plain_postings = []
     for term in pq.terms:
@@ -497,8 +514,8 @@ def _bm25_candidates(
     if any(len(rows) <= common for _t, rows in plain_postings) or pq.entities:
         plain_postings = [(t, rows) for t, rows in plain_postings if len(rows) <= common]
     for term, rows in plain_postings:
-        parts_rows.append(rows)
-        parts_scores.append(index.norm[rows] * np.float32(term.weight))
+        out.rows.append(rows)
+        out.weights.append(np.float32(term.weight))
     # The measure asked for, under any of its names (GDP → 地区生产总值), counts as one term.
     q = pq.q
     if q is not None and q.metric:
@@ -507,50 +524,171 @@ def _bm25_candidates(
                     and (r := index.postings(x.lower())) is not None and len(r)]
         if syn_rows:
             rows = index.union_rows(syn_rows)
-            parts_rows.append(rows)
-            parts_scores.append(index.norm[rows] * np.float32(index.idf_for_count(len(rows))))
-    doc_bonus: list[tuple[np.ndarray, float]] = []
+            out.rows.append(rows)
+            out.weights.append(np.float32(index.idf_for_count(len(rows))))
     for canon, surfaces in pq.entities.items():
         weight = max(index.term_idf(s.lower()) for s in surfaces)
         named = _named_rows(index, pq, canon)
         if len(named):
-            parts_rows.append(named)
-            parts_scores.append(index.norm[named] * np.float32(weight))
+            out.rows.append(named)
+            out.weights.append(np.float32(weight))
             # A sentence right after one naming the entity is about it too (王台片区，… 。立足…33.95平方公里…).
             after = _following_rows(index, named)
             if len(after):
-                parts_rows.append(after)
-                parts_scores.append(index.norm[after] * np.float32(weight * 0.85))
+                out.rows.append(after)
+                out.weights.append(np.float32(weight * 0.85))
         docs = _documents_about(index, pq, canon)
         if len(docs):
-            doc_bonus.append((docs, weight * 0.8))
-    if not parts_rows:
+            out.doc_bonus.append((docs, weight * 0.8))
+    return out
+
+
+def _bm25_candidates(
+    index: SearchIndex, pq: ParsedQuestion, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with the highest BM25 scores (tf = 1), with entity context counted, and their scores."""
+    if not pq.terms or index.size == 0:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+    parts = _bm25_parts(index, pq)
+    if not parts.rows:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     with index.score_lock:
-        # A dense score buffer, reset after use: cheaper than sorting the union of postings.
-        buf = index.score_buffer()
-        # The buffer is all zeros: the first part is written, not added (one gather less, same values).
-        buf[parts_rows[0]] = parts_scores[0]
-        for rows, scores in zip(parts_rows[1:], parts_scores[1:], strict=True):
-            buf[rows] += scores  # rows are unique within one part
-        touched = np.concatenate(parts_rows)
-        touched_docs = index.doc_of_row[touched] if doc_bonus else touched
-        for docs, bonus in doc_bonus:
-            # Rows of a document whose title or region names the entity (once per row).
-            flag = np.zeros(index.doc_id_bound(), dtype=bool)
-            flag[docs[docs < len(flag)]] = True
-            hit = touched[flag[touched_docs]]
-            buf[hit] += np.float32(bonus)
-        # Sentences with figures are what questions ask for: let them into the rerank first.
-        boost = index.fact_boost()
-        values = buf[touched] * boost[touched]
-        pool = min(len(touched), limit * 4)
-        top = np.argpartition(-values, pool - 1)[:pool] if pool < len(touched) else np.arange(len(touched))
-        candidates = sorted_unique(touched[top])
-        cand_scores = buf[candidates] * boost[candidates]
-        buf[touched] = 0.0
+        top = _top_rows_pruned(index, parts, limit)
+        if top is None:
+            top = _top_rows_dense(index, parts, limit)
+    return top
+
+
+def _top_rows_dense(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every posting of every part added up in the dense score buffer; the best `limit` rows and their scores."""
+    buf = index.score_buffer()  # all zeros between questions (callers hold score_lock)
+    # The buffer is all zeros: the first part is written, not added (one gather less, same values).
+    buf[parts.rows[0]] = index.norm[parts.rows[0]] * parts.weights[0]
+    for rows, weight in zip(parts.rows[1:], parts.weights[1:], strict=True):
+        buf[rows] += index.norm[rows] * weight  # rows are unique within one part
+    touched = np.concatenate(parts.rows)
+    touched_docs = index.doc_of_row[touched] if parts.doc_bonus else touched
+    for docs, bonus in parts.doc_bonus:
+        # Rows of a document whose title or region names the entity (once per row).
+        hit = touched[_doc_flag(index, docs)[touched_docs]]
+        buf[hit] += np.float32(bonus)
+    # Sentences with figures are what questions ask for: let them into the rerank first.
+    boost = index.fact_boost()
+    values = buf[touched] * boost[touched]
+    pool = min(len(touched), limit * BM25_POOL_FACTOR)
+    if pool < len(touched):
+        # The best postings first (a row once per list it is in), then every row scoring as high as the
+        # `limit`-th best row found there: the top `limit` rows by score, ties to the earlier row.
+        top = sorted_unique(touched[np.argpartition(-values, pool - 1)[:pool]])
+        if len(top) < limit:
+            candidates = sorted_unique(touched)
+        else:
+            scores = buf[top] * boost[top]
+            floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            candidates = sorted_unique(touched[values >= floor])
+    else:
+        candidates = sorted_unique(touched)
+    cand_scores = buf[candidates] * boost[candidates]
+    buf[touched] = 0.0
     order = np.argsort(-cand_scores, kind="stable")[:limit]
     return candidates[order].astype(np.int32), cand_scores[order].astype(np.float32)
+
+
+def _top_rows_pruned(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The same rows and scores as `_top_rows_dense`, without adding up the long posting lists (MaxScore).
+
+    A row found only in long lists ("left out") scores at most the sum of their weights × the largest norm × the
+    fact boost (their ceiling). The short lists alone give every row they hold a score no higher than its real
+    one, so their `limit`-th best score is a floor of the real top's. Long lists are left out, cheapest first,
+    while their ceilings stay below that floor; then the rows of the other lists are scored exactly, the left-out
+    lists looked up (binary search) for those rows only. None when nothing can be left out, or when the look-ups
+    would cost more than adding the lists up.
+    """
+    optional = [i for i, rows in enumerate(parts.rows) if len(rows) >= PRUNE_MIN_ROWS]
+    if not optional:
+        return None
+    ceiling_scale = index.norm_max() * max(FACT_ROW_BOOST, 1.0) * PRUNE_CEILING_MARGIN
+    ceilings = {i: float(parts.weights[i]) * ceiling_scale for i in optional}
+    optional.sort(key=lambda i: ceilings[i])  # the cheapest to leave out first
+    skipped = set(optional)
+    kept = [i for i in range(len(parts.rows)) if i not in skipped]
+    buf, boost = index.score_buffer(), index.fact_boost()
+    flags = [_doc_flag(index, docs) for docs, _bonus in parts.doc_bonus]
+    for i in kept:
+        buf[parts.rows[i]] += index.norm[parts.rows[i]] * parts.weights[i]
+    scored = index.union_rows([parts.rows[i] for i in kept])
+    floor = 0.0
+    if len(scored) >= limit:
+        partial = buf[scored]
+        if flags:
+            scored_docs = index.doc_of_row[scored]
+            for flag, (_docs, bonus) in zip(flags, parts.doc_bonus, strict=True):
+                partial[flag[scored_docs]] += np.float32(bonus)
+        partial *= boost[scored]
+        floor = float(np.partition(partial, len(partial) - limit)[len(partial) - limit])
+    buf[scored] = 0.0
+    left_out, total = 0, 0.0
+    while left_out < len(optional) and total + ceilings[optional[left_out]] < floor:
+        total += ceilings[optional[left_out]]
+        left_out += 1
+    if left_out == 0:
+        return None
+    left = optional[:left_out]
+    if len(scored) * len(left) * PRUNE_LOOKUP_COST > sum(len(parts.rows[i]) for i in left):
+        return None
+    found = _score_all_but(index, parts, set(left), limit)
+    return None if found is None else (found[0], found[1])
+
+
+def _doc_flag(index: SearchIndex, docs: np.ndarray) -> np.ndarray:
+    """A document-id → bool table marking `docs`."""
+    flag = np.zeros(index.doc_id_bound(), dtype=bool)
+    flag[docs[docs < len(flag)]] = True
+    return flag
+
+
+def _score_all_but(
+    index: SearchIndex, parts: _Bm25Parts, left_out: set[int], limit: int
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Exact scores of every row in a part not left out (or in a bonus document): the best `limit` rows, their
+    scores and the lowest of those scores; None when fewer than `limit` rows are scored."""
+    kept = [parts.rows[i] for i in range(len(parts.rows)) if i not in left_out]
+    # Rows of a bonus document in a left-out list could reach the top through the bonus alone: score them too.
+    if parts.doc_bonus:
+        docs = sorted_unique(np.concatenate([d for d, _b in parts.doc_bonus])).astype(index.doc_of_row.dtype)
+        if len(docs) <= BONUS_DOC_SLICES:
+            starts = np.searchsorted(index.doc_of_row, docs, side="left")
+            ends = np.searchsorted(index.doc_of_row, docs, side="right")
+        else:
+            flag = _doc_flag(index, docs)
+        for i in left_out:
+            rows = parts.rows[i]
+            if len(docs) > BONUS_DOC_SLICES:
+                kept.append(rows[flag[index.doc_of_row[rows]]])
+                continue
+            lo, hi = np.searchsorted(rows, starts), np.searchsorted(rows, ends)
+            kept.extend(rows[a:b] for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True))
+    scored = index.union_rows(kept)
+    if len(scored) < limit:
+        return None
+    buf = index.score_buffer()  # all zeros between questions (callers hold score_lock)
+    # Same float32 additions in the same part order as the dense sum: identical scores.
+    for i, (rows, weight) in enumerate(zip(parts.rows, parts.weights, strict=True)):
+        if i in left_out:
+            pos = np.searchsorted(rows, scored)
+            pos[pos == len(rows)] = 0
+            rows = scored[rows[pos] == scored]
+        buf[rows] += index.norm[rows] * weight
+    if parts.doc_bonus:
+        scored_docs = index.doc_of_row[scored]
+        for docs, bonus in parts.doc_bonus:
+            buf[scored[_doc_flag(index, docs)[scored_docs]]] += np.float32(bonus)
+    boost = index.fact_boost()
+    values = buf[scored] * boost[scored]
+    buf[scored] = 0.0
+    order = np.argsort(-values, kind="stable")[:limit]
+    rows, scores = scored[order], values[order]
+    return rows.astype(np.int32), scores.astype(np.float32), float(values[order[-1]])
 
 
 # Kinds of fact that can answer each kind of question (the first one is the best fit).

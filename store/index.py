@@ -461,6 +461,7 @@ class SearchIndex:
     # analysis, independent of any question, so clear_caches() keeps it (bounded, dropped when full).
     mention_cache: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     _fact_boost: np.ndarray | None = None  # row → FACT_ROW_BOOST or 1.0 (float32), derived from has_facts
+    _norm_max: float | None = None  # the largest tf=1 weight of any row (a BM25 score ceiling)
 
     def clear_caches(self) -> None:
         """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
@@ -473,6 +474,12 @@ class SearchIndex:
         if self._fact_boost is None or len(self._fact_boost) != self.size:
             self._fact_boost = np.where(self.has_facts, np.float32(FACT_ROW_BOOST), np.float32(1.0))
         return self._fact_boost
+
+    def norm_max(self) -> float:
+        """The largest BM25 tf=1 weight of any row (computed once; 0 when empty)."""
+        if self._norm_max is None:
+            self._norm_max = float(self.norm.max()) if len(self.norm) else 0.0
+        return self._norm_max
 
     def score_buffer(self) -> np.ndarray:
         """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
