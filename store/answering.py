@@ -13,7 +13,7 @@ from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
 from store.substrings import SubstringIndex, built_once
-from store.views import Answer, FactView
+from store.views import Answer, DocumentInfo, FactView
 
 # Question words and fillers: removed before matching so they never count as content.
 _QUESTION_WORDS = sorted(
@@ -1006,6 +1006,7 @@ class _QueryPlan:
     asks_share: bool = False  # the question asks for a share (占GDP比重): the measure may be its denominator
     clause_total: float = 0.0
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)  # plan term → its other words (memo)
+    matching: _Matching | None = None  # the rerank's per-question look-ups (built on first use)
 
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
@@ -1189,15 +1190,52 @@ def _find(plan: _QueryPlan, term: str, text: str) -> int:
     return best
 
 
+def _alternatives(plan: _QueryPlan, term: str) -> tuple[str, ...]:
+    """The strings whose presence in a text is what makes _find() find a plan term there."""
+    if term == METRIC_TERM:
+        return plan.metric_surfaces
+    return (term, *word_synonyms(term))
+
+
+@dataclass(slots=True)
+class _Matching:
+    """What the rerank looks up for every candidate of one question, built once from its plan."""
+
+    plain: list[tuple[tuple[str, ...], float]]  # plan.plain: the strings of each term, its weight
+    clause: list[tuple[tuple[str, ...], float]]  # plan.clause: the strings of each group of terms, its weight
+    entity_weight: float  # the most the entities can add to a sentence's coverage
+
+
+def _matching(plan: _QueryPlan) -> _Matching:
+    """The plan's per-question look-ups (built on first use, kept on the plan: they die with the question)."""
+    if plan.matching is None:
+        plan.matching = _Matching(
+            plain=[(_alternatives(plan, t), w) for t, w in plan.plain],
+            clause=[(tuple(x for t in terms for x in _alternatives(plan, t)), w) for terms, w in plan.clause],
+            entity_weight=sum(e[2] for e in plan.entities),
+        )
+    return plan.matching
+
+
+def _weight_in(groups: list[tuple[tuple[str, ...], float]], text: str) -> float:
+    """Sum of the weights of the groups one of whose strings the text contains (in group order)."""
+    total: float = 0  # an int start, as sum() has: the same additions, the same result
+    for strings, weight in groups:
+        for x in strings:
+            if x in text:
+                total += weight
+                break
+    return total
+
+
 def _clause_matched(plan: _QueryPlan, text: str) -> float:
     """Weight of the question's words (plain terms and names other than places) a clause contains."""
-    text = strip_pinyin_glosses(text)
-    return sum(w for terms, w in plan.clause if any(_find(plan, t, text) >= 0 for t in terms))
+    return _weight_in(_matching(plan).clause, strip_pinyin_glosses(text))
 
 
 def _matched(plan: _QueryPlan, text: str) -> float:
     """Weight of the plan's plain terms a text contains."""
-    return sum(w for t, w in plan.plain if _find(plan, t, text) >= 0)
+    return _weight_in(_matching(plan).plain, text)
 
 
 def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPlan) -> bool:
@@ -1207,15 +1245,27 @@ def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPl
     return pattern.search(text) is not None
 
 
-def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
-    """Coverage of the question, the requirements it meets and its best figure, for one sentence."""
-    text = strip_pinyin_glosses(index.search_text(row))  # 地区(qū)生产(chǎn)总值 names 地区生产总值
-    doc_id = int(index.doc_of_row[row])
-    doc = index.documents.get(doc_id)
-    matched = _matched(plan, text)
+# A candidate turned down before its entities were checked (too little of the question, whoever it is
+# about): whether for a place or for content only matters, and is only decided, when no answer is left.
+PLACE_OR_CONTENT = "place or content"
+
+
+@dataclass(slots=True)
+class _EntityEvidence:
+    """How a sentence (its context, its document) names the question's entities."""
+
+    weight: float  # what they add to the coverage
+    context_rows: tuple[int, ...]  # earlier sentences of the paragraph naming one (quoted with it)
+    subject_in_sentence: bool  # no required entity is named only by the document
+
+
+def _entity_evidence(
+    index: SearchIndex, row: int, text: str, doc_id: int, doc: DocumentInfo | None, pq: ParsedQuestion,
+    plan: _QueryPlan,
+) -> _EntityEvidence | None:
+    """Where the sentence's entities are named (sentence, paragraph, document); None when a required one is not."""
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
-    missing_entity = False
     previous: list[int] | None = None
     subject_in_sentence = True
     for canon, lowered, weight, required in plan.entities:
@@ -1224,8 +1274,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             continue
         if required and not plan.zone_asked and _inside_zone_name(text, lowered):
             # Named only inside a zone's name (义乌综合保税区 for 义乌): the zone's figure, not the place's.
-            missing_entity = True
-            continue
+            return None
         if previous is None:
             previous = _previous_rows(index, row, limit=2)
         # The nearest earlier sentence naming the entity starts the quoted context.
@@ -1242,11 +1291,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif doc is not None and (
-            _names_place(index.doc_text_lower(doc_id), canon, lowered, plan)
-            or any(r.lower() in lowered for r in doc.regions)
-            or (canon in pq.required and doc_id in _about_set(index, pq, canon))
-        ):
+        elif doc is not None and _document_names(index, doc_id, doc, canon, lowered, pq, plan):
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             if required:
                 subject_in_sentence = False
@@ -1255,20 +1300,59 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             subject_in_sentence = False
         elif required:
-            missing_entity = True
+            return None
+    return _EntityEvidence(entity_matched, context_rows, subject_in_sentence)
+
+
+def _document_names(
+    index: SearchIndex, doc_id: int, doc: DocumentInfo, canon: str, lowered: tuple[str, ...], pq: ParsedQuestion,
+    plan: _QueryPlan,
+) -> bool:
+    """The document's title or regions name the entity, or the document is about it."""
+    return (
+        _names_place(index.doc_text_lower(doc_id), canon, lowered, plan)
+        or any(r.lower() in lowered for r in doc.regions)
+        or (canon in pq.required and doc_id in _about_set(index, pq, canon))
+    )
+
+
+def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
+    """Why a candidate turned down as PLACE_OR_CONTENT is: "place" when a required entity is missing."""
+    text = strip_pinyin_glosses(index.search_text(row))
+    doc_id = int(index.doc_of_row[row])
+    evidence = _entity_evidence(index, row, text, doc_id, index.documents.get(doc_id), pq, plan)
+    return "place" if evidence is None else "content"
+
+
+def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
+    """Coverage of the question, the requirements it meets and its best figure, for one sentence.
+
+    A candidate never shown (missing set) carries no meaningful coverage, context or figure.
+    """
+    text = strip_pinyin_glosses(index.search_text(row))  # 地区(qū)生产(chǎn)总值 names 地区生产总值
+    doc_id = int(index.doc_of_row[row])
+    doc = index.documents.get(doc_id)
+    matched = _matched(plan, text)
     if doc is not None and matched < plan.plain_total:
         # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
         title = index.doc_text_lower(doc_id)
         matched += SUBJECT_IN_DOCUMENT * sum(
             w for t, w in plan.plain if t != METRIC_TERM and len(t) >= 2 and t not in text and t in title
         )
-    coverage = (matched + entity_matched) / plan.total if plan.total > 0 else 0.0
     # What the question asks about (人口, 员工 …) must be there, not only who it is about.
     topic_missing = plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE
-    if coverage < MIN_COVERAGE or missing_entity or topic_missing:
+    if topic_missing or plan.total <= 0 or (matched + _matching(plan).entity_weight) / plan.total < MIN_COVERAGE:
+        # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
+        # never negative), and rounding is monotone: the coverage computed below could not be higher.
+        return _Candidate(row, 0.0, 0.0, None, (), (), True, PLACE_OR_CONTENT)
+    evidence = _entity_evidence(index, row, text, doc_id, doc, pq, plan)
+    if evidence is None:
+        return _Candidate(row, 0.0, 0.0, None, (), (), True, "place")
+    context_rows, subject_in_sentence = evidence.context_rows, evidence.subject_in_sentence
+    coverage = (matched + evidence.weight) / plan.total
+    if coverage < MIN_COVERAGE:
         # Never shown: skip the fact scoring.
-        reason = "place" if missing_entity else "content"
-        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, reason)
+        return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "content")
     q = pq.q
     assert q is not None
     context_text = "".join(index.search_text(r) for r in context_rows) + text
@@ -1319,7 +1403,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         figure = _select_figure(search_text, facts, pq, plan, qyears, asked_years, mentions=mentions)
     return _Candidate(
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
-        context_rows, missing_entity, None, penalty,
+        context_rows, False, None, penalty,
     )
 
 
@@ -1524,8 +1608,12 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     wants_figure = q.kind != "list" and (q.kind is not None or q.metric is not None or "amount" in pq.intents)
     scored = []
     failed: dict[str, int] = {}
+    undecided: list[int] = []  # turned down as PLACE_OR_CONTENT: decided only if no answer is left
     for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
         cand = _row_features(index, row, pq, plan)
+        if cand.missing == PLACE_OR_CONTENT:
+            undecided.append(row)
+            continue
         if cand.missing:
             failed[cand.missing] = failed.get(cand.missing, 0) + 1
             continue
@@ -1585,6 +1673,9 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
             break
     if answers:
         return Reply(answers)
+    for row in undecided:
+        reason = _rejection(index, row, pq, plan)
+        failed[reason] = failed.get(reason, 0) + 1
     reason = max(failed, key=lambda k: (failed[k], k)) if failed else "content"
     if reason == "content" and q.metric:
         reason = "measure"  # nothing that names the measure asked for fits

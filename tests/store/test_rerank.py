@@ -1,0 +1,76 @@
+"""The rerank's shortcuts give what the full per-sentence checks give (matching, the coverage bound)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from store import answering as A
+from store.metrics import word_synonyms
+from store.normalize import strip_pinyin_glosses
+from store.service import FactStore
+from tests.store.conftest import load_jsonl
+
+
+def _plan_of(plain: list[tuple[str, float]], metric_surfaces: tuple[str, ...] = ()) -> A._QueryPlan:
+    return A._QueryPlan(
+        plain=plain, entities=[], total=sum(w for _t, w in plain), qyears_by_doc={}, metric_surfaces=metric_surfaces,
+        clause=[((t,), w) for t, w in plain],
+    )
+
+
+def test_weight_in_counts_each_group_once_in_group_order() -> None:
+    groups = [(("绿色", "低碳"), 1.25), (("项目",), 0.5), (("缺席",), 4.0)]
+    assert A._weight_in(groups, "绿色低碳项目") == 1.25 + 0.5
+    assert A._weight_in(groups, "其他") == 0
+    # The same additions, in the same order, as sum() over the matched weights.
+    weights = [0.1, 0.2, 0.3, 0.7]
+    assert A._weight_in([((str(i),), w) for i, w in enumerate(weights)], "0123") == sum(weights)
+
+
+def test_matched_finds_what_find_finds() -> None:
+    word = next(w for w in ("获批", "批复", "开工") if word_synonyms(w))
+    other = word_synonyms(word)[0]
+    plan = _plan_of([(word, 1.0), ("园区", 0.5), (A.METRIC_TERM, 2.0)], metric_surfaces=("地区生产总值", "gdp"))
+    for text in (f"今年{other}园区", "gdp增长", f"{word}", "无关", "地区生产总值和园区"):
+        expected = sum(w for t, w in plan.plain if A._find(plan, t, text) >= 0)
+        assert A._matched(plan, text) == expected, text
+        assert A._clause_matched(plan, text) == expected, text
+
+
+QUESTIONS = [q["q"] for q in load_jsonl("questions.jsonl")][:20]
+
+
+def test_candidates_turned_down_early_could_not_be_shown(seeded_store: FactStore) -> None:
+    """A candidate turned down before its entities are checked has a coverage below the minimum with them."""
+    index = seeded_store.index
+    checked = 0
+    for question, row, pq, plan in _candidates(seeded_store, QUESTIONS):
+        if A._row_features(index, row, pq, plan).missing != A.PLACE_OR_CONTENT:
+            continue
+        text = strip_pinyin_glosses(index.search_text(row))
+        doc_id = int(index.doc_of_row[row])
+        doc = index.documents.get(doc_id)
+        matched = A._matched(plan, text)
+        if doc is not None and matched < plan.plain_total:
+            title = index.doc_text_lower(doc_id)
+            matched += A.SUBJECT_IN_DOCUMENT * sum(
+                w for t, w in plan.plain if t != A.METRIC_TERM and len(t) >= 2 and t not in text and t in title
+            )
+        evidence = A._entity_evidence(index, row, text, doc_id, doc, pq, plan)
+        topic_missing = plan.plain_total > 0 and matched / plan.plain_total < A.MIN_TOPIC_COVERAGE
+        coverage = (matched + evidence.weight) / plan.total if evidence is not None and plan.total > 0 else 0.0
+        assert topic_missing or coverage < A.MIN_COVERAGE, (question, row)
+        checked += 1
+    assert checked > 0
+
+
+def _candidates(store: FactStore, questions: list[str]) -> Iterator[tuple[str, int, A.ParsedQuestion, A._QueryPlan]]:
+    """Every BM25 candidate of each question, with the question's parse and plan."""
+    for question in questions:
+        pq = A.parse_question(question, store.index)
+        if not pq.terms:
+            continue
+        plan = A._plan(store.index, pq)
+        rows, _scores = A._bm25_candidates(store.index, pq, limit=A.RERANK_DEPTH)
+        for row in rows.tolist():
+            yield question, row, pq, plan
