@@ -73,7 +73,8 @@ PRUNE_MIN_ROWS = 2_000
 PRUNE_CEILING_MARGIN = 1.0001  # float32 rounding of the exact sums: a ceiling never below a real score
 # A binary search of a scored row in a left-out list costs about this many postings added up.
 PRUNE_LOOKUP_COST = 3
-BONUS_DOC_SLICES = 64  # up to this many bonus documents, their rows are cut out of a list by binary search
+BONUS_DOC_SLICES = 64  # up to this many bonus documents, their rows are found as runs (binary search)
+BONUS_RUNS_MIN_ROWS = 2_000  # …once this many scored rows would each cost a document look-up
 MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover (abstain below)
 MIN_TOPIC_COVERAGE = 0.4  # share of its non-entity words (the measure asked about)
 MIN_SCORE = 0.35  # final score below which a candidate is never shown
@@ -567,11 +568,7 @@ def _top_rows_dense(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[
     for rows, weight in zip(parts.rows[1:], parts.weights[1:], strict=True):
         buf[rows] += index.norm[rows] * weight  # rows are unique within one part
     touched = np.concatenate(parts.rows)
-    touched_docs = index.doc_of_row[touched] if parts.doc_bonus else touched
-    for docs, bonus in parts.doc_bonus:
-        # Rows of a document whose title or region names the entity (once per row).
-        hit = touched[_doc_flag(index, docs)[touched_docs]]
-        buf[hit] += np.float32(bonus)
+    _add_doc_bonus(index, parts, buf, touched)
     # Sentences with figures are what questions ask for: let them into the rerank first.
     boost = index.fact_boost()
     values = buf[touched] * boost[touched]
@@ -605,26 +602,22 @@ def _top_rows_pruned(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple
     would cost more than adding the lists up.
     """
     optional = [i for i, rows in enumerate(parts.rows) if len(rows) >= PRUNE_MIN_ROWS]
-    if not optional:
-        return None
+    if not optional or (parts.doc_bonus and len(_bonus_docs(index, parts)) > BONUS_DOC_SLICES):
+        return None  # nothing to leave out, or too many bonus rows to score apart
     ceiling_scale = index.norm_max() * max(FACT_ROW_BOOST, 1.0) * PRUNE_CEILING_MARGIN
     ceilings = {i: float(parts.weights[i]) * ceiling_scale for i in optional}
     optional.sort(key=lambda i: ceilings[i])  # the cheapest to leave out first
     skipped = set(optional)
     kept = [i for i in range(len(parts.rows)) if i not in skipped]
     buf, boost = index.score_buffer(), index.fact_boost()
-    flags = [_doc_flag(index, docs) for docs, _bonus in parts.doc_bonus]
     for i in kept:
         buf[parts.rows[i]] += index.norm[parts.rows[i]] * parts.weights[i]
-    scored = index.union_rows([parts.rows[i] for i in kept])
+    # Rows of a bonus document in a long list score at least the bonus: they raise the floor too.
+    scored = index.union_rows([parts.rows[i] for i in kept] + _bonus_rows(index, parts, [parts.rows[i] for i in optional]))
     floor = 0.0
     if len(scored) >= limit:
-        partial = buf[scored]
-        if flags:
-            scored_docs = index.doc_of_row[scored]
-            for flag, (_docs, bonus) in zip(flags, parts.doc_bonus, strict=True):
-                partial[flag[scored_docs]] += np.float32(bonus)
-        partial *= boost[scored]
+        _add_doc_bonus(index, parts, buf, scored)
+        partial = buf[scored] * boost[scored]
         floor = float(np.partition(partial, len(partial) - limit)[len(partial) - limit])
     buf[scored] = 0.0
     left_out, total = 0, 0.0
@@ -634,7 +627,9 @@ def _top_rows_pruned(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple
     if left_out == 0:
         return None
     left = optional[:left_out]
-    if len(scored) * len(left) * PRUNE_LOOKUP_COST > sum(len(parts.rows[i]) for i in left):
+    # Rows to score (at most every posting of the lists kept) × lists to look them up in, against adding up.
+    to_score = sum(len(rows) for i, rows in enumerate(parts.rows) if i not in set(left))
+    if (to_score + len(scored)) * len(left) * PRUNE_LOOKUP_COST > sum(len(parts.rows[i]) for i in left):
         return None
     found = _score_all_but(index, parts, set(left), limit)
     return None if found is None else (found[0], found[1])
@@ -647,6 +642,49 @@ def _doc_flag(index: SearchIndex, docs: np.ndarray) -> np.ndarray:
     return flag
 
 
+def _bonus_docs(index: SearchIndex, parts: _Bm25Parts) -> np.ndarray:
+    """Every document of any bonus, sorted, in the row→document array's type."""
+    return sorted_unique(np.concatenate([d for d, _b in parts.doc_bonus])).astype(index.doc_of_row.dtype)
+
+
+def _bonus_rows(index: SearchIndex, parts: _Bm25Parts, lists: list[np.ndarray]) -> list[np.ndarray]:
+    """The rows of `lists` (each sorted) that lie in a bonus document."""
+    if not parts.doc_bonus or not lists:
+        return []
+    docs = _bonus_docs(index, parts)
+    if len(docs) > BONUS_DOC_SLICES:
+        flag = _doc_flag(index, docs)
+        return [rows[flag[index.doc_of_row[rows]]] for rows in lists]
+    # Few documents: their rows are runs (rows are stored in document order), cut out by binary search.
+    starts = np.searchsorted(index.doc_of_row, docs, side="left")
+    ends = np.searchsorted(index.doc_of_row, docs, side="right")
+    out: list[np.ndarray] = []
+    for rows in lists:
+        lo, hi = np.searchsorted(rows, starts), np.searchsorted(rows, ends)
+        out.extend(rows[a:b] for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True))
+    return out
+
+
+def _add_doc_bonus(index: SearchIndex, parts: _Bm25Parts, buf: np.ndarray, rows: np.ndarray) -> None:
+    """Add each bonus once to every row of `rows` (repeats allowed) that lies in one of its documents."""
+    if not parts.doc_bonus:
+        return
+    if len(rows) > BONUS_RUNS_MIN_ROWS and len(_bonus_docs(index, parts)) <= BONUS_DOC_SLICES:
+        # Many rows, few documents: walk the documents' runs instead of looking up every row's document.
+        # A row among `rows` has a positive score already (every weight and norm is positive): that marks it.
+        for docs, bonus in parts.doc_bonus:
+            keys = docs.astype(index.doc_of_row.dtype)
+            starts = np.searchsorted(index.doc_of_row, keys, side="left").tolist()
+            ends = np.searchsorted(index.doc_of_row, keys, side="right").tolist()
+            for a, b in zip(starts, ends, strict=True):
+                run = buf[a:b]
+                run[run > 0] += np.float32(bonus)
+        return
+    row_docs = index.doc_of_row[rows]
+    for docs, bonus in parts.doc_bonus:
+        buf[rows[_doc_flag(index, docs)[row_docs]]] += np.float32(bonus)
+
+
 def _score_all_but(
     index: SearchIndex, parts: _Bm25Parts, left_out: set[int], limit: int
 ) -> tuple[np.ndarray, np.ndarray, float] | None:
@@ -654,20 +692,7 @@ def _score_all_but(
     scores and the lowest of those scores; None when fewer than `limit` rows are scored."""
     kept = [parts.rows[i] for i in range(len(parts.rows)) if i not in left_out]
     # Rows of a bonus document in a left-out list could reach the top through the bonus alone: score them too.
-    if parts.doc_bonus:
-        docs = sorted_unique(np.concatenate([d for d, _b in parts.doc_bonus])).astype(index.doc_of_row.dtype)
-        if len(docs) <= BONUS_DOC_SLICES:
-            starts = np.searchsorted(index.doc_of_row, docs, side="left")
-            ends = np.searchsorted(index.doc_of_row, docs, side="right")
-        else:
-            flag = _doc_flag(index, docs)
-        for i in left_out:
-            rows = parts.rows[i]
-            if len(docs) > BONUS_DOC_SLICES:
-                kept.append(rows[flag[index.doc_of_row[rows]]])
-                continue
-            lo, hi = np.searchsorted(rows, starts), np.searchsorted(rows, ends)
-            kept.extend(rows[a:b] for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True))
+    kept += _bonus_rows(index, parts, [parts.rows[i] for i in left_out])
     scored = index.union_rows(kept)
     if len(scored) < limit:
         return None
@@ -679,10 +704,7 @@ def _score_all_but(
             pos[pos == len(rows)] = 0
             rows = scored[rows[pos] == scored]
         buf[rows] += index.norm[rows] * weight
-    if parts.doc_bonus:
-        scored_docs = index.doc_of_row[scored]
-        for docs, bonus in parts.doc_bonus:
-            buf[scored[_doc_flag(index, docs)[scored_docs]]] += np.float32(bonus)
+    _add_doc_bonus(index, parts, buf, scored)
     boost = index.fact_boost()
     values = buf[scored] * boost[scored]
     buf[scored] = 0.0

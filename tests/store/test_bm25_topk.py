@@ -68,7 +68,9 @@ def _random_parts(index: SearchIndex, rng: random.Random) -> _Bm25Parts:
 def test_pruned_top_is_the_full_sum(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     """On random parts, the shortcut (when it is taken) and the full sum give the reference rows and scores."""
     monkeypatch.setattr(answering, "PRUNE_MIN_ROWS", 20)  # this index is small: let its lists count as long
+    monkeypatch.setattr(answering, "PRUNE_LOOKUP_COST", 0)  # exactness is checked here, not whether it pays
     monkeypatch.setattr(answering, "BONUS_DOC_SLICES", 2)  # both ways of finding bonus rows get used
+    monkeypatch.setattr(answering, "BONUS_RUNS_MIN_ROWS", 30)  # …and of adding the bonus
     rng = random.Random(11)
     taken = 0
     for _ in range(150):
