@@ -108,17 +108,15 @@ class Gazetteer:
     def typo_candidates(self, text: str) -> list[tuple[str, str]]:
         """(typed substring, known name) pairs where the text has a name with one wrong character."""
         found: list[tuple[str, str]] = []
-        n = len(text)
-        near = self.slip_filter()
-        for length in range(min(MAX_TERM_LEN, n), 2, -1):
-            for start in range(n - length + 1):
-                sub = text[start : start + length]
-                if sub in self.names or not _is_cjk(sub[0]) or not _is_cjk(sub[-1]) or not near.may_match(sub):
-                    continue
-                for i in range(length):
-                    hits = self.wildcard.get(sub[:i] + "?" + sub[i + 1 :])
-                    if hits:
-                        found.extend((sub, h) for h in sorted(hits) if h != sub)
+        # Longest first, then leftmost; only the windows that may be one character off a name.
+        for start, end in self.slip_filter().windows(text, 3, MAX_TERM_LEN):
+            sub, length = text[start:end], end - start
+            if sub in self.names or not _is_cjk(sub[0]) or not _is_cjk(sub[-1]):
+                continue
+            for i in range(length):
+                hits = self.wildcard.get(sub[:i] + "?" + sub[i + 1 :])
+                if hits:
+                    found.extend((sub, h) for h in sorted(hits) if h != sub)
         return found
 
 

@@ -489,6 +489,8 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
 
     Positions in `fixed` (offsets in the text: zone and division words) are never the typo.
     """
+    if length == 2 and not _pair_may_be_read(text, start):
+        return None
     g = _load()
     window = text[start : start + length]
     index = _fuzzy_index()
@@ -539,6 +541,11 @@ def _fuzzy_surface(text: str, start: int, length: int, fixed: frozenset[int] = f
     return best[0]
 
 
+def _pair_may_be_read(text: str, start: int) -> bool:
+    """False for a two-character window _fuzzy_surface never corrects: not at a clause start, no division word after."""
+    return start == 0 or text[start - 1] in _OPENERS or _FUZZY_SUFFIX.match(text, start + 2) is not None
+
+
 @lru_cache(maxsize=1)
 def _longer_names() -> dict[str, tuple[str, ...]]:
     """Each place surface → the longer surfaces that start with it (苏州 → 苏州工业园区 …)."""
@@ -579,12 +586,15 @@ def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
     changed = False
     near = _fuzzy_filter()
     for run in _HAN.finditer(text):
-        pos = run.start()
-        while pos < run.end():
+        pos, run_end = run.start(), run.end()
+        while pos < run_end:
+            if covered[pos] or pos in fixed:
+                pos += 1  # no window starts here
+                continue
             done = False
             for length in FUZZY_LENGTHS:
                 end = pos + length
-                if end > run.end() or any(covered[pos:end]) or pos in fixed or not near.may_match(text[pos:end]):
+                if end > run_end or any(covered[pos:end]) or not near.may_match(text[pos:end]):
                     continue  # (most windows are no surface's slip: _fuzzy_surface would find nothing)
                 surface = _fuzzy_surface(text, pos, length, fixed)
                 if surface is not None and not _fits_place_before(text, pos, surface):

@@ -52,41 +52,66 @@ class SubstringIndex:
 
 
 class OneSlipFilter:
-    """A cheap test that a text may be a word with at most one character substituted (never a false "no").
+    """Which windows of a text may be a word with at most one character substituted (never a false "no").
 
     With one character changed, a word of 4+ characters keeps its first or its last character pair;
     one of 3 keeps its first pair, its last pair, or its first and last characters; one of 2 keeps
-    one of its characters. A text that keeps none of these of any word of its length is no slip.
+    one of its characters. A window that keeps none of these of any word of its length is no slip,
+    and is never probed one position at a time.
     """
 
-    __slots__ = ("_ends", "_firsts", "_lasts")
+    __slots__ = ("_ends", "_firsts", "_lasts", "_pair_ends", "_pair_starts")
 
     def __init__(self, words: Iterable[str]) -> None:
-        firsts: set[tuple[str, int]] = set()
-        lasts: set[tuple[str, int]] = set()
-        ends: set[tuple[str, str, int]] = set()
+        starts: dict[str, set[int]] = {}  # first pair → lengths of the words (3+) it starts
+        ends: dict[str, set[int]] = {}  # last pair → lengths of the words (3+) it ends
+        outer: set[tuple[str, str]] = set()  # first and last character of the three-character words
+        firsts: set[str] = set()  # first character of the two-character words
+        lasts: set[str] = set()  # last character of the two-character words
         for word in words:
             n = len(word)
             if n >= 3:
-                firsts.add((word[:2], n))
-                lasts.add((word[-2:], n))
+                starts.setdefault(word[:2], set()).add(n)
+                ends.setdefault(word[-2:], set()).add(n)
             if n == 3:
-                ends.add((word[0], word[2], 3))
+                outer.add((word[0], word[2]))
             elif n == 2:
-                ends.add((word[0], "", 2))
-                ends.add(("", word[1], 2))
-        self._firsts, self._lasts, self._ends = frozenset(firsts), frozenset(lasts), frozenset(ends)
+                firsts.add(word[0])
+                lasts.add(word[1])
+        self._pair_starts = {k: frozenset(v) for k, v in starts.items()}
+        self._pair_ends = {k: frozenset(v) for k, v in ends.items()}
+        self._ends, self._firsts, self._lasts = frozenset(outer), frozenset(firsts), frozenset(lasts)
 
     def may_match(self, text: str) -> bool:
         """False when no word of the text's length differs from it in at most one character."""
         n = len(text)
         if n < 2:
             return True  # not worth a table
-        if (text[:2], n) in self._firsts or (text[-2:], n) in self._lasts:
-            return True
         if n == 2:
-            return (text[0], "", 2) in self._ends or ("", text[1], 2) in self._ends
-        return n == 3 and (text[0], text[2], 3) in self._ends
+            return text[0] in self._firsts or text[1] in self._lasts
+        return (
+            n in self._pair_starts.get(text[:2], ())
+            or n in self._pair_ends.get(text[-2:], ())
+            or (n == 3 and (text[0], text[2]) in self._ends)
+        )
+
+    def windows(self, text: str, shortest: int, longest: int) -> list[tuple[int, int]]:
+        """Spans [start, end) of `shortest` to `longest` (2+) characters that may_match: longest first, then leftmost."""
+        n = len(text)
+        found: set[tuple[int, int]] = set()
+        for start in range(n - 1):
+            pair = text[start : start + 2]
+            for length in self._pair_starts.get(pair, ()):
+                if shortest <= length <= longest and start + length <= n:
+                    found.add((start, start + length))
+            for length in self._pair_ends.get(pair, ()):
+                if shortest <= length <= longest and start + 2 >= length:
+                    found.add((start + 2 - length, start + 2))
+        if shortest <= 3 <= longest:
+            found.update((i, i + 3) for i in range(n - 2) if (text[i], text[i + 2]) in self._ends)
+        if shortest <= 2:
+            found.update((i, i + 2) for i in range(n - 1) if text[i] in self._firsts or text[i + 1] in self._lasts)
+        return sorted(found, key=_longest_first)
 
 
 _BUILT: dict[str, tuple[tuple[Any, ...], tuple[int, ...], Any]] = {}

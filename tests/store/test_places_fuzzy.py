@@ -85,3 +85,11 @@ def test_a_typo_is_not_read_as_a_place_of_another_city_than_the_one_named_before
 
     assert correct("南京江冬新区有多少企业").startswith("南京江北新区")
     assert correct("海口江冬新区有多少企业").startswith("海口江冬新区")  # 江北新区 is 南京's, not 海口's
+
+
+def test_a_bare_two_character_window_is_only_read_at_a_clause_start_or_before_a_division_word() -> None:
+    assert places._pair_may_be_read("泗川GDP", 0)  # opens the text
+    assert places._pair_may_be_read("请问,泗川GDP", 3)  # opens a clause
+    assert places._pair_may_be_read("看成督高新区", 1)  # a zone word follows
+    assert not places._pair_may_be_read("今年泗川GDP", 2)  # inside a clause, nothing after it
+    assert places.correct("今年泗川GDP") == "今年泗川GDP"

@@ -65,6 +65,23 @@ def test_one_slip_filter_on_the_slips_of_a_name() -> None:
     assert not near.may_match("青岛市") and not near.may_match("青岛") and not near.may_match("哈尔滨市")
 
 
+def test_slip_windows_are_the_windows_that_may_match_longest_first() -> None:
+    rng = random.Random(5)
+    alphabet = "哈尔滨宾京东方芳青岛州洲苏株"
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 6))) for _ in range(40)}
+    near = OneSlipFilter(words)
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
+        for shortest, longest in ((2, 4), (3, 12)):
+            expected = [
+                (start, start + length)
+                for length in range(min(longest, len(text)), shortest - 1, -1)
+                for start in range(len(text) - length + 1)
+                if near.may_match(text[start : start + length])
+            ]
+            assert near.windows(text, shortest, longest) == expected
+
+
 def test_built_once_rebuilds_when_a_source_grows_or_is_replaced() -> None:
     calls: list[int] = []
     names = {"青岛"}
