@@ -238,12 +238,15 @@ _ZONE_FORMS = (
 )
 
 
+_CHINA_BRACKETS_RE = re.compile(r"中国[（(](.+?)[）)](.+)")
+
+
 def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
     """The names a document may use for a place named in a question (full, short, zone forms)."""
     names = [mention.surface, mention.name, mention.short]
     for name in list(names):
         # 中国（黑龙江）自由贸易试验区: written with either kind of brackets, or as 黑龙江自由贸易试验区.
-        m = re.fullmatch(r"中国[（(](.+?)[）)](.+)", name)
+        m = _CHINA_BRACKETS_RE.fullmatch(name)
         if m:
             names.extend((f"中国({m.group(1)}){m.group(2)}", m.group(1) + m.group(2)))
     for name in list(names):
@@ -281,8 +284,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     corrections: list[tuple[str, str]] = []
 
     def mark(start: int, end: int) -> None:
-        for i in range(start, end):
-            covered[i] = True
+        covered[start:end] = [True] * (end - start)
 
     # Places of the gazetteer named in the question: the answer must be about them, unless the place
     # is part of a longer name the index knows (青岛 of 京东方青岛基地 names a plant, not a city).
@@ -325,7 +327,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         sub = stripped[start:end]
         if "|" in sub or sub in terms:
             continue
-        if any(start < b and start + length > a and not (a <= start and start + length <= b)
+        if place_spans and any(start < b and start + length > a and not (a <= start and start + length <= b)
                and not (start <= a and b <= start + length) for a, b in place_spans):
             continue  # 海地 of 上海地方: a word across a place name's edge is not in the question
         if sub.isdigit() and (
@@ -376,7 +378,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
     # Runs no vocabulary term covers: a phrase split into characters (占比), or an unknown concept.
     unknown = []
-    for run in re.findall(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}", _uncovered(stripped, covered)):
+    for run in _RUN_RE.findall(_uncovered(stripped, covered)):
         for word in _words(run):
             rows = index.phrase_rows(word)
             if len(rows):
@@ -398,6 +400,9 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         content_weight=content_weight, corrections=corrections,
         wants_day=q.wants_day, q=q, required=required,
     )
+
+
+_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}")  # a run of Chinese, or of Latin letters and digits
 
 
 def _lookup_place(name: str) -> object | None:
@@ -1031,6 +1036,11 @@ class _QueryPlan:
     matching: _Matching | None = None  # the rerank's per-question look-ups (built on first use)
 
 
+_SUPERLATIVE_RE = re.compile(r"最[\u4e00-\u9fff]")
+_YUAN_RE = re.compile(r"(?:多少|几)[万亿千百]*元|人民币")
+_BEFORE_RE = re.compile(r"原来|原先|之前|以前|此前|起初|从前|最初|(?:设立|成立|开放|建区|挂牌|实施)前")
+
+
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
     # Parts of an entity's name (西海, 海岸 of 西海岸新区) are judged with the entity, not again.
@@ -1112,16 +1122,16 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         metric_surfaces=surfaces, place_patterns=patterns, generic=generic, parents=parents,
         parent_docs=parent_docs, parent_named=parent_named, clause=clause,
         clause_total=sum(w for _t, w in clause), head=head,
-        superlatives=tuple(re.findall(r"最[\u4e00-\u9fff]", q.text)) if q is not None else (),
+        superlatives=tuple(_SUPERLATIVE_RE.findall(q.text)) if q is not None else (),
         asks_share=q is not None and bool(_SHARE_ASKED_RE.search(q.text)),
         percent_asked=_percent_asked(q),
-        currency=None if q is None else "USD" if "美元" in q.text else "CNY" if re.search(r"(?:多少|几)[万亿千百]*元|人民币", q.text) else None,
+        currency=None if q is None else "USD" if "美元" in q.text else "CNY" if _YUAN_RE.search(q.text) else None,
         zone_asked=q is not None and (any(w in q.text for w in _ZONE_KIND_WORDS) or bool(_ZONE_WORD_RE.search(q.text))),
         stock_or_flow=(
             None if q is None else "stock" if _STOCK_RE.search(q.text) and not _FLOW_RE.search(q.text)
             else "flow" if _FLOW_RE.search(q.text) and not _STOCK_RE.search(q.text) else None
         ),
-        asks_before=q is not None and bool(re.search(r"原来|原先|之前|以前|此前|起初|从前|最初|(?:设立|成立|开放|建区|挂牌|实施)前", q.text)),
+        asks_before=q is not None and bool(_BEFORE_RE.search(q.text)),
     )
 
 

@@ -91,6 +91,15 @@ _QUARTER_RE = re.compile(r"(前)?(?:第)?([一二三四1-4])季度")
 _MONTHS_RE = re.compile(r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:-|—|–|~|至|到)\s*(\d{1,2}|[一二三四五六七八九十]{1,3})月")
 _QUALIFIER_RE = re.compile(r"[一二三四五六七八九1-9]期|以上|以下|过亿|百亿级|千亿级|十亿级")
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_H1_RE = re.compile(r"上半年|1\s*[-至到~]\s*6月|一至六月|半年|(?<![a-z0-9])h1(?![0-9])", re.IGNORECASE)
+_H2_RE = re.compile(r"下半年|(?<![a-z0-9])h2(?![0-9])", re.IGNORECASE)
+_Q_RE = re.compile(r"(?<![a-z0-9])q([1-4])(?![0-9])", re.IGNORECASE)
+_WHOLE_YEAR_RE = re.compile(r"全年(?!任务|目标|计划)|一整年|一年(?!来|多)")
+_HOW_MANY_RE = re.compile(r"多少|几[个项家]|第几")
+_CHANGE_RE = re.compile(r"增长|增速|增幅|涨幅|增长率|下降|回落")
+_ASKS_NUMBER_RE = re.compile(r"多少|几")
+_PARTS_RE = re.compile(r"[，,？?；;。！!]")  # the parts of a question of several
+_STATED_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?(?:个|项|家|条|座|所|户|批|家|位|名|强)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +158,11 @@ def _places_in(text: str) -> list[tuple[int, int, _places.Place]]:
 
 
 def _part_of_year(text: str) -> str | None:
-    if re.search(r"上半年|1\s*[-至到~]\s*6月|一至六月|半年|(?<![a-z0-9])h1(?![0-9])", text, re.IGNORECASE):
+    if _H1_RE.search(text):
         return "H1"
-    if re.search(r"下半年|(?<![a-z0-9])h2(?![0-9])", text, re.IGNORECASE):
+    if _H2_RE.search(text):
         return "H2"
-    m = re.search(r"(?<![a-z0-9])q([1-4])(?![0-9])", text, re.IGNORECASE)
+    m = _Q_RE.search(text)
     if m:
         return f"Q{m.group(1)}"  # Q1 … Q4 as English-language reports write them
     m = _QUARTER_RE.search(text)
@@ -164,7 +173,7 @@ def _part_of_year(text: str) -> str | None:
     if m:
         a, b = (_CN_DIGITS.get(g) or int(g) for g in m.groups())
         return f"M{a}-{b}"
-    if re.search(r"全年(?!任务|目标|计划)|一整年|一年(?!来|多)", text):
+    if _WHOLE_YEAR_RE.search(text):
         return "Y"
     return None
 
@@ -178,7 +187,7 @@ def parse_period(text: str) -> Period:
 
 def detect_kind(text: str) -> tuple[str | None, str | None]:
     """The kind of figure asked for and, for counts, its measure word."""
-    if _LIST_RE.search(text) and not re.search(r"多少|几[个项家]|第几", text):
+    if _LIST_RE.search(text) and not _HOW_MANY_RE.search(text):
         return "list", None
     if _RANK_MOVE_RE.search(text):
         return "rank", RANK_MOVE
@@ -203,7 +212,7 @@ def detect_kind(text: str) -> tuple[str | None, str | None]:
         return "percent", None
     if _DURATION_RE.search(text):
         return "duration", None
-    if re.search(r"增长|增速|增幅|涨幅|增长率|下降|回落", text) and not re.search(r"多少|几", text):
+    if _CHANGE_RE.search(text) and not _ASKS_NUMBER_RE.search(text):
         return "percent", None  # a keyword query (GDP增长目标, 两江新区 GDP增长) asks for a rate
     return None, None
 
@@ -252,14 +261,13 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     protected = [(m.start, m.end) for m in mentions] + (names(lowered) if names else [])
     without_fillers = strip_fillers(lowered, protected)
     # A question of several parts (落地了多少项目，总投资多少) asks first for what its first asking part asks.
-    kind, unit, found_metrics = None, None, []
-    for part in re.split(r"[，,？?；;。！!]", without_fillers):
+    all_metrics = metric_mentions(without_fillers)
+    kind, unit, found_metrics = None, None, all_metrics
+    for part in _PARTS_RE.split(without_fillers):
         kind, unit = detect_kind(part)
         if kind is not None:
-            found_metrics = metric_mentions(part)
+            found_metrics = all_metrics if part == without_fillers else metric_mentions(part)
             break
-    if kind is None:
-        found_metrics = metric_mentions(without_fillers)
     # The head of the noun phrase is its last metric (重点项目完成投资 → 投资).
     metric = found_metrics[-1] if found_metrics else None
     period = parse_period(without_fillers)
@@ -269,7 +277,7 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     core = "".join(ch if ch != "\x01" else lowered[i] for i, ch in enumerate(core))
     numbers = tuple(
         m.group(0)
-        for m in re.finditer(r"\d+(?:\.\d+)?(?:个|项|家|条|座|所|户|批|家|位|名|强)", without_fillers)
+        for m in _STATED_NUMBER_RE.finditer(without_fillers)
     )
     return Question(
         text=text, core=core, kind=kind, unit=unit,
@@ -277,5 +285,5 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
         places=tuple(mentions), period=period,
         qualifiers=tuple(dict.fromkeys(_QUALIFIER_RE.findall(without_fillers))),
         target=bool(_TARGET_RE.search(without_fillers)), wants_day=bool(_DAY_RE.search(without_fillers)),
-        numbers=numbers, metrics=tuple(dict.fromkeys(m[2] for m in metric_mentions(without_fillers))),
+        numbers=numbers, metrics=tuple(dict.fromkeys(m[2] for m in all_metrics)),
     )
