@@ -57,10 +57,11 @@ class OneSlipFilter:
     With one character changed, a word of 4+ characters keeps its first or its last character pair;
     one of 3 keeps its first pair, its last pair, or its first and last characters; one of 2 keeps
     one of its characters. A window that keeps none of these of any word of its length is no slip,
-    and is never probed one position at a time.
+    and is never probed one position at a time. Words of 5+ characters are told apart further: the
+    slip is in the first two characters (the rest kept), in the last two, or between (both pairs kept).
     """
 
-    __slots__ = ("_ends", "_firsts", "_lasts", "_pair_ends", "_pair_starts")
+    __slots__ = ("_ends", "_firsts", "_heads", "_lasts", "_middles", "_pair_ends", "_pair_starts", "_tails")
 
     def __init__(self, words: Iterable[str]) -> None:
         starts: dict[str, set[int]] = {}  # first pair → lengths of the words (3+) it starts
@@ -68,8 +69,15 @@ class OneSlipFilter:
         outer: set[tuple[str, str]] = set()  # first and last character of the three-character words
         firsts: set[str] = set()  # first character of the two-character words
         lasts: set[str] = set()  # last character of the two-character words
+        heads: set[str] = set()  # the words of 5+ characters but their last two
+        tails: set[str] = set()  # …but their first two
+        middles: set[tuple[str, str, int]] = set()  # …their first and last pairs and length
         for word in words:
             n = len(word)
+            if n >= 5:
+                heads.add(word[:-2])
+                tails.add(word[2:])
+                middles.add((word[:2], word[-2:], n))
             if n >= 3:
                 starts.setdefault(word[:2], set()).add(n)
                 ends.setdefault(word[-2:], set()).add(n)
@@ -81,6 +89,15 @@ class OneSlipFilter:
         self._pair_starts = {k: frozenset(v) for k, v in starts.items()}
         self._pair_ends = {k: frozenset(v) for k, v in ends.items()}
         self._ends, self._firsts, self._lasts = frozenset(outer), frozenset(firsts), frozenset(lasts)
+        self._heads, self._tails, self._middles = frozenset(heads), frozenset(tails), frozenset(middles)
+
+    def _long_may_match(self, text: str) -> bool:
+        """The finer test of a text of 5+ characters (after the pair test)."""
+        return (
+            text[2:] in self._tails
+            or text[:-2] in self._heads
+            or (text[:2], text[-2:], len(text)) in self._middles
+        )
 
     def may_match(self, text: str) -> bool:
         """False when no word of the text's length differs from it in at most one character."""
@@ -93,7 +110,7 @@ class OneSlipFilter:
             n in self._pair_starts.get(text[:2], ())
             or n in self._pair_ends.get(text[-2:], ())
             or (n == 3 and (text[0], text[2]) in self._ends)
-        )
+        ) and (n < 5 or self._long_may_match(text))
 
     def windows(self, text: str, shortest: int, longest: int) -> list[tuple[int, int]]:
         """Spans [start, end) of `shortest` to `longest` (2+) characters that may_match: longest first, then leftmost."""
@@ -111,7 +128,9 @@ class OneSlipFilter:
             found.update((i, i + 3) for i in range(n - 2) if (text[i], text[i + 2]) in self._ends)
         if shortest <= 2:
             found.update((i, i + 2) for i in range(n - 1) if text[i] in self._firsts or text[i + 1] in self._lasts)
-        return sorted(found, key=_longest_first)
+        return sorted(
+            ((a, b) for a, b in found if b - a < 5 or self._long_may_match(text[a:b])), key=_longest_first
+        )
 
 
 _BUILT: dict[str, tuple[tuple[Any, ...], tuple[int, ...], Any]] = {}

@@ -46,16 +46,35 @@ def _one_off(text: str, word: str) -> bool:
 def test_one_slip_filter_never_rejects_a_slip_and_rejects_most_others() -> None:
     rng = random.Random(3)
     alphabet = "哈尔滨宾京东方芳青岛州洲苏株"
-    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5))) for _ in range(30)}
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 8))) for _ in range(30)}
     near = OneSlipFilter(words)
     rejected = 0
     for _ in range(2000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 5)))
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 8)))
         if any(_one_off(text, w) for w in words):
             assert near.may_match(text), text
         rejected += not near.may_match(text)
     assert rejected > 500
     assert near.may_match("哈") is True  # too short to judge: never a false "no"
+
+
+def test_every_slip_of_every_word_may_match() -> None:
+    rng = random.Random(11)
+    alphabet = "哈尔滨宾京东方芳青岛州洲苏株"
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 9))) for _ in range(50)}
+    near = OneSlipFilter(words)
+    for word in words:
+        for i in range(len(word)):
+            for ch in alphabet:
+                slip = word[:i] + ch + word[i + 1 :]
+                assert near.may_match(slip), (word, slip)
+                assert (0, len(slip)) in near.windows(slip, 2, 12)
+
+
+def test_a_long_window_must_keep_the_rest_of_a_word_not_only_a_pair() -> None:
+    near = OneSlipFilter(["青岛西海岸新区"])
+    assert near.may_match("青岛西海岸新城") and near.may_match("青岛东海岸新区") and near.may_match("清岛西海岸新区")
+    assert not near.may_match("青岛北部某新城")  # its first pair kept, but neither the rest nor the last pair
 
 
 def test_one_slip_filter_on_the_slips_of_a_name() -> None:
