@@ -116,6 +116,7 @@ FIG_SCOPE_CHARS = 48  # …at most this many characters back
 FIG_STATED = 1.0  # a number the question states (11个省重点项目) is in that scope: the figure is that subject's
 FIG_TARGET_UNASKED = 0.3  # no target asked for (规上工业增加值涨了多少) and the figure is one (力争增长10%)
 TARGET_UNASKED_PENALTY = 0.8  # …the same for the whole sentence: a result beats next year's plan
+TARGET_MISSED_PENALTY = 0.8  # a target asked (今年目标) and the sentence's figure is a result: the plan beats it
 FIG_SUPERLATIVE = 1.0  # the question's 最高/最大/最多 is in the figure's clause (其中集中度最高的…达82.4%)
 FIG_OTHER_PERCENT = -1.0  # a growth rate for a share asked (占比多少), or a share for a growth asked
 FIG_FROM_VALUE = -0.8  # the starting value of a change (从980辆增长至…), unless the question asks what it was
@@ -867,6 +868,8 @@ def _select_figure(
             ordered = [f for f in ordered if f.unit == qparse.RANK_MOVE]  # 跃升多少位: only a move answers
         if q.wants_day:
             ordered = [f for f in ordered if f.kind != "date" or (f.date or "").count("-") == 2]  # 哪天: a day
+        if q.kind == "duration" and any(f.kind == "duration" for f in ordered):
+            ordered = [f for f in ordered if f.kind != "date"]  # 建了多久: 工期26个月, not the day it opened
     if plan.stock_or_flow:
         # 累计多少 asked and the sentence has a 新增 figure beside another: the 新增 one is not the answer.
         other_re = _FLOW_RE if plan.stock_or_flow == "stock" else _STOCK_RE
@@ -1167,7 +1170,7 @@ _SHARE_AFTER_RE = re.compile(r"^[^，,；;。：:]{0,3}?(?:的)?(?:比重|比例
 _SHARE_ASKED_RE = re.compile(r"占|比重|比例|份额|占比|贡献")
 
 
-_STOCK_RE = re.compile(r"累计|总数|总量|现有|拥有|共有|总计|合计|有(?:多少|几)")
+_STOCK_RE = re.compile(r"累计|总数|总量|现有|拥有|共有|一共|总共|总计|合计|有(?:多少|几)")
 _FLOW_RE = re.compile(r"新增|新引进|新签约|新开工|新设|净增|新认定|新培育|新建")
 # A figure followed by 增长至/提高到/到: where a change started from.
 _FROM_VALUE_RE = re.compile(r"(?:的)?(?:增长|增加|提高|提升|上升|扩大|下降|减少|降低|跃升|增)?(?:至|到)(?!位|期|账|达|岗|场)")
@@ -1400,7 +1403,15 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         fits = _part_fits(q.period.part, _parts(context_text))
         if fits is False:
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
-        if fits is None:
+        past = fits is None and _states_past_year(_before_first_figure(index, row, context_text, text), doc)
+        if past and not q.period.years and all(r >= 0 for r in q.period.relative) and q.period.part != "Y":
+            # 去年，…实现产值9870亿元 is not the 1—5月 figure the question asks (the title's period is this year's).
+            return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
+        if past:
+            fits = True if q.period.part == "Y" else None  # a past year's figure is a whole year's
+            if fits is None:
+                penalty += PART_UNSTATED_PENALTY
+        elif fits is None:
             para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(
                 index.doc_text_lower(doc_id)
             )
@@ -1437,6 +1448,24 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
         context_rows, False, None, penalty,
     )
+
+
+# A sentence about a past year (去年，全省实现…): the period of the document's title is not its period.
+_PAST_YEAR_RE = re.compile(r"去年|上年|前年|上一年")
+
+
+def _states_past_year(head: str, doc: DocumentInfo | None) -> bool:
+    """The text says its figures are of a year before the document's own (去年, 2025年 in a 2026 report)."""
+    if _PAST_YEAR_RE.search(head):
+        return True
+    year = doc.year if doc is not None else None
+    return year is not None and any(int(y) < year for y in _YEAR_RE.findall(head))
+
+
+def _before_first_figure(index: SearchIndex, row: int, context_text: str, text: str) -> str:
+    """The quoted context and the sentence up to its first figure (what the figures are said of)."""
+    first = min((f.start for f in index.read_facts(row) if f.kind != "date"), default=len(text))
+    return context_text[: len(context_text) - len(text) + first]
 
 
 def _about_set(index: SearchIndex, pq: ParsedQuestion, canon: str) -> set[int]:
@@ -1652,6 +1681,8 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         score = W_BM25 * (base / top_bm25) + W_COVERAGE * cand.coverage + W_FACT * cand.fact_score - cand.penalty
         if not q.target and cand.best is not None and cand.best.target:
             score -= TARGET_UNASKED_PENALTY
+        elif q.target and cand.best is not None and not cand.best.target and cand.best.kind != "date":
+            score -= TARGET_MISSED_PENALTY
         if wants_figure and not cand.facts:
             score -= NO_FIGURE_PENALTY
         elif wants_figure and cand.fact_score <= 0:

@@ -49,6 +49,8 @@ _FILLER_RE = re.compile(
     "|".join(re.escape(w) + ("(?!时候|时间)" if w.endswith(("什么", "啥")) else "") for w in FILLERS)
     + rf"|(?<!什)[{_PARTICLES}]+(?=[\s，。！？?!,.;；~～]|$)"
 )
+# The fillers alone (no particles): spans the place-typo correction leaves as typed.
+_FILLER_WORD_RE = re.compile("|".join(re.escape(w) for w in FILLERS))
 _QWORD_RE = re.compile("|".join(re.escape(w) for w in QUESTION_WORDS))
 _PUNCT_RE = re.compile(r"[\s，。！？；：、“”‘’（）()《》!?,.;:\"'…·@/~～]+")
 
@@ -242,7 +244,9 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     """
     text = normalize_question(question)
     # Place names typed one character wrong (哈尔宾): read as the place, unless the index knows the word.
-    text = _places.correct(text, keep=names(text.lower()) if names else ())
+    # …and never a greeting or filler (哈喽 is no slip of 哈密).
+    keep = [m.span() for m in _FILLER_WORD_RE.finditer(text)] + (names(text.lower()) if names else [])
+    text = _places.correct(text, keep=keep)
     lowered = text.lower()
     mentions: list[PlaceMention] = []
     for start, end, place in _places_in(lowered):

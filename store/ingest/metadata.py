@@ -52,6 +52,12 @@ _FURNITURE = re.compile(
     r"请使用浏览器分享功能进行分享|打开网易新闻\s*查看精彩图片|无障碍|登录|注册|站群导航|网站地图|扫一扫|"
     r"二维码|纠错|举报|评论|点赞|首页|正文|新闻"
 )
+# A lead under a label (核心提示：今年前三季度，某新区实现…亿元，…): the article's own summary, not page furniture,
+# when what follows the label is a sentence with a figure.
+_LEAD_LABEL = re.compile(r"^[【\[（(]?\s*(?:摘要|核心提示|内容提要|内容摘要|提要|导读|导语)\s*[】\]）)]?\s*[:：]?\s*")
+_LEAD_BODY = re.compile(r"[，,；;].*\d|\d.*[，,；;]")
+# The headline of the previous or next article of the site: another article's news, not this one's.
+_NEIGHBOUR_LINK = re.compile(r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页)\s*[:：]")
 _HTML_TAG = re.compile(r"<[a-zA-Z/!][^>]{0,200}>")
 _LANGUAGE_LINKS = re.compile(r"English|Русский|한국어|日本語|Français|Español")
 _PAREN_NOTE = re.compile(r"^[（(【\[]\s*(?:未完|请认真阅读|文章来源|来源|责编|编辑|责任编辑|原标题)")
@@ -107,7 +113,10 @@ def is_chrome(text: str) -> bool:
     t = _simplified(t)
     if _HTML_TAG.search(t) or not re.search(r"[\w\u3400-\u9fff]", t):
         return True
-    if _BREADCRUMB.match(t) or _LABEL_LINE.match(t) or _PAREN_NOTE.match(t) or _ATTRIBUTION.match(t):
+    lead = _LEAD_LABEL.match(t)
+    if lead and lead.end() < len(t) and _LEAD_BODY.search(t[lead.end() :]):
+        return False
+    if _BREADCRUMB.match(t) or _LABEL_LINE.match(t) or _NEIGHBOUR_LINK.match(t) or _PAREN_NOTE.match(t) or _ATTRIBUTION.match(t):
         return True
     if is_date_line(t) or len(_LANGUAGE_LINKS.findall(t)) >= 2:
         return True
