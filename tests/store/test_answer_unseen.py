@@ -41,7 +41,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         ("荆门高新区专精特新企业一共有几家", "57家"),
         ("荆门高新区专精特新企业总共多少家？", "57家"),
         # 多久 asks for a duration: 工期18个月, not the day it opened.
-        ("荆门那个负极材料扩能改造项目建了多久", "18个月"),
+        ("荆门那个负极材料扩能改造项目建了多久", "18 个月"),
         # 去年 asked with 全年: the title's period (前三季度) is this year's, not the past year's.
         ("荆门高新区去年全年GDP是多少", "788.5亿元"),
         # A target asked: the plan, even when the result names the place more fully.
