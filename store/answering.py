@@ -123,6 +123,7 @@ FIG_FROM_VALUE = -0.8  # the starting value of a change (从980辆增长至…),
 FIG_OTHER_COUNT = -0.8  # a total (累计) asked and the figure's clause says it is new (新增), or the reverse
 FIG_SAME_COUNT = 0.0  # …the clause says the same: no bonus (新引进亿元以上项目86个，其中10亿元以上项目21个)
 FIG_CONVERTED = -0.3  # the same amount converted (…美元、约合1243亿元人民币): the figure as reported comes first
+FIG_RESPECTIVE = 1.0  # 甲、乙分别前移5位和9位: the asked place is the i-th listed and the figure the i-th after 分别
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
@@ -819,6 +820,22 @@ def _number_of(span: str) -> str:
     return m.group(0) if m else span
 
 
+def _respective_place(
+    text: str, clause_start: int, fact: FactView, ordered: list[FactView], plan: _QueryPlan
+) -> bool:
+    """The asked place is listed before 分别 at the same position as the figure after it (甲、乙分别5位和9位)."""
+    at = text.rfind("分别", clause_start, fact.start)
+    start = max(text.rfind(ch, 0, at) for ch in "，,；;：:。") + 1 if at >= 0 else 0
+    head = text[start:at].lower()
+    asked = [s for _canon, surfaces, _w, required in plan.entities if required for s in surfaces]
+    if at < 0 or not asked:
+        return False
+    listed = [(a, b) for a, b, _p in qparse.places_module().places_in(head)]  # only when 分别 is said
+    position = next((i for i, (a, b) in enumerate(listed) if any(s in head[a:b + 4] for s in asked)), None)
+    order = sum(1 for f in ordered if f.kind == fact.kind and at < f.start < fact.start)
+    return position is not None and len(listed) > 1 and position == order
+
+
 @dataclass(slots=True)
 class _Figure:
     fact: FactView
@@ -964,6 +981,8 @@ def _select_figure(
         respectively = "分别" in text[clause_start : fact.start]
         if respectively:
             scope = ""  # …分别增长8.1%和12.7%: which measure each rate is of is in its label (extraction)
+            if _respective_place(text, clause_start, fact, ordered, plan):
+                score += FIG_RESPECTIVE
         if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
             score += FIG_STATED
         if plan.clause_total > 0:
@@ -1561,6 +1580,9 @@ _ZONE_NAMED_AFTER = re.compile(
 
 
 # --- f-places: a zone asked for must be the subject (not another zone of the same city) ---
+_LIST_JOINERS = frozenset({"、", "和", "与", "及", "以及"})
+
+
 def _other_zone_is_subject(
     index: SearchIndex, text: str, doc: object, pq: ParsedQuestion, context_rows: tuple[int, ...]
 ) -> bool:
@@ -1572,13 +1594,23 @@ def _other_zone_is_subject(
         return False
     fits = lambda place: any(place == z or places.within(place, z) for z in zones)  # noqa: E731
     for t in [text, *(index.search_text(r) for r in reversed(context_rows))]:
-        for start, _end, place in places.places_in(t):
+        found = places.places_in(t)
+        for i, (start, end, place) in enumerate(found):
             head = t[:start]
             if place.level != "zone" or re.search(r"[居占在列比于较超与]$", head[-2:]):
                 continue  # not a zone, or a comparison (占开发区, 比高新区), not the subject
             if head.count("(") + head.count("（") > head.count(")") + head.count("）"):
                 continue  # in brackets: an aside (…经开区(赣江新区经开组团)), not the subject
-            return not fits(place)  # the first zone a sentence names is its subject
+            if fits(place):
+                return False  # the first zone a sentence names is its subject
+            # …with the zones listed right after it (甲经开区、乙经开区排名分别前移5位和9位).
+            for next_start, next_end, other in found[i + 1 :]:
+                if t[end:next_start] not in _LIST_JOINERS:
+                    break
+                if other.level == "zone" and fits(other):
+                    return False
+                end = next_end
+            return True
     # Named nowhere near: the zones the document is about (its regions), if it lists any.
     regions = [p for p in (places.lookup(r) for r in getattr(doc, "regions", ())) if p is not None]
     about = [p for p in regions if p.level == "zone"]

@@ -235,6 +235,7 @@ _RANK_DOWN_WORDS = frozenset(_RANK_DOWN.split("|"))
 _RANK_CHANGE_RE = re.compile(
     rf"(?P<verb>{_RANK_UP}|{_RANK_DOWN})了?(?P<n>\d{{1,4}}|[一二两三四五六七八九十百]{{1,3}})个?(?:位次|位|名)(?![数置于])"
 )
+_RANK_CHANGE_COORD_RE = re.compile(r"[和与及、](?P<n>\d{1,4}|[一二两三四五六七八九十百]{1,3})个?(?:位次|位|名)(?![数置于])")
 # 第N / 首位 / 前N is a rank only after a ranking verb or scope: 全国排名第六, 位居全市第一, 居全国首位
 _RANK_CONTEXT_RE = re.compile(
     rf"(?:排名|排位|位列|位居|居于|名列|稳居|跃居|跃升至|升至|上升至|上升到|提升至|保持|处于|居|列|排|{_RANK_SCOPE})$"
@@ -927,6 +928,11 @@ def _rank_candidates(s: str) -> list[_Cand]:
             verb = m.group("verb")
             sign = -1.0 if verb in _RANK_DOWN_WORDS else 1.0
             cands.append(_Cand("rank", m.start(), m.end(), m.start("n"), sign * n, RANK_CHANGE, verb))
+            # 分别前移5位和9位: a move coordinated with one is a move too (of the next subject listed).
+            pos = m.end()
+            while (c := _RANK_CHANGE_COORD_RE.match(s, pos)) and (k := chinese_number(c.group("n"))) is not None:
+                cands.append(_Cand("rank", c.start("n"), c.end(), c.start("n"), sign * k, RANK_CHANGE, verb))
+                pos = c.end()
     return cands
 
 
@@ -1139,6 +1145,31 @@ def _mapped(facts: list[ExtractedFact], source: str, pos: Sequence[int], form: s
     return out
 
 
+# A row of a text table whose unit stands in its label (进出口总额（亿元）  186.9  6.3): its first cell is the
+# label's figure in that unit (the cells after it are other columns: growth, share …).
+_UNIT_ROW_RE = re.compile(
+    r"^[\s│┃|｜]*(?P<label>[^\s│┃|｜（()）]{2,24})\s*[（(](?P<unit>[^）)\s]{1,4})[）)]\s*[│┃|｜]?\s*"
+    r"(?P<num>-?\d[\d,]*(?:\.\d+)?)(?=\s|[│┃|｜]|$)"
+)
+_ROW_UNIT_RE = re.compile(r"元|%|个|家|项|户|人|吨|亩|平方|公里|辆|台|件|次")
+
+
+def _unit_row_facts(
+    form: str, doc_year: int | None, period: int | None, past: bool
+) -> list[ExtractedFact]:
+    """The figure of a table row with its unit in the label, read as label + figure + unit (span: the figure)."""
+    m = _UNIT_ROW_RE.match(form)
+    if m is None or not _ROW_UNIT_RE.search(m["unit"]):
+        return []
+    label, num = m["label"], m["num"]
+    facts, _state = _extract(label + "为" + num + m["unit"], doc_year, period, past, None)
+    at = len(label) + 1
+    fact = next((f for f in facts if f.start <= at < f.end and f.kind != "date"), None)
+    if fact is None:
+        return []
+    return [replace(fact, start=m.start("num"), end=m.end("num"), span=num)]
+
+
 def extract_facts(
     sentence: str, *, doc_year: int | None = None, context_period: int | None = None
 ) -> list[ExtractedFact]:
@@ -1149,7 +1180,10 @@ def extract_facts(
     """
     past = context_period is not None and doc_year is not None and context_period < doc_year
     form, pos = aligned(sentence)
-    return _mapped(_extract(form, doc_year, context_period, past, None)[0], sentence, pos, form)
+    facts = _extract(form, doc_year, context_period, past, None)[0]
+    if not facts:
+        facts = _unit_row_facts(form, doc_year, context_period, past)
+    return _mapped(facts, sentence, pos, form)
 
 
 def extract_paragraph(
@@ -1165,6 +1199,8 @@ def extract_paragraph(
     for sentence, simple in zip(sentences, simplified_many(sentences), strict=True):
         form, pos = aligned(sentence, simplified=simple)
         facts, state = _extract(form, doc_year, carry, carry_past, inherit)
+        if not facts:
+            facts = _unit_row_facts(form, doc_year, carry, carry_past)
         out.append(_mapped(facts, sentence, pos, form))
         if state.topic:
             carry, carry_past = state.topic_period, state.topic_past

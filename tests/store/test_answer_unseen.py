@@ -22,12 +22,35 @@ DOCS = {
         "今年全年，高新区力争规上工业产值突破1500亿元。\n"
         "上一篇：钟祥市前三季度GDP增长7.2% 新签约项目41个\n"
     ),
+    "shiyan.txt": (
+        "十堰经开区1—8月主要经济指标\n"
+        "主要指标情况如下：\n"
+        "指标名称　　　　　　1—8月累计　　　同比增长（%）\n"
+        "外贸进出口总额（亿元）　　　86.4　　　　　7.2\n"
+        "│ 实际利用外资（万美元）│ 5,230 │ 11.6 │\n"
+        "在全省开发区考核中，襄阳经开区、十堰经开区排名分别前移3位和6位。\n"
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
     return store_of_texts(tmp_path_factory.mktemp("unseen"), DOCS)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        # A text table whose unit stands in the row's label (…（亿元）  86.4  7.2; box-drawing too).
+        ("十堰经开区1-8月外贸进出口总额多少亿", "86.4"),
+        ("十堰经开区实际利用外资多少万美元", "5,230"),
+        # 甲、乙分别前移3位和6位: the asked zone is listed second, its move is the second; 挪 is a move.
+        ("十堰经开区在全省考核里往前挪了几位", "6位"),
+        ("襄阳经开区排名前移了几位", "3位"),
+    ],
+)
+def test_tables_and_lists(store: FactStore, question: str, figure: str) -> None:
+    assert figure in (top_figure(store, question) or ""), question
 
 
 @pytest.mark.parametrize(
