@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -876,6 +877,7 @@ def _select_figure(
     asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
     best: _Figure | None = None
     positions: list[int] | None = None
+    matching = _matching(plan)
     ordered = sorted(facts, key=lambda f: f.start)
     if q.kind is not None and q.kind != "list":
         # The kind asked for is a requirement: only figures of that kind compete.
@@ -956,9 +958,10 @@ def _select_figure(
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         near_from: int | None = None
-        before_matched: float | None = _clause_matched(plan, before_text.lower())
+        before_low = before_text.lower()
+        before_matched: float | None = _clause_matched(plan, before_low)
         lacks = not before_matched or (
-            plan.metric_surfaces and _find(plan, METRIC_TERM, before_text.lower()) < 0
+            plan.metric_surfaces and not any(x in before_low for x in plan.metric_surfaces)
         )
         if plan.clause_total > 0 and clause_start > 0 and lacks:
             before_matched = None  # the window moves back: matched again below
@@ -997,8 +1000,8 @@ def _select_figure(
             score += FIG_SCOPE * _clause_matched(plan, scope.lower()) / plan.clause_total
             if any(w in before_text or w in after_text for w in plan.superlatives):
                 score += FIG_SUPERLATIVE
-            if plan.head and (_find(plan, plan.head, before_text.lower()) >= 0
-                              or _find(plan, plan.head, after_text.lower()) >= 0):
+            if plan.head and any(x in low_text for low_text in (before_text.lower(), after_text.lower())
+                                 for x in matching.head):
                 score += FIG_HEAD
             if positions is None:  # where the question's words are in the sentence: the same for every figure
                 low = text.lower()
@@ -1007,7 +1010,7 @@ def _select_figure(
                 score -= FIG_DISTANCE * min(abs(p - fact.start) for p in positions)
         label = ((fact.metric or "") + (fact.subject or "")).lower()
         if label:
-            hits = sum(1 for t, _w in plan.plain if _find(plan, t, label) >= 0)
+            hits = _count_in(matching.plain, label)
             score += min(hits, 3) * FIG_LABEL * (2 if respectively else 1)
         if best is None or score > best.score:
             best = _Figure(fact, score)
@@ -1258,6 +1261,13 @@ class _Matching:
     plain: list[tuple[tuple[str, ...], float]]  # plan.plain: the strings of each term, its weight
     clause: list[tuple[tuple[str, ...], float]]  # plan.clause: the strings of each group of terms, its weight
     entity_weight: float  # the most the entities can add to a sentence's coverage
+    # plan.entities, each with the pattern _names_place() searches for it.
+    entities: list[tuple[str, tuple[str, ...], float, bool, re.Pattern[str]]]
+    titled: list[tuple[str, float]]  # plain terms a document title may stand in for (not the measure, 2+ chars)
+    head: tuple[str, ...]  # the strings of the plan's head word (none without one)
+    documents_named: dict[str, set[int]] = field(default_factory=dict)  # entity → documents listing or about it
+    parent_documents: dict[str, set[int]] = field(default_factory=dict)  # place → documents about its parent
+    zones: list[Any] | None = None  # the zones the question asks about (store.places.Place)
 
 
 def _matching(plan: _QueryPlan) -> _Matching:
@@ -1267,8 +1277,24 @@ def _matching(plan: _QueryPlan) -> _Matching:
             plain=[(_alternatives(plan, t), w) for t, w in plan.plain],
             clause=[(tuple(x for t in terms for x in _alternatives(plan, t)), w) for terms, w in plan.clause],
             entity_weight=sum(e[2] for e in plan.entities),
+            entities=[(c, lowered, w, r, _place_pattern(plan, c, lowered)) for c, lowered, w, r in plan.entities],
+            titled=[(t, w) for t, w in plan.plain if t != METRIC_TERM and len(t) >= 2],
+            head=_alternatives(plan, plan.head) if plan.head else (),
         )
     return plan.matching
+
+
+def _place_pattern(plan: _QueryPlan, canon: str, lowered: tuple[str, ...]) -> re.Pattern[str]:
+    """What _names_place() looks for: the plan's pattern of the entity, else any of its names."""
+    pattern = plan.place_patterns.get(canon)
+    if pattern is not None:
+        return pattern
+    return re.compile("|".join(re.escape(x) for x in lowered) if lowered else "(?!)")  # no names: never found
+
+
+def _count_in(groups: list[tuple[tuple[str, ...], float]], text: str) -> int:
+    """How many of the groups have one of their strings in the text."""
+    return sum(1 for strings, _w in groups if any(x in text for x in strings))
 
 
 def _weight_in(groups: list[tuple[tuple[str, ...], float]], text: str) -> float:
@@ -1305,6 +1331,28 @@ PLACE_OR_CONTENT = "place or content"
 
 
 @dataclass(slots=True)
+class _Sentence:
+    """A candidate sentence as the rerank reads it (each looked up once)."""
+
+    row: int
+    raw: str  # index.search_text(): lower-cased, simplified, offsets as stored
+    text: str  # …without pinyin glosses: 地区(qū)生产(chǎn)总值 names 地区生产总值
+    doc_id: int
+    doc: DocumentInfo | None
+    title: str  # the document's lower-cased title and regions ("" without a document)
+
+
+def _sentence(index: SearchIndex, row: int) -> _Sentence:
+    """Read a candidate sentence, its document and the document's title."""
+    raw = index.search_text(row)
+    doc_id = int(index.doc_of_row[row])
+    doc = index.documents.get(doc_id)
+    # After search_text(): it may be what learns whether the document is written in traditional characters.
+    title = index.doc_text_lower(doc_id) if doc is not None else ""
+    return _Sentence(row, raw, strip_pinyin_glosses(raw), doc_id, doc, title)
+
+
+@dataclass(slots=True)
 class _EntityEvidence:
     """How a sentence (its context, its document) names the question's entities."""
 
@@ -1313,43 +1361,46 @@ class _EntityEvidence:
     subject_in_sentence: bool  # no required entity is named only by the document
 
 
-def _entity_evidence(
-    index: SearchIndex, row: int, text: str, doc_id: int, doc: DocumentInfo | None, pq: ParsedQuestion,
-    plan: _QueryPlan,
-) -> _EntityEvidence | None:
+def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, plan: _QueryPlan) -> _EntityEvidence | None:
     """Where the sentence's entities are named (sentence, paragraph, document); None when a required one is not."""
+    text, doc = sen.text, sen.doc
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
     previous: list[int] | None = None
+    previous_texts: list[str | None] = []  # read when first needed, once for all entities
     subject_in_sentence = True
-    for canon, lowered, weight, required in plan.entities:
-        if _names_place(text, canon, lowered, plan):
+    for canon, lowered, weight, required, pattern in _matching(plan).entities:
+        if pattern.search(text):
             entity_matched += weight
             continue
         if required and not plan.zone_asked and _inside_zone_name(text, lowered):
             # Named only inside a zone's name (义乌综合保税区 for 义乌): the zone's figure, not the place's.
             return None
         if previous is None:
-            previous = _previous_rows(index, row, limit=2)
+            previous = _previous_rows(index, sen.row, limit=2)
+            previous_texts = [None] * len(previous)
         # The nearest earlier sentence naming the entity starts the quoted context.
-        hit = next(
-            (
-                i
-                for i in range(len(previous) - 1, -1, -1)
-                if _names_place(index.search_text(previous[i]), canon, lowered, plan)
-            ),
-            None,
-        )
+        hit = None
+        for i in range(len(previous) - 1, -1, -1):
+            earlier = previous_texts[i]
+            if earlier is None:
+                earlier = previous_texts[i] = index.search_text(previous[i])
+            if pattern.search(earlier):
+                hit = i
+                break
         if hit is not None:
             # Named a sentence or two earlier in the same paragraph: the answer quotes from there.
             entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif doc is not None and _document_names(index, doc_id, doc, canon, lowered, pq, plan):
+        elif doc is not None and (
+            sen.doc_id in _documents_named(index, pq, plan, canon, lowered) or pattern.search(sen.title)
+        ):
+            # The document's regions list it, or the document is about it, or its title names it.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             if required:
                 subject_in_sentence = False
-        elif required and _about_by_kind_word(index, row, doc, canon, plan, previous):
+        elif required and _about_by_kind_word(index, sen, canon, plan, previous):
             # 经开区 in a document about 北京 (the zone's city): the zone the document is about.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             subject_in_sentence = False
@@ -1358,24 +1409,25 @@ def _entity_evidence(
     return _EntityEvidence(entity_matched, context_rows, subject_in_sentence)
 
 
-def _document_names(
-    index: SearchIndex, doc_id: int, doc: DocumentInfo, canon: str, lowered: tuple[str, ...], pq: ParsedQuestion,
-    plan: _QueryPlan,
-) -> bool:
-    """The document's title or regions name the entity, or the document is about it."""
-    return (
-        _names_place(index.doc_text_lower(doc_id), canon, lowered, plan)
-        or any(r.lower() in lowered for r in doc.regions)
-        or (canon in pq.required and doc_id in _about_set(index, pq, canon))
-    )
+def _documents_named(
+    index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, canon: str, lowered: tuple[str, ...]
+) -> set[int]:
+    """Documents whose regions list the entity (any of its names), or about it when required (once per question)."""
+    memo = _matching(plan).documents_named
+    docs = memo.get(canon)
+    if docs is None:
+        docs = set()
+        for name in lowered:
+            docs.update(index.documents_with_region(name).tolist())
+        if canon in pq.required:
+            docs |= _about_set(index, pq, canon)
+        memo[canon] = docs
+    return docs
 
 
 def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
     """Why a candidate turned down as PLACE_OR_CONTENT is: "place" when a required entity is missing."""
-    text = strip_pinyin_glosses(index.search_text(row))
-    doc_id = int(index.doc_of_row[row])
-    evidence = _entity_evidence(index, row, text, doc_id, index.documents.get(doc_id), pq, plan)
-    return "place" if evidence is None else "content"
+    return "place" if _entity_evidence(index, _sentence(index, row), pq, plan) is None else "content"
 
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
@@ -1383,23 +1435,24 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
 
     A candidate never shown (missing set) carries no meaningful coverage, context or figure.
     """
-    text = strip_pinyin_glosses(index.search_text(row))  # 地区(qū)生产(chǎn)总值 names 地区生产总值
-    doc_id = int(index.doc_of_row[row])
-    doc = index.documents.get(doc_id)
-    matched = _matched(plan, text)
+    sen = _sentence(index, row)
+    text, doc = sen.text, sen.doc
+    matching = _matching(plan)
+    matched = _weight_in(matching.plain, text)
     if doc is not None and matched < plan.plain_total:
         # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
-        title = index.doc_text_lower(doc_id)
-        matched += SUBJECT_IN_DOCUMENT * sum(
-            w for t, w in plan.plain if t != METRIC_TERM and len(t) >= 2 and t not in text and t in title
-        )
+        titled: float = 0  # summed as sum() does: from an int 0, in plan order
+        for t, w in matching.titled:
+            if t not in text and t in sen.title:
+                titled += w
+        matched += SUBJECT_IN_DOCUMENT * titled
     # What the question asks about (人口, 员工 …) must be there, not only who it is about.
     topic_missing = plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE
-    if topic_missing or plan.total <= 0 or (matched + _matching(plan).entity_weight) / plan.total < MIN_COVERAGE:
+    if topic_missing or plan.total <= 0 or (matched + matching.entity_weight) / plan.total < MIN_COVERAGE:
         # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
         # never negative), and rounding is monotone: the coverage computed below could not be higher.
         return _Candidate(row, 0.0, 0.0, None, (), (), True, PLACE_OR_CONTENT)
-    evidence = _entity_evidence(index, row, text, doc_id, doc, pq, plan)
+    evidence = _entity_evidence(index, sen, pq, plan)
     if evidence is None:
         return _Candidate(row, 0.0, 0.0, None, (), (), True, "place")
     context_rows, subject_in_sentence = evidence.context_rows, evidence.subject_in_sentence
@@ -1415,7 +1468,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "measure")
     if not subject_in_sentence and _other_place_is_subject(text, pq):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
-    if _other_zone_is_subject(index, text, doc, pq, context_rows):
+    if _other_zone_is_subject(index, text, doc, pq, context_rows, plan):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
     penalty = 0.0
     if q.period.part:
@@ -1431,9 +1484,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             if fits is None:
                 penalty += PART_UNSTATED_PENALTY
         elif fits is None:
-            para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(
-                index.doc_text_lower(doc_id)
-            )
+            para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(sen.title)
             fits = _part_fits(q.period.part, para)
             if fits is False:
                 return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
@@ -1460,9 +1511,8 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
     figure = None
     if facts:
-        search_text = index.search_text(row)
-        mentions = _row_mentions(index, row, search_text) if q.metric else []
-        figure = _select_figure(search_text, facts, pq, plan, qyears, asked_years, mentions=mentions)
+        mentions = _row_mentions(index, row, sen.raw) if q.metric else []
+        figure = _select_figure(sen.raw, facts, pq, plan, qyears, asked_years, mentions=mentions)
     return _Candidate(
         row, coverage, figure.score if figure is not None else 0.0, figure.fact if figure else None, facts,
         context_rows, False, None, penalty,
@@ -1495,21 +1545,28 @@ def _about_set(index: SearchIndex, pq: ParsedQuestion, canon: str) -> set[int]:
 
 
 def _about_by_kind_word(
-    index: SearchIndex, row: int, doc: object, canon: str, plan: _QueryPlan, previous: list[int] | None
+    index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan, previous: list[int] | None
 ) -> bool:
     """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent."""
     pattern = plan.generic.get(canon)
-    if pattern is None or doc is None:
+    if pattern is None or sen.doc is None:
         return False
-    regions = [r.lower() for r in getattr(doc, "regions", ())]
-    title = index.doc_text_lower(getattr(doc, "id", -1))
-    parents = plan.parents.get(canon, ())
-    if not any(p in regions or p in title for p in parents) and getattr(doc, "id", -1) not in plan.parent_docs.get(
-        canon, set()
-    ):
-        return False
-    texts = [index.search_text(row)] + [index.search_text(r) for r in (previous or [])[-1:]]
+    if sen.doc_id not in _parent_documents(index, plan, canon) and not any(p in sen.title for p in plan.parents.get(canon, ())):
+        return False  # neither its regions nor its title name a parent, nor does it name the city often
+    texts = [sen.raw] + [index.search_text(r) for r in (previous or [])[-1:]]
     return any(pattern.search(t) for t in texts)
+
+
+def _parent_documents(index: SearchIndex, plan: _QueryPlan, canon: str) -> set[int]:
+    """Documents whose regions list a place's parent, or that name its city often (once per question)."""
+    memo = _matching(plan).parent_documents
+    docs = memo.get(canon)
+    if docs is None:
+        docs = set(plan.parent_docs.get(canon, ()))
+        for name in plan.parents.get(canon, ()):
+            docs.update(index.documents_with_region(name).tolist())
+        memo[canon] = docs
+    return docs
 
 
 # Words for a larger place than a city or zone (or a province): its figure is not the asked one's.
@@ -1584,12 +1641,15 @@ _LIST_JOINERS = frozenset({"、", "和", "与", "及", "以及"})
 
 
 def _other_zone_is_subject(
-    index: SearchIndex, text: str, doc: object, pq: ParsedQuestion, context_rows: tuple[int, ...]
+    index: SearchIndex, text: str, doc: object, pq: ParsedQuestion, context_rows: tuple[int, ...], plan: _QueryPlan
 ) -> bool:
     """True when a zone is asked for and the sentence (else its quoted context, else its document) is about
     another zone: 武汉经开区's GDP does not answer for 东湖高新区, though both are 武汉's."""
     places = qparse.places_module()
-    zones = [p for p in (places.lookup(n) for n in pq.required) if p is not None and p.level == "zone"]
+    matching = _matching(plan)
+    if matching.zones is None:  # the same for every candidate of the question
+        matching.zones = [p for p in (places.lookup(n) for n in pq.required) if p is not None and p.level == "zone"]
+    zones = matching.zones
     if not zones:
         return False
     fits = lambda place: any(place == z or places.within(place, z) for z in zones)  # noqa: E731
@@ -1620,10 +1680,10 @@ def _other_zone_is_subject(
 
 def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
     """Up to `limit` sentences before this one in its paragraph, in reading order."""
-    doc, para = index.doc_of_row[row], index.para_of_row[row]
-    start = row  # walk back at most `limit` rows (not the whole paragraph)
-    while (start > 0 and row - start < limit and index.doc_of_row[start - 1] == doc
-           and index.para_of_row[start - 1] == para):
+    lo = max(0, row - limit)  # walk back at most `limit` rows (not the whole paragraph)
+    docs, paras = index.doc_of_row[lo : row + 1].tolist(), index.para_of_row[lo : row + 1].tolist()  # one read each
+    start = row
+    while start > lo and docs[start - 1 - lo] == docs[-1] and paras[start - 1 - lo] == paras[-1]:
         start -= 1
     return list(range(start, row))
 

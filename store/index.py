@@ -661,7 +661,7 @@ class SearchIndex:
         if cached is None:
             text = self.search_text(row)
             cached = ()
-            if any(ch.isdigit() for ch in text) or any(ch in "一二三四五六七八九十百千万亿" for ch in text):
+            if any(map(str.isdigit, text)) or any(map(_CN_NUMERALS.__contains__, text)):
                 from store.extraction import extract_facts  # local: extraction loads its lexicons
 
                 doc = self.documents.get(int(self.doc_of_row[row]))
@@ -711,6 +711,9 @@ class SearchIndex:
         return "".join(self.texts[r] for r in self.paragraph_rows(row))
 
 
+_CN_NUMERALS = "一二三四五六七八九十百千万亿"  # a sentence without any of these nor a digit states no figure
+
+
 def _same_length_simplified(text: str) -> str:
     """Traditional → simplified characters, one for one (a phrase conversion that changes length is undone)."""
     from store.normalize import to_simplified
@@ -723,11 +726,11 @@ def _same_length_simplified(text: str) -> str:
 
 def _fact_view(t: FactTuple, text: str, sentence_id: int, document_id: int) -> FactView:
     fid, kind, start, end, value, unit, qualifier, target, period, subject, metric, date = t
-    label = " ".join(p for p in (subject, metric) if p)
+    label = f"{subject} {metric}" if subject and metric else subject or metric or ""  # the non-empty ones, spaced
+    # Positional, in FactView's field order: built for every fact of every candidate sentence.
     return FactView(
-        id=fid, kind=kind, span=text[start:end], value=value, unit=unit, qualifier=qualifier,
-        target=target, period=period, label=label, subject=subject, metric=metric, date=date,
-        sentence_id=sentence_id, document_id=document_id, start=start, end=end,
+        fid, kind, text[start:end], value, unit, qualifier, target, period, label, subject, metric, date,
+        sentence_id, document_id, start, end,
     )
 
 

@@ -56,7 +56,7 @@ def test_candidates_turned_down_early_could_not_be_shown(seeded_store: FactStore
             matched += A.SUBJECT_IN_DOCUMENT * sum(
                 w for t, w in plan.plain if t != A.METRIC_TERM and len(t) >= 2 and t not in text and t in title
             )
-        evidence = A._entity_evidence(index, row, text, doc_id, doc, pq, plan)
+        evidence = A._entity_evidence(index, A._sentence(index, row), pq, plan)
         topic_missing = plan.plain_total > 0 and matched / plan.plain_total < A.MIN_TOPIC_COVERAGE
         coverage = (matched + evidence.weight) / plan.total if evidence is not None and plan.total > 0 else 0.0
         assert topic_missing or coverage < A.MIN_COVERAGE, (question, row)
