@@ -125,6 +125,7 @@ FIG_OTHER_COUNT = -0.8  # a total (累计) asked and the figure's clause says it
 FIG_SAME_COUNT = 0.0  # …the clause says the same: no bonus (新引进亿元以上项目86个，其中10亿元以上项目21个)
 FIG_CONVERTED = -0.3  # the same amount converted (…美元、约合1243亿元人民币): the figure as reported comes first
 FIG_RESPECTIVE = 1.0  # 甲、乙分别前移5位和9位: the asked place is the i-th listed and the figure the i-th after 分别
+FIG_ROUNDED = -0.6  # a round amount in words (突破千亿元) beside an exact one of the same kind in the sentence
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
 
 
@@ -844,6 +845,7 @@ class _Figure:
 
 
 # Compiled once (the figure loop runs them for every figure of every candidate).
+_DIGIT_RE = re.compile(r"[0-9０-９]")
 _CONVERTED_RE = re.compile(r"(?:约合|折合|折算)[^，,；;。]{0,3}$")
 _AFTER_BREAK_RE = re.compile(r"[，,；;。、]")
 _YEAR_RE = re.compile(r"((?:19|20)\d{2})年")
@@ -955,6 +957,10 @@ def _select_figure(
             score += FIG_UNIT if fact.unit == plan.currency else -FIG_UNIT  # 多少美元: not 约合1243亿元
         if _CONVERTED_RE.search(text[max(0, fact.start - 6) : fact.start]):
             score += FIG_CONVERTED
+        if fact.kind in ("money", "count") and not _DIGIT_RE.search(fact.span) and any(
+            f.kind == fact.kind and _DIGIT_RE.search(f.span) for f in ordered
+        ):
+            score += FIG_ROUNDED  # 1036.8亿元，首次突破千亿元: the exact figure, not the milestone in words
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         near_from: int | None = None

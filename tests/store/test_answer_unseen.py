@@ -29,6 +29,7 @@ DOCS = {
         "外贸进出口总额（亿元）　　　86.4　　　　　7.2\n"
         "│ 实际利用外资（万美元）│ 5,230 │ 11.6 │\n"
         "在全省开发区考核中，襄阳经开区、十堰经开区排名分别前移3位和6位。\n"
+        "十堰经开区全年实现营业收入1,018.6亿元，营业收入规模首次突破千亿元。\n"
     ),
 }
 
@@ -47,6 +48,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         # 甲、乙分别前移3位和6位: the asked zone is listed second, its move is the second; 挪 is a move.
         ("十堰经开区在全省考核里往前挪了几位", "6位"),
         ("襄阳经开区排名前移了几位", "3位"),
+        # A round milestone in words (突破千亿元) is not the exact figure beside it.
+        ("十堰经开区营业收入规模多少", "1,018.6亿元"),
     ],
 )
 def test_tables_and_lists(store: FactStore, question: str, figure: str) -> None:
