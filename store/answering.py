@@ -768,7 +768,7 @@ def _parts(text: str) -> set[str]:
     for code, pattern in _PARTS_RE:
         for m in pattern.finditer(text):
             if code == "M":
-                nums = re.findall(r"\d{1,2}|[一二三四五六七八九十]{1,3}", m.group(0))
+                nums = _MONTH_NUMBERS_RE.findall(m.group(0))
                 a, b = (qparse._CN_DIGITS.get(x) or int(x) if x.isdigit() or x in qparse._CN_DIGITS else 0
                         for x in nums[:2])
                 found.add(_SAME_PART.get(f"M{a}-{b}", f"M{a}-{b}"))
@@ -817,8 +817,12 @@ def _is_threshold(text: str, fact: FactView) -> bool:
     return bool(_THRESHOLD_AFTER.match(after))
 
 
+_MONTH_NUMBERS_RE = re.compile(r"\d{1,2}|[一二三四五六七八九十]{1,3}")
+_PLAIN_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _number_of(span: str) -> str:
-    m = re.search(r"\d+(?:\.\d+)?", span.replace(" ", ""))
+    m = _PLAIN_NUMBER_RE.search(span.replace(" ", ""))
     return m.group(0) if m else span
 
 
@@ -992,7 +996,7 @@ def _select_figure(
             scope = ""  # …分别增长8.1%和12.7%: which measure each rate is of is in its label (extraction)
             if _respective_place(text, clause_start, fact, ordered, plan):
                 score += FIG_RESPECTIVE
-        if stated and any(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d.])", scope) for n in stated):
+        if stated and any(_stands_alone(n, scope) for n in stated):
             score += FIG_STATED
         if plan.clause_total > 0:
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
@@ -1613,6 +1617,23 @@ _LARGER_WORDS = {
 
 
 _CITY_WORDS = ("全市", "我市")
+_RANKING_WORDS = ("第", "排", "前", "首", "平均", "水平")  # after 全国/全省: a comparison, not the subject
+# A place right after 居/占/比… or right before 第/排… is what a figure is compared with, not its subject.
+_COMPARED_BEFORE_RE = re.compile(r"[居占在列比于较超与]$")
+_COMPARED_AFTER_RE = re.compile(r"\S{2,3}(?:第|排|前|首|同类|平均|领先)")
+
+
+def _stands_alone(number: str, text: str) -> bool:
+    """True when the text has the number with no digit or point right before or after it (11 in 11个, not 110)."""
+    pos = text.find(number)
+    while pos >= 0:
+        end = pos + len(number)
+        if (pos == 0 or not (text[pos - 1].isdecimal() or text[pos - 1] == ".")) and (
+            end == len(text) or not (text[end].isdecimal() or text[end] == ".")
+        ):
+            return True
+        pos = text.find(number, pos + 1)
+    return False
 
 
 def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
@@ -1631,16 +1652,19 @@ def _other_place_is_subject(text: str, pq: ParsedQuestion) -> bool:
     if smallest == "zone" or (smallest == "county" and any(str(getattr(a, "name", "")).endswith(("区", "县")) for a in asked)):
         larger = (*larger, *_CITY_WORDS)  # a district's, county's or zone's 全市 is its city
     for level_word in larger:
-        for m in re.finditer(level_word, text):
+        start = text.find(level_word)
+        while start >= 0:
+            end = start + len(level_word)
             # Only as the clause's subject (全省地区生产总值增长5.7%), not a comparison (居全国第4位).
-            opens_clause = m.start() == 0 or text[m.start() - 1] in "，,；;：:。 "
-            if opens_clause and not re.match(r"(?:第|排|前|首|平均|水平)", text[m.end() : m.end() + 3]):
+            opens_clause = start == 0 or text[start - 1] in "，,；;：:。 "
+            if opens_clause and not text.startswith(_RANKING_WORDS, end):
                 return True
+            start = text.find(level_word, end)
     for start, end, place in places.places_in(text):
         if place.level == "county" and not text[start:end].endswith(("县", "区", "市", "旗")):
             continue  # a county's bare short name is too often a word (千亿大关 → 大关县)
         before, after = text[max(0, start - 2) : start], text[start : start + 8]
-        if re.search(r"[居占在列比于较超与]$", before) or re.match(r"\S{2,3}(?:第|排|前|首|同类|平均|领先)", after):
+        if _COMPARED_BEFORE_RE.search(before) or _COMPARED_AFTER_RE.match(after):
             continue  # a comparison (居全国第4位, 占全省), not the subject
         # The first place the sentence names is its subject: another one than asked is a miss.
         if smallest != "zone" and not plan_zone_asked and (place.level == "zone" or _ZONE_NAMED_AFTER.match(text, end)):
@@ -1690,7 +1714,7 @@ def _other_zone_is_subject(
         found = places.places_in(t)
         for i, (start, end, place) in enumerate(found):
             head = t[:start]
-            if place.level != "zone" or re.search(r"[居占在列比于较超与]$", head[-2:]):
+            if place.level != "zone" or _COMPARED_BEFORE_RE.search(head[-2:]):
                 continue  # not a zone, or a comparison (占开发区, 比高新区), not the subject
             if head.count("(") + head.count("（") > head.count(")") + head.count("）"):
                 continue  # in brackets: an aside (…经开区(赣江新区经开组团)), not the subject
