@@ -635,13 +635,13 @@ def _top_rows_pruned(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple
         left_out += 1
     if left_out == 0:
         return None
-    left = optional[:left_out]
+    left = set(optional[:left_out])
     # Rows to score (at most every posting of the lists kept) × lists to look them up in, against adding up.
-    to_score = sum(len(rows) for i, rows in enumerate(parts.rows) if i not in set(left))
+    to_score = sum(len(rows) for i, rows in enumerate(parts.rows) if i not in left)
     if (to_score + len(scored)) * len(left) * PRUNE_LOOKUP_COST > sum(len(parts.rows[i]) for i in left):
         return None
-    found = _score_all_but(index, parts, set(left), limit)
-    return None if found is None else (found[0], found[1])
+    # The rows scored include those the floor came from (at least `limit` of them).
+    return _score_all_but(index, parts, left, limit)
 
 
 def _doc_flag(index: SearchIndex, docs: np.ndarray) -> np.ndarray:
@@ -696,15 +696,13 @@ def _add_doc_bonus(index: SearchIndex, parts: _Bm25Parts, buf: np.ndarray, rows:
 
 def _score_all_but(
     index: SearchIndex, parts: _Bm25Parts, left_out: set[int], limit: int
-) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """Exact scores of every row in a part not left out (or in a bonus document): the best `limit` rows, their
-    scores and the lowest of those scores; None when fewer than `limit` rows are scored."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact scores of every row in a part not left out (or in a bonus document): the best `limit` rows and
+    their scores."""
     kept = [parts.rows[i] for i in range(len(parts.rows)) if i not in left_out]
     # Rows of a bonus document in a left-out list could reach the top through the bonus alone: score them too.
     kept += _bonus_rows(index, parts, [parts.rows[i] for i in left_out])
     scored = index.union_rows(kept)
-    if len(scored) < limit:
-        return None
     buf = index.score_buffer()  # all zeros between questions (callers hold score_lock)
     # Same float32 additions in the same part order as the dense sum: identical scores.
     for i, (rows, weight) in enumerate(zip(parts.rows, parts.weights, strict=True)):
@@ -718,8 +716,7 @@ def _score_all_but(
     values = buf[scored] * boost[scored]
     buf[scored] = 0.0
     order = np.argsort(-values, kind="stable")[:limit]
-    rows, scores = scored[order], values[order]
-    return rows.astype(np.int32), scores.astype(np.float32), float(values[order[-1]])
+    return scored[order].astype(np.int32), values[order].astype(np.float32)
 
 
 # Kinds of fact that can answer each kind of question (the first one is the best fit).
@@ -1356,10 +1353,7 @@ def _matched(plan: _QueryPlan, text: str) -> float:
 
 
 def _names_place(text: str, canon: str, lowered: tuple[str, ...], plan: _QueryPlan) -> bool:
-    pattern = plan.place_patterns.get(canon)
-    if pattern is None:
-        return any(s in text for s in lowered)
-    return pattern.search(text)
+    return _place_pattern(plan, canon, lowered).search(text)
 
 
 # A candidate turned down before its entities were checked (too little of the question, whoever it is
