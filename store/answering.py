@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from store import question as qparse
-from store.index import FACT_ROW_BOOST, MAX_TERM_LEN, SearchIndex, sorted_unique
+from store.bm25_kernel import compile_now, top_rows
+from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
@@ -67,15 +68,6 @@ _INTENT_KINDS: dict[str, tuple[str, ...]] = {
 # ---- Every weight and threshold of answering, with what it trades ------------------------------
 COMMON_TERM_ROWS = 5_000  # postings longer than this (and 3 % of rows) only count in the rerank
 RERANK_DEPTH = 80  # BM25 candidates that get the full (fact-aware) scoring: recall vs time
-BM25_POOL_FACTOR = 4  # postings (a row once per list it is in) read first for the BM25 top, × the rows wanted
-# Exact BM25 top without adding up long posting lists (MaxScore): lists this long may be left out when the
-# scores found prove no row they alone hold can make the top; shorter ones are always added (cheap anyway).
-PRUNE_MIN_ROWS = 2_000
-PRUNE_CEILING_MARGIN = 1.0001  # float32 rounding of the exact sums: a ceiling never below a real score
-# A binary search of a scored row in a left-out list costs about this many postings added up.
-PRUNE_LOOKUP_COST = 3
-BONUS_DOC_SLICES = 64  # up to this many bonus documents, their rows are found as runs (binary search)
-BONUS_RUNS_MIN_ROWS = 2_000  # …once this many scored rows would each cost a document look-up
 MIN_COVERAGE = 0.5  # share of the question's content a best answer must cover (abstain below)
 MIN_TOPIC_COVERAGE = 0.4  # share of its non-entity words (the measure asked about)
 MIN_SCORE = 0.35  # final score below which a candidate is never shown
@@ -221,6 +213,7 @@ def prepare(index: SearchIndex) -> None:
     gaz.known_names()
     gaz.slip_filter()
     _term_index(index)
+    compile_now()
 
 
 def _term_index(index: SearchIndex) -> SubstringIndex:
@@ -499,7 +492,8 @@ class _Bm25Parts:
     """What a question adds to each sentence's BM25 score: posting lists with their tf=1 weights, and bonuses.
 
     A row's score is the float32 sum, in part order, of norm[row] × weight over the parts holding it, plus the
-    bonus of each document bonus whose documents hold it, times the row's fact boost.
+    bonus of each document bonus whose documents hold it, times the row's fact boost. Weights are BM25 idfs
+    (positive): the kernel tells a row already seen by its zeroed score.
     """
 
     rows: list[np.ndarray] = field(default_factory=list)  # each sorted and unique
@@ -562,161 +556,22 @@ def _bm25_candidates(
     parts = _bm25_parts(index, pq)
     if not parts.rows:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-    with index.score_lock:
-        top = _top_rows_pruned(index, parts, limit)
-        if top is None:
-            top = _top_rows_dense(index, parts, limit)
-    return top
+    return _top_rows(index, parts, limit)
 
 
-def _top_rows_dense(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every posting of every part added up in the dense score buffer; the best `limit` rows and their scores."""
-    buf = index.score_buffer()  # all zeros between questions (callers hold score_lock)
-    # The buffer is all zeros: the first part is written, not added (one gather less, same values).
-    buf[parts.rows[0]] = index.norm[parts.rows[0]] * parts.weights[0]
-    for rows, weight in zip(parts.rows[1:], parts.weights[1:], strict=True):
-        buf[rows] += index.norm[rows] * weight  # rows are unique within one part
-    touched = np.concatenate(parts.rows)
-    _add_doc_bonus(index, parts, buf, touched)
-    # Sentences with figures are what questions ask for: let them into the rerank first.
-    boost = index.fact_boost()
-    values = buf[touched] * boost[touched]
-    pool = min(len(touched), limit * BM25_POOL_FACTOR)
-    if pool < len(touched):
-        # The best postings first (a row once per list it is in), then every row scoring as high as the
-        # `limit`-th best row found there: the top `limit` rows by score, ties to the earlier row.
-        top = sorted_unique(touched[np.argpartition(-values, pool - 1)[:pool]])
-        if len(top) < limit:
-            candidates = sorted_unique(touched)
-        else:
-            scores = buf[top] * boost[top]
-            floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-            candidates = sorted_unique(touched[values >= floor])
-    else:
-        candidates = sorted_unique(touched)
-    cand_scores = buf[candidates] * boost[candidates]
-    buf[touched] = 0.0
-    order = np.argsort(-cand_scores, kind="stable")[:limit]
-    return candidates[order].astype(np.int32), cand_scores[order].astype(np.float32)
-
-
-def _top_rows_pruned(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The same rows and scores as `_top_rows_dense`, without adding up the long posting lists (MaxScore).
-
-    A row found only in long lists ("left out") scores at most the sum of their weights × the largest norm × the
-    fact boost (their ceiling). The short lists alone give every row they hold a score no higher than its real
-    one, so their `limit`-th best score is a floor of the real top's. Long lists are left out, cheapest first,
-    while their ceilings stay below that floor; then the rows of the other lists are scored exactly, the left-out
-    lists looked up (binary search) for those rows only. None when nothing can be left out, or when the look-ups
-    would cost more than adding the lists up.
-    """
-    optional = [i for i, rows in enumerate(parts.rows) if len(rows) >= PRUNE_MIN_ROWS]
-    if not optional or (parts.doc_bonus and len(_bonus_docs(index, parts)) > BONUS_DOC_SLICES):
-        return None  # nothing to leave out, or too many bonus rows to score apart
-    ceiling_scale = index.norm_max() * max(FACT_ROW_BOOST, 1.0) * PRUNE_CEILING_MARGIN
-    ceilings = {i: float(parts.weights[i]) * ceiling_scale for i in optional}
-    optional.sort(key=lambda i: ceilings[i])  # the cheapest to leave out first
-    skipped = set(optional)
-    kept = [i for i in range(len(parts.rows)) if i not in skipped]
-    buf, boost = index.score_buffer(), index.fact_boost()
-    for i in kept:
-        buf[parts.rows[i]] += index.norm[parts.rows[i]] * parts.weights[i]
-    # Rows of a bonus document in a long list score at least the bonus: they raise the floor too.
-    scored = index.union_rows([parts.rows[i] for i in kept] + _bonus_rows(index, parts, [parts.rows[i] for i in optional]))
-    floor = 0.0
-    if len(scored) >= limit:
-        _add_doc_bonus(index, parts, buf, scored)
-        partial = buf[scored] * boost[scored]
-        floor = float(np.partition(partial, len(partial) - limit)[len(partial) - limit])
-    buf[scored] = 0.0
-    left_out, total = 0, 0.0
-    while left_out < len(optional) and total + ceilings[optional[left_out]] < floor:
-        total += ceilings[optional[left_out]]
-        left_out += 1
-    if left_out == 0:
-        return None
-    left = set(optional[:left_out])
-    # Rows to score (at most every posting of the lists kept) × lists to look them up in, against adding up.
-    to_score = sum(len(rows) for i, rows in enumerate(parts.rows) if i not in left)
-    if (to_score + len(scored)) * len(left) * PRUNE_LOOKUP_COST > sum(len(parts.rows[i]) for i in left):
-        return None
-    # The rows scored include those the floor came from (at least `limit` of them).
-    return _score_all_but(index, parts, left, limit)
-
-
-def _doc_flag(index: SearchIndex, docs: np.ndarray) -> np.ndarray:
-    """A document-id → bool table marking `docs`."""
-    flag = np.zeros(index.doc_id_bound(), dtype=bool)
-    flag[docs[docs < len(flag)]] = True
-    return flag
-
-
-def _bonus_docs(index: SearchIndex, parts: _Bm25Parts) -> np.ndarray:
-    """Every document of any bonus, sorted, in the row→document array's type."""
-    return sorted_unique(np.concatenate([d for d, _b in parts.doc_bonus])).astype(index.doc_of_row.dtype)
-
-
-def _bonus_rows(index: SearchIndex, parts: _Bm25Parts, lists: list[np.ndarray]) -> list[np.ndarray]:
-    """The rows of `lists` (each sorted) that lie in a bonus document."""
-    if not parts.doc_bonus or not lists:
-        return []
-    docs = _bonus_docs(index, parts)
-    if len(docs) > BONUS_DOC_SLICES:
-        flag = _doc_flag(index, docs)
-        return [rows[flag[index.doc_of_row[rows]]] for rows in lists]
-    # Few documents: their rows are runs (rows are stored in document order), cut out by binary search.
-    starts = np.searchsorted(index.doc_of_row, docs, side="left")
-    ends = np.searchsorted(index.doc_of_row, docs, side="right")
-    out: list[np.ndarray] = []
-    for rows in lists:
-        lo, hi = np.searchsorted(rows, starts), np.searchsorted(rows, ends)
-        out.extend(rows[a:b] for a, b in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist(), strict=True))
-    return out
-
-
-def _add_doc_bonus(index: SearchIndex, parts: _Bm25Parts, buf: np.ndarray, rows: np.ndarray) -> None:
-    """Add each bonus once to every row of `rows` (repeats allowed) that lies in one of its documents."""
-    if not parts.doc_bonus:
-        return
-    if len(rows) > BONUS_RUNS_MIN_ROWS and len(_bonus_docs(index, parts)) <= BONUS_DOC_SLICES:
-        # Many rows, few documents: walk the documents' runs instead of looking up every row's document.
-        # A row among `rows` has a positive score already (every weight and norm is positive): that marks it.
-        for docs, bonus in parts.doc_bonus:
-            keys = docs.astype(index.doc_of_row.dtype)
-            starts = np.searchsorted(index.doc_of_row, keys, side="left").tolist()
-            ends = np.searchsorted(index.doc_of_row, keys, side="right").tolist()
-            for a, b in zip(starts, ends, strict=True):
-                run = buf[a:b]
-                run[run > 0] += np.float32(bonus)
-        return
-    row_docs = index.doc_of_row[rows]
-    for docs, bonus in parts.doc_bonus:
-        buf[rows[_doc_flag(index, docs)[row_docs]]] += np.float32(bonus)
-
-
-def _score_all_but(
-    index: SearchIndex, parts: _Bm25Parts, left_out: set[int], limit: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact scores of every row in a part not left out (or in a bonus document): the best `limit` rows and
-    their scores."""
-    kept = [parts.rows[i] for i in range(len(parts.rows)) if i not in left_out]
-    # Rows of a bonus document in a left-out list could reach the top through the bonus alone: score them too.
-    kept += _bonus_rows(index, parts, [parts.rows[i] for i in left_out])
-    scored = index.union_rows(kept)
-    buf = index.score_buffer()  # all zeros between questions (callers hold score_lock)
-    # Same float32 additions in the same part order as the dense sum: identical scores.
-    for i, (rows, weight) in enumerate(zip(parts.rows, parts.weights, strict=True)):
-        if i in left_out:
-            pos = np.searchsorted(rows, scored)
-            pos[pos == len(rows)] = 0
-            rows = scored[rows[pos] == scored]
-        buf[rows] += index.norm[rows] * weight
-    _add_doc_bonus(index, parts, buf, scored)
-    boost = index.fact_boost()
-    values = buf[scored] * boost[scored]
-    buf[scored] = 0.0
-    order = np.argsort(-values, kind="stable")[:limit]
-    return scored[order].astype(np.int32), values[order].astype(np.float32)
+def _top_rows(index: SearchIndex, parts: _Bm25Parts, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best `limit` rows by BM25 score (ties to the earlier row) and their scores, by the compiled kernel."""
+    postings = parts.rows[0] if len(parts.rows) == 1 else np.concatenate(parts.rows)
+    offsets = np.zeros(len(parts.rows) + 1, dtype=np.int64)
+    np.cumsum([len(rows) for rows in parts.rows], out=offsets[1:])
+    bound = index.doc_id_bound()
+    bonus_documents = np.zeros((len(parts.doc_bonus), bound), dtype=np.bool_)
+    for k, (docs, _bonus) in enumerate(parts.doc_bonus):
+        bonus_documents[k, docs[docs < bound]] = True
+    bonus_values = np.array([bonus for _docs, bonus in parts.doc_bonus], dtype=np.float32)
+    with index.score_lock:  # one shared score buffer, zeroed again by the kernel
+        return top_rows(postings.astype(np.int32, copy=False), offsets, np.array(parts.weights, dtype=np.float32),
+                        index.bm25_rows(), bonus_documents, bonus_values, limit)
 
 
 # Kinds of fact that can answer each kind of question (the first one is the best fit).

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from store.bm25_kernel import row_table
 from store.paths import LEXICON_DIR
 from store.substrings import OneSlipFilter, SubstringIndex, built_once
 from store.views import DocumentInfo, FactView
@@ -444,8 +445,8 @@ class SearchIndex:
     sentence_order: np.ndarray | None = None  # argsort of sentence_ids, for row_of()
     doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
     phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
-    score_lock: threading.Lock = field(default_factory=threading.Lock)
-    _scores: np.ndarray | None = None
+    score_lock: threading.Lock = field(default_factory=threading.Lock)  # held while the BM25 kernel scores
+    _bm25_rows: np.ndarray | None = None  # store.bm25_kernel.row_table of this index, built on first use
     traditional_docs: dict[int, bool] = field(default_factory=dict)  # document id → written in traditional
     simplified_cache: dict[int, str] = field(default_factory=dict)  # row → its simplified, lower-cased text
     late_facts: dict[int, tuple[FactView, ...]] = field(default_factory=dict)  # row → facts read at question time
@@ -458,8 +459,6 @@ class SearchIndex:
     # Row → metric names found in its search text (store.metrics.metric_mentions): the sentence's own
     # analysis, independent of any question, so clear_caches() keeps it (bounded, dropped when full).
     mention_cache: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
-    _fact_boost: np.ndarray | None = None  # row → FACT_ROW_BOOST or 1.0 (float32), derived from has_facts
-    _norm_max: float | None = None  # the largest tf=1 weight of any row (a BM25 score ceiling)
 
     def clear_caches(self) -> None:
         """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
@@ -467,23 +466,12 @@ class SearchIndex:
                       self.simplified_cache, self.late_facts):
             cache.clear()
 
-    def fact_boost(self) -> np.ndarray:
-        """Per-row BM25 multiplier: FACT_ROW_BOOST for sentences with figures, else 1 (float32, built once)."""
-        if self._fact_boost is None or len(self._fact_boost) != self.size:
-            self._fact_boost = np.where(self.has_facts, np.float32(FACT_ROW_BOOST), np.float32(1.0))
-        return self._fact_boost
-
-    def norm_max(self) -> float:
-        """The largest BM25 tf=1 weight of any row (computed once; 0 when empty)."""
-        if self._norm_max is None:
-            self._norm_max = float(self.norm.max()) if len(self.norm) else 0.0
-        return self._norm_max
-
-    def score_buffer(self) -> np.ndarray:
-        """A zeroed float32 array with one slot per row (callers hold score_lock and re-zero it)."""
-        if self._scores is None or len(self._scores) != self.size:
-            self._scores = np.zeros(self.size, dtype=np.float32)
-        return self._scores
+    def bm25_rows(self) -> np.ndarray:
+        """The BM25 kernel's per-row table (weights, fact boost, zeroed scores; callers hold score_lock)."""
+        if self._bm25_rows is None or len(self._bm25_rows) != self.size:
+            boost = np.where(self.has_facts, np.float32(FACT_ROW_BOOST), np.float32(1.0))
+            self._bm25_rows = row_table(self.norm, boost, self.doc_of_row)
+        return self._bm25_rows
 
     def documents_naming(self, canon: str, surfaces: tuple[str, ...]) -> np.ndarray:
         """Ids of documents whose title or regions name an entity (cached per entity)."""
