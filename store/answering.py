@@ -1004,8 +1004,11 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
             rows = _entity_rows(index, direct)
             parent_named[canon] = len(rows) > 0
             if len(rows):
-                docs, counts = np.unique(index.doc_of_row[rows], return_counts=True)
-                parent_docs[canon] = set(docs[counts >= ABOUT_MIN_MENTIONS].tolist())
+                # Rows are sorted and stored in document order: their documents come in runs (no sort).
+                of_rows = index.doc_of_row[rows]
+                first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
+                counts = np.diff(np.r_[first, len(of_rows)])
+                parent_docs[canon] = set(of_rows[first][counts >= ABOUT_MIN_MENTIONS].tolist())
     q = pq.q
     surfaces = tuple(s.lower() for s in metric_synonyms(q.metric)) if q and q.metric else ()
     if q is not None and surfaces:

@@ -387,8 +387,12 @@ def places_in(text: str) -> list[tuple[int, int, Place]]:
     福州市 is 福州's) or by a parent written right before it; names still ambiguous are left out.
     A county's two-character short form counts only right after its city (济南历下).
     """
+    return _resolved(text, _scan(text))
+
+
+def _resolved(text: str, spans: list[tuple[int, int, tuple[Place, ...]]]) -> list[tuple[int, int, Place]]:
+    """places_in() of a text whose _scan() is `spans`."""
     g = _load()
-    spans = _scan(text)
     sure = [ps[0] for s, e, ps in spans if len(ps) == 1 and (text[s:e], ps[0]) not in g.weak]
     out: list[tuple[int, int, Place]] = []
     prev: Place | None = None
@@ -575,10 +579,46 @@ def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
     must be unambiguous. `keep`: spans known to be names (of the searched documents) left as typed.
     Meant for questions: running text is taken as written.
     """
+    return _corrected(text, _scan(text), keep)
+
+
+def correct_and_find(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> tuple[str, list[tuple[int, int, Place]]]:
+    """correct(text) and places_in() of its lower-cased form (one scan of the text when neither changes it)."""
+    spans = _scan(text)
+    fixed = _corrected(text, spans, keep)
+    lowered = fixed.lower()
+    return fixed, _resolved(lowered, spans if lowered == text else _scan(lowered))
+
+
+def _correct_stretch(
+    text: str, pos: int, free_end: int, fixed: frozenset[int], near: OneSlipFilter, chars: list[str]
+) -> bool:
+    """Correct the windows inside text[pos:free_end] (no position covered), leftmost then longest first, in `chars`.
+
+    True when something was corrected.
+    """
+    changed = False
+    next_free = pos  # windows start here or later (not inside a correction made)
+    for start, length in near.windows_at(text, pos, free_end, FUZZY_LENGTHS):
+        if start < next_free or start in fixed:
+            continue
+        surface = _fuzzy_surface(text, start, length, fixed)
+        if surface is not None and not _fits_place_before(text, start, surface):
+            surface = None  # 海口江冬新区 is not 南京's 江北新区
+        if surface is not None:
+            end = start + length
+            log.debug("place typo %r read as %r", text[start:end], surface)
+            chars[start:end] = surface
+            next_free, changed = end, True
+    return changed
+
+
+def _corrected(text: str, spans: list[tuple[int, int, tuple[Place, ...]]], keep: Iterable[tuple[int, int]]) -> str:
+    """correct() of a text whose _scan() is `spans`."""
     if not text:
         return text
     covered = [False] * len(text)
-    for s, e in [(s, e) for s, e, _ in _scan(text)] + list(keep):
+    for s, e in [(s, e) for s, e, _ in spans] + list(keep):
         for i in range(s, min(e, len(text))):
             covered[i] = True
     fixed = frozenset(i for m in _KIND_WORDS.finditer(text) for i in range(m.start(), m.end()))
@@ -591,23 +631,12 @@ def correct(text: str, *, keep: Iterable[tuple[int, int]] = ()) -> str:
             if covered[pos] or pos in fixed:
                 pos += 1  # no window starts here
                 continue
-            done = False
-            for length in FUZZY_LENGTHS:
-                end = pos + length
-                if end > run_end or any(covered[pos:end]) or not near.may_match(text[pos:end]):
-                    continue  # (most windows are no surface's slip: _fuzzy_surface would find nothing)
-                surface = _fuzzy_surface(text, pos, length, fixed)
-                if surface is not None and not _fits_place_before(text, pos, surface):
-                    surface = None  # 海口江冬新区 is not 南京's 江北新区
-                if surface is not None:
-                    log.debug("place typo %r read as %r", text[pos:end], surface)
-                    chars[pos:end] = surface
-                    for i in range(pos, end):
-                        covered[i] = True
-                    pos, done, changed = end, True, True
-                    break
-            if not done:
-                pos += 1
+            # The windows start in a stretch no scan or kept span covers: they end by its end.
+            free_end = pos + 1
+            while free_end < run_end and not covered[free_end]:
+                free_end += 1
+            changed = _correct_stretch(text, pos, free_end, fixed, near, chars) or changed
+            pos = free_end
     return "".join(chars) if changed else text
 
 

@@ -155,11 +155,6 @@ def places_module() -> ModuleType:
     return _places
 
 
-def _places_in(text: str) -> list[tuple[int, int, _places.Place]]:
-    """Places the gazetteer finds in a text."""
-    return list(_places.places_in(text))
-
-
 def _part_of_year(text: str) -> str | None:
     if _H1_RE.search(text):
         return "H1"
@@ -247,10 +242,10 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     # Place names typed one character wrong (哈尔宾): read as the place, unless the index knows the word.
     # …and never a greeting or filler (哈喽 is no slip of 哈密).
     keep = [m.span() for m in _FILLER_WORD_RE.finditer(text)] + (names(text.lower()) if names else [])
-    text = _places.correct(text, keep=keep)
+    text, found = _places.correct_and_find(text, keep=keep)
     lowered = text.lower()
     mentions: list[PlaceMention] = []
-    for start, end, place in _places_in(lowered):
+    for start, end, place in found:
         # The surface as typed: the place's full or short name where it stands, else the span (kept in the text).
         known = [n.lower() for n in sorted({place.name, place.short}, key=len, reverse=True) if n]
         surface = next((n for n in known if lowered.startswith(n, start)), lowered[start : min(end, len(lowered))])

@@ -112,6 +112,31 @@ class OneSlipFilter:
             or (n == 3 and (text[0], text[2]) in self._ends)
         ) and (n < 5 or self._long_may_match(text))
 
+    def windows_at(self, text: str, start: int, stop: int, lengths: tuple[int, ...]) -> list[tuple[int, int]]:
+        """(start, length) of the windows inside text[start:stop] that may_match, leftmost first, then in `lengths` order.
+
+        The same windows as may_match() tried at each start and length, without a call per window.
+        """
+        starts_get, ends_get = self._pair_starts.get, self._pair_ends.get
+        firsts, lasts, outer = self._firsts, self._lasts, self._ends
+        found: list[tuple[int, int]] = []
+        for pos in range(start, stop):
+            opening = starts_get(text[pos : pos + 2], ())
+            for length in lengths:
+                end = pos + length
+                if end > stop or length < 2:
+                    continue
+                if length == 2:
+                    if text[pos] in firsts or text[pos + 1] in lasts:
+                        found.append((pos, length))
+                elif (
+                    length in opening
+                    or length in ends_get(text[end - 2 : end], ())
+                    or (length == 3 and (text[pos], text[pos + 2]) in outer)
+                ) and (length < 5 or self._long_may_match(text[pos:end])):
+                    found.append((pos, length))
+        return found
+
     def windows(self, text: str, shortest: int, longest: int) -> list[tuple[int, int]]:
         """Spans [start, end) of `shortest` to `longest` (2+) characters that may_match: longest first, then leftmost."""
         n = len(text)

@@ -93,3 +93,67 @@ def test_a_bare_two_character_window_is_only_read_at_a_clause_start_or_before_a_
     assert places._pair_may_be_read("看成督高新区", 1)  # a zone word follows
     assert not places._pair_may_be_read("今年泗川GDP", 2)  # inside a clause, nothing after it
     assert places.correct("今年泗川GDP") == "今年泗川GDP"
+
+
+def _correct_window_by_window(text: str, keep: list[tuple[int, int]]) -> str:
+    """correct() as first written: every start of every Han run, each length, one may_match() each."""
+    covered = [False] * len(text)
+    for s, e in [(s, e) for s, e, _ in places._scan(text)] + keep:
+        for i in range(s, min(e, len(text))):
+            covered[i] = True
+    fixed = frozenset(i for m in places._KIND_WORDS.finditer(text) for i in range(m.start(), m.end()))
+    chars = list(text)
+    near = places._fuzzy_filter()
+    for run in places._HAN.finditer(text):
+        pos, run_end = run.start(), run.end()
+        while pos < run_end:
+            if covered[pos] or pos in fixed:
+                pos += 1
+                continue
+            for length in places.FUZZY_LENGTHS:
+                end = pos + length
+                if end > run_end or any(covered[pos:end]) or not near.may_match(text[pos:end]):
+                    continue
+                surface = places._fuzzy_surface(text, pos, length, fixed)
+                if surface is not None and places._fits_place_before(text, pos, surface):
+                    chars[pos:end] = surface
+                    for i in range(pos, end):
+                        covered[i] = True
+                    pos = end
+                    break
+            else:
+                pos += 1
+    return "".join(chars)
+
+
+def _question_texts() -> list[str]:
+    import json
+    from pathlib import Path
+
+    from store.normalize import normalize_question
+
+    root = Path(__file__).resolve().parents[2]
+    files = [*sorted((root / "tests" / "data").glob("*questions*.jsonl")), root.parent / "shared" / "corpus"
+             / "news-dev" / "questions.jsonl"]
+    return [normalize_question(json.loads(line)["q"]) for f in files if f.exists()
+            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_correction_stretch_by_stretch_is_the_window_by_window_correction() -> None:
+    import random
+
+    rng = random.Random(13)
+    texts = _question_texts()
+    slips = "兰洲市哈尔宾乌鲁木其石家装成督苏洲泗川江冬西按河难"
+    corrected = 0
+    for text in texts + [
+        "".join(ch if rng.random() > 0.15 else rng.choice(slips) for ch in rng.choice(texts)) for _ in range(1500)
+    ]:
+        keep = [(a, a + rng.randint(1, 4)) for a in rng.sample(range(len(text) + 1), min(2, len(text) + 1))]
+        for spans in ([], keep):
+            expected = _correct_window_by_window(text, spans)
+            assert places.correct(text, keep=spans) == expected, (text, spans)
+            fixed, found = places.correct_and_find(text, keep=spans)
+            assert fixed == expected and found == places.places_in(expected.lower()), (text, spans)
+            corrected += expected != text
+    assert corrected > 50  # the variants hold slips that are read

@@ -115,3 +115,22 @@ def test_built_once_rebuilds_when_a_source_grows_or_is_replaced() -> None:
     assert built_once("test names", (names,), build) == 2 and len(calls) == 2
     other = set(names)
     assert built_once("test names", (other,), build) == 2 and len(calls) == 3
+
+
+def test_windows_at_are_the_windows_that_may_match_leftmost_first() -> None:
+    rng = random.Random(9)
+    alphabet = "哈尔滨宾京东方芳青岛州洲苏株"
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(2, 7))) for _ in range(40)}
+    near = OneSlipFilter(words)
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
+        start = rng.randint(0, len(text))
+        stop = rng.randint(start, len(text))
+        lengths = (6, 5, 4, 3, 2) if rng.random() < 0.5 else (4, 3, 2)
+        expected = [
+            (pos, length)
+            for pos in range(start, stop)
+            for length in lengths
+            if pos + length <= stop and near.may_match(text[pos : pos + length])
+        ]
+        assert near.windows_at(text, start, stop, lengths) == expected
