@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from store import question as qparse
-from store.bm25_kernel import compile_now, top_rows
+from store.bm25_kernel import compile_now, documents_mentioning, following_rows, top_rows
 from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
@@ -457,6 +457,7 @@ def _named_rows(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarra
 # A document is about a place its regions list, or that it names at least this often / this early.
 ABOUT_MIN_MENTIONS = 2
 ABOUT_LEAD_ROWS = 5
+ABOUT_LEAD_MAX_DOCUMENTS = 200  # …the early mention counts only for a name found in this few documents
 
 
 def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
@@ -464,27 +465,15 @@ def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.n
     rows = _named_rows(index, pq, canon)
     parts = [index.documents_titled(s) for s in pq.entities[canon]]
     if len(rows):
-        # Rows are sorted and stored in document order: their documents come sorted, in runs.
-        of_rows = index.doc_of_row[rows]
-        first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
-        docs, counts = of_rows[first], np.diff(np.r_[first, len(of_rows)])
-        lead = (rows[first] - np.searchsorted(index.doc_of_row, docs) < ABOUT_LEAD_ROWS) if len(docs) <= 200 else (
-            np.zeros(len(docs), dtype=bool))
-        parts.append(docs[(counts >= ABOUT_MIN_MENTIONS) | lead])
+        parts.append(documents_mentioning(rows, index.doc_of_row, ABOUT_MIN_MENTIONS, ABOUT_LEAD_ROWS,
+                                          ABOUT_LEAD_MAX_DOCUMENTS))
     parts = [p for p in parts if len(p)]
     return sorted_unique(np.concatenate(parts)).astype(np.int32) if parts else np.empty(0, dtype=np.int32)
 
 
 def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:
     """Rows one or two sentences after `rows` in the same paragraph (the entity's context)."""
-    out = []
-    for k in range(1, steps + 1):
-        nxt = rows + k
-        nxt = nxt[nxt < index.size]
-        src = nxt - k
-        same = (index.doc_of_row[nxt] == index.doc_of_row[src]) & (index.para_of_row[nxt] == index.para_of_row[src])
-        out.append(nxt[same])
-    return index.union_rows(out)
+    return following_rows(rows, index.doc_of_row, index.para_of_row, steps)
 
 
 @dataclass(slots=True)

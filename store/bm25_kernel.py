@@ -107,8 +107,59 @@ def top_rows(
     return rows[best].astype(np.int32), values[best]
 
 
+@njit(cache=True, nogil=True)
+def following_rows(rows: np.ndarray, doc_of_row: np.ndarray, para_of_row: np.ndarray, steps: int) -> np.ndarray:
+    """The rows 1 to `steps` sentences after sorted `rows` in the same paragraph, sorted and unique (int32)."""
+    out = np.empty(len(rows) * steps, np.int32)
+    size, last = 0, -1
+    for i in range(len(rows)):
+        row = rows[i]
+        for step in range(1, steps + 1):
+            after = row + step
+            if after >= len(doc_of_row):
+                break
+            # Rows ascend, so the rows found ascend too; one found already (after > last fails) is skipped.
+            if after > last and doc_of_row[after] == doc_of_row[row] and para_of_row[after] == para_of_row[row]:
+                out[size] = after
+                size += 1
+                last = after
+    return out[:size]
+
+
+@njit(cache=True, nogil=True)
+def documents_mentioning(
+    rows: np.ndarray, doc_of_row: np.ndarray, min_mentions: int, lead_rows: int, max_lead_documents: int
+) -> np.ndarray:
+    """Documents (sorted) holding at least `min_mentions` of sorted `rows`, or one of them among their first
+    `lead_rows` rows when the rows lie in at most `max_lead_documents` documents."""
+    documents = np.empty(len(rows), np.int32)
+    first_rows = np.empty(len(rows), np.int64)
+    counts = np.empty(len(rows), np.int64)
+    size = 0
+    for i in range(len(rows)):  # rows are stored in document order: each document's rows are one run
+        document = doc_of_row[rows[i]]
+        if size and documents[size - 1] == document:
+            counts[size - 1] += 1
+        else:
+            documents[size], first_rows[size], counts[size] = document, rows[i], 1
+            size += 1
+    out = np.empty(size, np.int32)
+    kept = 0
+    for i in range(size):
+        keep = counts[i] >= min_mentions
+        if not keep and size <= max_lead_documents:
+            keep = first_rows[i] - np.searchsorted(doc_of_row, documents[i]) < lead_rows
+        if keep:
+            out[kept] = documents[i]
+            kept += 1
+    return out[:kept]
+
+
 def compile_now() -> None:
-    """Compile (or load from numba's on-disk cache) the kernel for the index's array types, before a question."""
-    table = row_table(np.ones(1, dtype=np.float32), np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32))
-    top_rows(np.zeros(1, dtype=np.int32), np.array([0, 1], dtype=np.int64), np.ones(1, dtype=np.float32), table,
+    """Compile (or load from numba's on-disk cache) the kernels for the index's array types, before a question."""
+    one_row = np.zeros(1, dtype=np.int32)
+    table = row_table(np.ones(1, dtype=np.float32), np.ones(1, dtype=np.float32), one_row)
+    top_rows(one_row, np.array([0, 1], dtype=np.int64), np.ones(1, dtype=np.float32), table,
              np.zeros((1, 1), dtype=np.bool_), np.ones(1, dtype=np.float32), 1)
+    following_rows(one_row, one_row, one_row, 1)
+    documents_mentioning(one_row, one_row, 1, 1, 1)

@@ -1,4 +1,4 @@
-"""The BM25 top of the answering hot path: the compiled kernel gives exactly the reference rows and scores."""
+"""The compiled kernels of the answering hot path (store/bm25_kernel.py) against plain reference computations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from store.answering import _Bm25Parts, _top_rows
+from store.bm25_kernel import documents_mentioning, following_rows
 from store.index import SearchIndex
 from tests.store.textkit import store_of_texts
 
@@ -75,3 +76,40 @@ def test_kernel_top_is_the_reference(index: SearchIndex) -> None:
         assert rows.tolist() == want_rows
         assert scores.tolist() == want_scores
         assert not index.bm25_rows()["score"].any()  # the shared score slots are left zeroed
+
+
+def _random_layout(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row → document and row → paragraph arrays: documents of 1–40 rows in order, paragraphs of 1–6 rows."""
+    doc_of_row = np.repeat(np.arange(size), rng.integers(1, 40, size))[:size].astype(np.int32)
+    para_of_row = np.repeat(np.arange(size), rng.integers(1, 6, size))[:size].astype(np.int32)
+    return doc_of_row, para_of_row
+
+
+def test_following_rows_are_the_next_sentences_of_the_paragraph() -> None:
+    """Rows one or two after each given row, in its document and paragraph: sorted, unique, none missed."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        size = int(rng.integers(1, 400))
+        doc_of_row, para_of_row = _random_layout(rng, size)
+        rows = np.flatnonzero(rng.random(size) < rng.choice([0.02, 0.3, 0.9])).astype(np.int32)
+        steps = int(rng.integers(1, 4))
+        want = sorted({r + k for r in rows.tolist() for k in range(1, steps + 1) if r + k < size
+                       and doc_of_row[r + k] == doc_of_row[r] and para_of_row[r + k] == para_of_row[r]})
+        assert following_rows(rows, doc_of_row, para_of_row, steps).tolist() == want
+
+
+def test_documents_mentioning_counts_and_lead() -> None:
+    """Documents named often enough, or early enough when the name lies in few documents."""
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        size = int(rng.integers(1, 400))
+        doc_of_row, _para = _random_layout(rng, size)
+        rows = np.flatnonzero(rng.random(size) < rng.choice([0.02, 0.2, 0.7])).astype(np.int32)
+        min_mentions, lead, max_docs = int(rng.integers(1, 4)), int(rng.integers(1, 6)), int(rng.integers(0, 20))
+        docs = [int(d) for d in doc_of_row[rows].tolist()]
+        found = sorted(set(docs))
+        first_row = {d: min(r for r in range(size) if doc_of_row[r] == d) for d in found}
+        earliest = {d: min(int(r) for r in rows.tolist() if doc_of_row[r] == d) for d in found}
+        want = [d for d in found if docs.count(d) >= min_mentions
+                or (len(found) <= max_docs and earliest[d] - first_row[d] < lead)]
+        assert documents_mentioning(rows, doc_of_row, min_mentions, lead, max_docs).tolist() == want
