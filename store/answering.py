@@ -9,8 +9,14 @@ from typing import Any
 import numpy as np
 
 from store import question as qparse
-from store.bm25_kernel import compile_now, documents_mentioning, following_rows, top_rows
-from store.index import MAX_TERM_LEN, SearchIndex, sorted_unique
+from store.bm25_kernel import (
+    compile_now,
+    documents_mentioning,
+    following_rows,
+    top_rows,
+    union_sorted,
+)
+from store.index import MAX_TERM_LEN, SearchIndex
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
@@ -468,8 +474,7 @@ def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.n
     if len(rows):
         parts.append(documents_mentioning(rows, index.doc_of_row, ABOUT_MIN_MENTIONS, ABOUT_LEAD_ROWS,
                                           ABOUT_LEAD_MAX_DOCUMENTS))
-    parts = [p for p in parts if len(p)]
-    return sorted_unique(np.concatenate(parts)).astype(np.int32) if parts else np.empty(0, dtype=np.int32)
+    return union_sorted(parts)
 
 
 def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:

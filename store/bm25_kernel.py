@@ -155,6 +155,42 @@ def documents_mentioning(
     return out[:kept]
 
 
+@njit(cache=True, nogil=True)
+def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The union of two sorted, unique int32 arrays, sorted (one merge pass)."""
+    out = np.empty(len(a) + len(b), np.int32)
+    i = j = size = 0
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            out[size] = a[i]
+            i += 1
+        elif b[j] < a[i]:
+            out[size] = b[j]
+            j += 1
+        else:
+            out[size] = a[i]
+            i += 1
+            j += 1
+        size += 1
+    for k in range(i, len(a)):
+        out[size] = a[k]
+        size += 1
+    for k in range(j, len(b)):
+        out[size] = b[k]
+        size += 1
+    return out[:size]
+
+
+def union_sorted(parts: list[np.ndarray]) -> np.ndarray:
+    """The union of sorted, unique integer arrays, sorted (int32): merged two by two, shortest first."""
+    merged = sorted((p.astype(np.int32, copy=False) for p in parts if len(p)), key=len)
+    if not merged:
+        return np.empty(0, dtype=np.int32)
+    while len(merged) > 1:
+        merged = sorted([_merge_sorted(merged[0], merged[1]), *merged[2:]], key=len)
+    return merged[0]
+
+
 def compile_now() -> None:
     """Compile (or load from numba's on-disk cache) the kernels for the index's array types, before a question."""
     one_row = np.zeros(1, dtype=np.int32)
@@ -163,3 +199,4 @@ def compile_now() -> None:
              np.zeros((1, 1), dtype=np.bool_), np.ones(1, dtype=np.float32), 1)
     following_rows(one_row, one_row, one_row, 1)
     documents_mentioning(one_row, one_row, 1, 1, 1)
+    _merge_sorted(one_row, one_row)

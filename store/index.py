@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from store.bm25_kernel import row_table
+from store.bm25_kernel import row_table, union_sorted
 from store.paths import LEXICON_DIR
 from store.substrings import OneSlipFilter, SubstringIndex, built_once
 from store.views import DocumentInfo, FactView
@@ -28,10 +28,6 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 MAX_TERM_LEN = 12
 MAX_NAME_LEN = MAX_TERM_LEN + 8  # names (京东方青岛基地 …) run longer than index terms
-# A union of row lists longer than 1/64 of all rows is taken through a bitmap (one pass over all rows)
-# rather than a sort: the sort costs more per row, the bitmap more per index size.
-UNION_BITMAP_SHARE = 64
-
 # A compact fact: (id, kind, start, end, value, unit, qualifier, target, period, subject, metric, date)
 FactTuple = tuple[int, str, int, int, float | None, str, str | None, bool, int | None, str | None, str | None, str | None]
 
@@ -488,18 +484,11 @@ class SearchIndex:
         return cached
 
     def union_rows(self, parts: list[np.ndarray]) -> np.ndarray:
-        """Rows in any of `parts` (each sorted and unique), sorted: a bitmap pass for large unions, a sort for small."""
+        """Rows in any of `parts` (each sorted and unique), sorted (int32)."""
         parts = [p for p in parts if len(p)]
-        if not parts:
-            return np.empty(0, dtype=np.int32)
         if len(parts) == 1:
             return parts[0]
-        if sum(len(p) for p in parts) * UNION_BITMAP_SHARE < self.size:
-            return sorted_unique(np.concatenate(parts))
-        mask = np.zeros(self.size, dtype=bool)
-        for rows in parts:
-            mask[rows] = True
-        return np.flatnonzero(mask).astype(np.int32)
+        return union_sorted(parts)
 
     def doc_id_bound(self) -> int:
         """One more than the largest document id of any row (1 when empty), computed once."""

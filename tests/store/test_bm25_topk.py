@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from store.answering import _Bm25Parts, _top_rows
-from store.bm25_kernel import documents_mentioning, following_rows
+from store.bm25_kernel import documents_mentioning, following_rows, union_sorted
 from store.index import SearchIndex
 from tests.store.textkit import store_of_texts
 
@@ -113,3 +113,16 @@ def test_documents_mentioning_counts_and_lead() -> None:
         want = [d for d in found if docs.count(d) >= min_mentions
                 or (len(found) <= max_docs and earliest[d] - first_row[d] < lead)]
         assert documents_mentioning(rows, doc_of_row, min_mentions, lead, max_docs).tolist() == want
+
+
+def test_union_sorted_is_the_set_union() -> None:
+    """Any number of sorted, unique lists (empty, overlapping, disjoint, nested) give their sorted union."""
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        span = int(rng.integers(1, 2_000))
+        lists = [np.flatnonzero(rng.random(span) < rng.choice([0.0, 0.01, 0.3, 1.0])).astype(np.int32)
+                 for _ in range(int(rng.integers(0, 6)))]
+        want = sorted(set().union(*(set(x.tolist()) for x in lists)))
+        got = union_sorted(lists)
+        assert got.dtype == np.int32
+        assert got.tolist() == want
