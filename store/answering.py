@@ -1223,17 +1223,64 @@ class _Sentence:
     text: str  # …without pinyin glosses: 地区(qū)生产(chǎn)总值 names 地区生产总值
     doc_id: int
     doc: DocumentInfo | None
-    title: str  # the document's lower-cased title and regions ("" without a document)
+    previous: list[int]  # up to 2 sentences before it in its paragraph, in reading order
+    previous_bounds: list[int]  # where the text of each previous row (and of this one) starts in the column
+    title_: str | None = None  # see _title()
+    previous_texts_: list[str] | None = None  # see _previous_texts()
+
+
+# Offsets of the rows around a candidate read at once: the two before it (its context), itself, the next
+# one (where its text ends).
+_AROUND = np.arange(-2, 2, dtype=np.int64)
+
+
+def _read_rows(index: SearchIndex, rows: list[int]) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """Per row, at once: where it and its two previous rows start in the text column, and their documents, paragraphs."""
+    around = np.asarray(rows, dtype=np.int64)[:, None] + _AROUND
+    np.maximum(around, 0, out=around)  # rows before the first one: never used (see _previous_of)
+    before = around[:, :3]
+    return index.texts.starts[around].tolist(), index.doc_of_row[before].tolist(), index.para_of_row[before].tolist()
+
+
+def _previous_of(row: int, docs: list[int], paras: list[int]) -> list[int]:
+    """Up to 2 rows before this one in its paragraph, in reading order, from _read_rows()'s documents and paragraphs."""
+    if row >= 1 and docs[1] == docs[2] and paras[1] == paras[2]:
+        return [row - 2, row - 1] if row >= 2 and docs[0] == docs[2] and paras[0] == paras[2] else [row - 1]
+    return []
 
 
 def _sentence(index: SearchIndex, row: int) -> _Sentence:
-    """Read a candidate sentence, its document and the document's title."""
+    """Read a candidate sentence, its document and where its paragraph's previous rows are."""
+    (bounds,), (docs,), (paras,) = _read_rows(index, [row])
     raw = index.search_text(row)
-    doc_id = int(index.doc_of_row[row])
-    doc = index.documents.get(doc_id)
-    # After search_text(): it may be what learns whether the document is written in traditional characters.
-    title = index.doc_text_lower(doc_id) if doc is not None else ""
-    return _Sentence(row, raw, strip_pinyin_glosses(raw), doc_id, doc, title)
+    doc_id = docs[2]
+    return _Sentence(
+        row, raw, strip_pinyin_glosses(raw), doc_id, index.documents.get(doc_id), _previous_of(row, docs, paras), bounds
+    )
+
+
+def _context_texts(index: SearchIndex, sen: _Sentence, context_rows: tuple[int, ...]) -> list[str]:
+    """search_text() of the context rows (the last of the sentence's previous rows), in reading order."""
+    return _previous_texts(index, sen)[len(sen.previous) - len(context_rows) :] if context_rows else []
+
+
+def _title(index: SearchIndex, sen: _Sentence) -> str:
+    """The document's lower-cased title and regions ("" without a document), read when first needed."""
+    if sen.title_ is None:
+        # After search_text() (in _sentences): it may be what learns whether the document is traditional.
+        sen.title_ = index.doc_text_lower(sen.doc_id) if sen.doc is not None else ""
+    return sen.title_
+
+
+def _previous_texts(index: SearchIndex, sen: _Sentence) -> list[str]:
+    """search_text() of the sentence's previous rows (same order), read when first needed."""
+    if sen.previous_texts_ is None:
+        if index.traditional_docs.get(sen.doc_id) is False:  # the same document as the sentence's
+            blob, b, n = index.texts.blob, sen.previous_bounds, len(sen.previous)
+            sen.previous_texts_ = [blob[b[k] : b[k + 1] - 1].lower() for k in range(2 - n, 2)]
+        else:
+            sen.previous_texts_ = [index.search_text(r) for r in sen.previous]
+    return sen.previous_texts_
 
 
 @dataclass(slots=True)
@@ -1250,8 +1297,7 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
     text, doc = sen.text, sen.doc
     entity_matched = 0.0
     context_rows: tuple[int, ...] = ()
-    previous: list[int] | None = None
-    previous_texts: list[str | None] = []  # read when first needed, once for all entities
+    previous = sen.previous
     subject_in_sentence = True
     for canon, lowered, weight, required, pattern in _matching(plan).entities:
         if pattern.search(text):
@@ -1260,31 +1306,27 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
         if required and not plan.zone_asked and _inside_zone_name(text, lowered):
             # Named only inside a zone's name (义乌综合保税区 for 义乌): the zone's figure, not the place's.
             return None
-        if previous is None:
-            previous = _previous_rows(index, sen.row, limit=2)
-            previous_texts = [None] * len(previous)
         # The nearest earlier sentence naming the entity starts the quoted context.
         hit = None
-        for i in range(len(previous) - 1, -1, -1):
-            earlier = previous_texts[i]
-            if earlier is None:
-                earlier = previous_texts[i] = index.search_text(previous[i])
-            if pattern.search(earlier):
-                hit = i
-                break
+        if previous:
+            previous_texts = _previous_texts(index, sen)
+            for i in range(len(previous) - 1, -1, -1):
+                if pattern.search(previous_texts[i]):
+                    hit = i
+                    break
         if hit is not None:
             # Named a sentence or two earlier in the same paragraph: the answer quotes from there.
             entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
         elif doc is not None and (
-            sen.doc_id in _documents_named(index, pq, plan, canon, lowered) or pattern.search(sen.title)
+            sen.doc_id in _documents_named(index, pq, plan, canon, lowered) or pattern.search(_title(index, sen))
         ):
             # The document's regions list it, or the document is about it, or its title names it.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             if required:
                 subject_in_sentence = False
-        elif required and _about_by_kind_word(index, sen, canon, plan, previous):
+        elif required and _about_by_kind_word(index, sen, canon, plan):
             # 经开区 in a document about 北京 (the zone's city): the zone the document is about.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             subject_in_sentence = False
@@ -1315,27 +1357,55 @@ def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPla
 
 
 def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
-    """Coverage of the question, the requirements it meets and its best figure, for one sentence.
+    """_rows_features() of one row, a candidate turned down on its words alone as such (missing PLACE_OR_CONTENT)."""
+    cand = _rows_features(index, [row], pq, plan)[0]
+    return cand if cand is not None else _Candidate(row, 0.0, 0.0, None, (), (), True, PLACE_OR_CONTENT)
+
+
+def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan: _QueryPlan) -> list[_Candidate | None]:
+    """_features() of candidate rows (read at once), None for one turned down on its words alone (PLACE_OR_CONTENT)."""
+    if not rows:
+        return []
+    found: list[_Candidate | None] = []
+    matching = _matching(plan)
+    plain, titled_terms, entity_weight = matching.plain, matching.titled, matching.entity_weight
+    plain_total, total = plan.plain_total, plan.total
+    blob, traditional, documents = index.texts.blob, index.traditional_docs, index.documents
+    for row, bounds, docs, paras in zip(rows, *_read_rows(index, rows), strict=True):
+        doc_id = docs[2]
+        # index.search_text() without its per-call reads, for a document known to be in simplified characters.
+        raw = blob[bounds[2] : bounds[3] - 1].lower() if traditional.get(doc_id) is False else index.search_text(row)
+        text = strip_pinyin_glosses(raw)
+        doc = documents.get(doc_id)
+        matched = _weight_in(plain, text)
+        title = None
+        if doc is not None and matched < plain_total:
+            # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
+            # After search_text(): it may be what learns whether the document is written in traditional characters.
+            title = index.doc_text_lower(doc_id)
+            titled: float = 0  # summed as sum() does: from an int 0, in plan order
+            for t, w in titled_terms:
+                if t not in text and t in title:
+                    titled += w
+            matched += SUBJECT_IN_DOCUMENT * titled
+        # What the question asks about (人口, 员工 …) must be there, not only who it is about.
+        topic_missing = plain_total > 0 and matched / plain_total < MIN_TOPIC_COVERAGE
+        if topic_missing or total <= 0 or (matched + entity_weight) / total < MIN_COVERAGE:
+            # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
+            # never negative), and rounding is monotone: the coverage computed below could not be higher.
+            found.append(None)
+            continue
+        sen = _Sentence(row, raw, text, doc_id, doc, _previous_of(row, docs, paras), bounds, title)
+        found.append(_features(index, sen, pq, plan, matched))
+    return found
+
+
+def _features(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, plan: _QueryPlan, matched: float) -> _Candidate:
+    """Coverage of the question, the requirements it meets and its best figure, for a sentence of `matched` words.
 
     A candidate never shown (missing set) carries no meaningful coverage, context or figure.
     """
-    sen = _sentence(index, row)
-    text, doc = sen.text, sen.doc
-    matching = _matching(plan)
-    matched = _weight_in(matching.plain, text)
-    if doc is not None and matched < plan.plain_total:
-        # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
-        titled: float = 0  # summed as sum() does: from an int 0, in plan order
-        for t, w in matching.titled:
-            if t not in text and t in sen.title:
-                titled += w
-        matched += SUBJECT_IN_DOCUMENT * titled
-    # What the question asks about (人口, 员工 …) must be there, not only who it is about.
-    topic_missing = plan.plain_total > 0 and matched / plan.plain_total < MIN_TOPIC_COVERAGE
-    if topic_missing or plan.total <= 0 or (matched + matching.entity_weight) / plan.total < MIN_COVERAGE:
-        # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
-        # never negative), and rounding is monotone: the coverage computed below could not be higher.
-        return _Candidate(row, 0.0, 0.0, None, (), (), True, PLACE_OR_CONTENT)
+    row, text, doc = sen.row, sen.text, sen.doc
     evidence = _entity_evidence(index, sen, pq, plan)
     if evidence is None:
         return _Candidate(row, 0.0, 0.0, None, (), (), True, "place")
@@ -1346,13 +1416,13 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "content")
     q = pq.q
     assert q is not None
-    context_text = "".join(index.search_text(r) for r in context_rows) + text
+    context_text = "".join(_context_texts(index, sen, context_rows)) + text
     # The measure asked for must be named by the sentence (or the sentences it is quoted with).
     if plan.metric_surfaces and not _names_measure(context_text, plan.metric_surfaces, plan.asks_share):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "measure")
     if not subject_in_sentence and _other_place_is_subject(text, pq):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
-    if _other_zone_is_subject(index, text, doc, pq, context_rows, plan):
+    if _other_zone_is_subject(text, doc, pq, _context_texts(index, sen, context_rows), plan):
         return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "place")
     penalty = 0.0
     if q.period.part:
@@ -1368,7 +1438,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
             if fits is None:
                 penalty += PART_UNSTATED_PENALTY
         elif fits is None:
-            para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(sen.title)
+            para = _parts(index.search_text(index.paragraph_rows(row).start)) | _parts(_title(index, sen))
             fits = _part_fits(q.period.part, para)
             if fits is False:
                 return _Candidate(row, coverage, 0.0, None, (), context_rows, True, "period")
@@ -1385,7 +1455,7 @@ def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _Query
         # A year asked for: the sentence's figures are of the document's time unless they say otherwise.
         # Years the sentence states before its first figure (a later 比2017年 is a comparison).
         first = min((f.start for f in index.read_facts(row) if f.kind != "date"), default=len(text))
-        head = "".join(index.search_text(r) for r in context_rows) + text[:first]
+        head = "".join(_context_texts(index, sen, context_rows)) + text[:first]
         stated_years = {int(y) for y in _YEAR_RE.findall(head)}
         # …unless the asked year comes with a figure later on (从2020年的1778亿元增长到2023年的3064亿元).
         later = any(f.period in asked_years for f in facts if f.kind != "date")
@@ -1428,16 +1498,15 @@ def _about_set(index: SearchIndex, pq: ParsedQuestion, canon: str) -> set[int]:
     return about
 
 
-def _about_by_kind_word(
-    index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan, previous: list[int] | None
-) -> bool:
+def _about_by_kind_word(index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan) -> bool:
     """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent."""
     pattern = plan.generic.get(canon)
     if pattern is None or sen.doc is None:
         return False
-    if sen.doc_id not in _parent_documents(index, plan, canon) and not any(p in sen.title for p in plan.parents.get(canon, ())):
+    title = _title(index, sen)
+    if sen.doc_id not in _parent_documents(index, plan, canon) and not any(p in title for p in plan.parents.get(canon, ())):
         return False  # neither its regions nor its title name a parent, nor does it name the city often
-    texts = [sen.raw] + [index.search_text(r) for r in (previous or [])[-1:]]
+    texts = [sen.raw, *_previous_texts(index, sen)[-1:]]
     return any(pattern.search(t) for t in texts)
 
 
@@ -1544,9 +1613,7 @@ _ZONE_NAMED_AFTER = re.compile(
 _LIST_JOINERS = frozenset({"、", "和", "与", "及", "以及"})
 
 
-def _other_zone_is_subject(
-    index: SearchIndex, text: str, doc: object, pq: ParsedQuestion, context_rows: tuple[int, ...], plan: _QueryPlan
-) -> bool:
+def _other_zone_is_subject(text: str, doc: object, pq: ParsedQuestion, context: list[str], plan: _QueryPlan) -> bool:
     """True when a zone is asked for and the sentence (else its quoted context, else its document) is about
     another zone: 武汉经开区's GDP does not answer for 东湖高新区, though both are 武汉's."""
     places = qparse.places_module()
@@ -1557,7 +1624,7 @@ def _other_zone_is_subject(
     if not zones:
         return False
     fits = lambda place: any(place == z or places.within(place, z) for z in zones)  # noqa: E731
-    for t in [text, *(index.search_text(r) for r in reversed(context_rows))]:
+    for t in [text, *reversed(context)]:
         found = places.places_in(t)
         for i, (start, end, place) in enumerate(found):
             head = t[:start]
@@ -1580,16 +1647,6 @@ def _other_zone_is_subject(
     about = [p for p in regions if p.level == "zone"]
     return bool(about) and not any(fits(p) for p in about)
 # --- end f-places ---
-
-
-def _previous_rows(index: SearchIndex, row: int, *, limit: int) -> list[int]:
-    """Up to `limit` sentences before this one in its paragraph, in reading order."""
-    lo = max(0, row - limit)  # walk back at most `limit` rows (not the whole paragraph)
-    docs, paras = index.doc_of_row[lo : row + 1].tolist(), index.para_of_row[lo : row + 1].tolist()  # one read each
-    start = row
-    while start > lo and docs[start - 1 - lo] == docs[-1] and paras[start - 1 - lo] == paras[-1]:
-        start -= 1
-    return list(range(start, row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1666,11 +1723,12 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     scored = []
     failed: dict[str, int] = {}
     undecided: list[int] = []  # turned down as PLACE_OR_CONTENT: decided only if no answer is left
-    for row, base in zip(rows.tolist(), bm25.tolist(), strict=True):
-        cand = _row_features(index, row, pq, plan)
-        if cand.missing == PLACE_OR_CONTENT:
+    row_list = rows.tolist()
+    for row, found, base in zip(row_list, _rows_features(index, row_list, pq, plan), bm25.tolist(), strict=True):
+        if found is None:
             undecided.append(row)
             continue
+        cand = found
         if cand.missing:
             failed[cand.missing] = failed.get(cand.missing, 0) + 1
             continue
@@ -1684,7 +1742,7 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
         elif wants_figure and cand.fact_score <= 0:
             score -= WRONG_KIND_PENALTY  # it has figures, but none of the kind asked for
         if q.kind == "list":
-            score += 0.1 * min(index.texts[row].count("、"), 5)
+            score += 0.1 * min(index.texts[cand.row].count("、"), 5)
         scored.append((score, cand))
     scored.sort(key=lambda s: -s[0])
 

@@ -74,3 +74,34 @@ def _candidates(store: FactStore, questions: list[str]) -> Iterator[tuple[str, i
         rows, _scores = A._bm25_candidates(store.index, pq, limit=A.RERANK_DEPTH)
         for row in rows.tolist():
             yield question, row, pq, plan
+
+
+def test_candidates_read_at_once_are_read_as_one_by_one(seeded_store: FactStore) -> None:
+    """The batched rerank gives each row what the one-row rerank gives it; its reads are index.search_text()'s."""
+    index = seeded_store.index
+    by_question: dict[str, list[int]] = {}
+    plans = {}
+    for question, row, pq, plan in _candidates(seeded_store, QUESTIONS):
+        by_question.setdefault(question, []).append(row)
+        plans[question] = (pq, plan)
+    assert by_question
+    for question, rows in by_question.items():
+        pq, plan = plans[question]
+        batched = A._rows_features(index, rows, pq, plan)
+        for row, cand in zip(rows, batched, strict=True):
+            alone = A._row_features(index, row, pq, plan)
+            if cand is None:
+                assert alone.missing == A.PLACE_OR_CONTENT, (question, row)
+            else:
+                assert cand == alone, (question, row)
+
+
+def test_a_sentence_reads_its_text_and_the_rows_before_it_in_its_paragraph(seeded_store: FactStore) -> None:
+    index = seeded_store.index
+    for row in [0, 1, 2, index.size - 1, *range(3, index.size, 7)]:
+        sen = A._sentence(index, row)
+        paragraph = index.paragraph_rows(row)
+        assert sen.previous == list(range(max(paragraph.start, row - 2), row)), row
+        assert sen.raw == index.search_text(row)
+        assert A._previous_texts(index, sen) == [index.search_text(r) for r in sen.previous]
+        assert A._title(index, sen) == (index.doc_text_lower(sen.doc_id) if sen.doc is not None else "")
