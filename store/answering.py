@@ -20,7 +20,7 @@ from store.index import MAX_TERM_LEN, SearchIndex
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
-from store.substrings import SubstringIndex, built_once
+from store.substrings import SubstringIndex, built_already, built_once
 from store.views import Answer, DocumentInfo, FactView
 
 # Question words and fillers: removed before matching so they never count as content.
@@ -220,7 +220,35 @@ def prepare(index: SearchIndex) -> None:
     gaz.slip_filter()
     _term_index(index)
     index.bm25_rows()
+    built_once(_ZONE_CITIES, (index.doc_keys,), lambda: _zone_cities(index))
     compile_now()
+
+
+# The table of the cities of the gazetteer's zones (built by prepare(); a question asked before reads its city itself).
+_ZONE_CITIES = "zone cities"
+
+
+def _city_documents(index: SearchIndex, names: tuple[str, ...]) -> tuple[bool, frozenset[int]]:
+    """Whether some sentence names a city (its full or short name), and the documents naming it often."""
+    rows = _entity_rows(index, names)
+    if not len(rows):
+        return False, frozenset()
+    # Rows are sorted and stored in document order: their documents come in runs (no sort).
+    of_rows = index.doc_of_row[rows]
+    first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
+    counts = np.diff(np.r_[first, len(of_rows)])
+    return True, frozenset(of_rows[first][counts >= ABOUT_MIN_MENTIONS].tolist())
+
+
+def _zone_cities(index: SearchIndex) -> dict[tuple[str, ...], tuple[bool, frozenset[int]]]:
+    """_city_documents() of the city of every zone the gazetteer knows (question-independent)."""
+    places = qparse.places_module()
+    table: dict[tuple[str, ...], tuple[bool, frozenset[int]]] = {}
+    for place in places.zones():
+        names = tuple(p.lower() for p in _ancestor_names(place))[:2]
+        if names and names not in table:
+            table[names] = _city_documents(index, names)
+    return table
 
 
 def _term_index(index: SearchIndex) -> SubstringIndex:
@@ -934,7 +962,7 @@ class _QueryPlan:
     place_patterns: dict[str, _NameMatcher] = field(default_factory=dict)
     generic: dict[str, _NameMatcher] = field(default_factory=dict)  # canon → its kind word (经开区, 全市)
     parents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canon → enclosing places' names
-    parent_docs: dict[str, set[int]] = field(default_factory=dict)  # canon → documents naming its parents
+    parent_docs: dict[str, frozenset[int]] = field(default_factory=dict)  # canon → documents naming its city often
     parent_named: dict[str, bool] = field(default_factory=dict)  # canon → its city is named somewhere
     clause: list[tuple[tuple[str, ...], float]] = field(default_factory=list)  # words a figure's clause may carry
     head: str | None = None  # the question's last content word (or its measure)
@@ -981,8 +1009,9 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         patterns[canon] = _NameMatcher(lowered, _ZONE_NAME_TAILS)
     generic: dict[str, _NameMatcher] = {}
     parents: dict[str, tuple[str, ...]] = {}
-    parent_docs: dict[str, set[int]] = {}
+    parent_docs: dict[str, frozenset[int]] = {}
     parent_named: dict[str, bool] = {}
+    cities = built_already(_ZONE_CITIES, (index.doc_keys,))
     for canon in pq.required:
         place = _lookup_place(canon)
         if place is None:
@@ -996,14 +1025,11 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         parents[canon] = tuple(p.lower() for p in _ancestor_names(place))
         if getattr(place, "level", "") == "zone" and parents[canon]:
             direct = parents[canon][:2]  # the zone's own city (full and short name)
-            rows = _entity_rows(index, direct)
-            parent_named[canon] = len(rows) > 0
-            if len(rows):
-                # Rows are sorted and stored in document order: their documents come in runs (no sort).
-                of_rows = index.doc_of_row[rows]
-                first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
-                counts = np.diff(np.r_[first, len(of_rows)])
-                parent_docs[canon] = set(of_rows[first][counts >= ABOUT_MIN_MENTIONS].tolist())
+            known = cities.get(direct) if cities is not None else None
+            named, docs = known if known is not None else _city_documents(index, direct)
+            parent_named[canon] = named
+            if named:
+                parent_docs[canon] = docs
     q = pq.q
     surfaces = tuple(s.lower() for s in metric_synonyms(q.metric)) if q and q.metric else ()
     if q is not None and surfaces:

@@ -422,6 +422,11 @@ def _resolved(text: str, spans: list[tuple[int, int, tuple[Place, ...]]]) -> lis
     return out
 
 
+def zones() -> list[Place]:
+    """Every development zone the gazetteer knows."""
+    return [z for zs in _load().by_name.values() for z in zs if z.level == ZONE]
+
+
 def zones_of(place: Place, kind: str | None = None) -> list[Place]:
     """The development zones whose parent is this place (optionally of one kind: 经开区, 高新区 …)."""
     g = _load()

@@ -176,3 +176,11 @@ def built_once(name: str, sources: tuple[Collection[Any], ...], build: Callable[
         value = build()
         _BUILT[name] = (sources, sizes, value)
     return value
+
+
+def built_already(name: str, sources: tuple[Collection[Any], ...]) -> Any | None:
+    """What built_once() remembers under `name` for exactly these sources (same objects, same sizes), else None."""
+    cached = _BUILT.get(name)
+    if cached is None or cached[1] != tuple(len(s) for s in sources):
+        return None
+    return cached[2] if all(a is b for a, b in zip(cached[0], sources, strict=True)) else None
