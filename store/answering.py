@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 
 from store import question as qparse
-from store.bm25_kernel import (
+from store.index import MAX_TERM_LEN, SearchIndex
+from store.kernels import (
     compile_now,
     documents_mentioning,
     following_rows,
     top_rows,
     union_sorted,
 )
-from store.index import MAX_TERM_LEN, SearchIndex
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from store.bm25_kernel import row_table, union_sorted
+from store.kernels import pair_find, row_table, union_sorted
 from store.paths import LEXICON_DIR
 from store.substrings import OneSlipFilter, SubstringIndex, built_once
 from store.views import DocumentInfo, FactView
@@ -290,23 +290,7 @@ class CharGrams:
         codes = _needle_codes(needle)
         if codes is None:
             return None
-        pair_keys = (codes[:-1].astype(np.uint32) << np.uint32(16)) | codes[1:]
-        at = np.searchsorted(self.keys, pair_keys)  # one call, same dtype: no conversion of the keys
-        if not len(self.keys) or (at >= len(self.keys)).any() or (self.keys[at] != pair_keys).any():
-            return np.empty(0, dtype=np.int64)  # a pair the text never has
-        lo, hi = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
-        order = sorted(range(len(lo)), key=lambda j: hi[j] - lo[j])
-        j0 = order[0]
-        starts = self.positions[lo[j0] : hi[j0]].astype(np.int64) - j0
-        starts = starts[starts >= 0]
-        for j in order[1:]:  # never shorter than the rarest, so not empty
-            if not len(starts):
-                break
-            positions = self.positions[lo[j] : hi[j]]
-            wanted = (starts + j).astype(np.uint32)  # the positions' own type: no conversion of them
-            found = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
-            starts = starts[positions[found] == wanted]
-        return starts
+        return pair_find(self.keys, self.offsets, self.positions, codes)
 
 
 class TextColumn:
@@ -442,7 +426,7 @@ class SearchIndex:
     doc_name_cache: dict[str, np.ndarray] = field(default_factory=dict)
     phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
     score_lock: threading.Lock = field(default_factory=threading.Lock)  # held while the BM25 kernel scores
-    _bm25_rows: np.ndarray | None = None  # store.bm25_kernel.row_table of this index, built on first use
+    _bm25_rows: np.ndarray | None = None  # store.kernels.row_table of this index, built on first use
     traditional_docs: dict[int, bool] = field(default_factory=dict)  # document id → written in traditional
     simplified_cache: dict[int, str] = field(default_factory=dict)  # row → its simplified, lower-cased text
     late_facts: dict[int, tuple[FactView, ...]] = field(default_factory=dict)  # row → facts read at question time

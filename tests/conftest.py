@@ -15,6 +15,14 @@ from tests.fake_bot_api import Call, FakeBotApi
 TEST_TOKEN = "7000000001:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile (or load) store.kernels once, before any test: not inside a hypothesis test's time limit."""
+    from store.kernels import compile_now
+
+    compile_now()
+
+
 @pytest.fixture(scope="session")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A FactStore over a fresh database filled from seeds/ (shared by the session)."""

@@ -56,11 +56,10 @@ def test_a_column_extended_piece_by_piece_equals_one_built_whole(parts: list[lis
 
 
 @given(parts=st.lists(st.sets(st.integers(0, 199), max_size=60), max_size=5))
-def test_a_union_of_row_lists_is_their_sorted_set_whichever_way_it_is_taken(parts: list[set[int]]) -> None:
+def test_a_union_of_row_lists_is_their_sorted_set(parts: list[set[int]]) -> None:
     arrays = [np.asarray(sorted(p), dtype=np.int32) for p in parts]
     expected = sorted(set().union(*parts))
-    for size in (200, 10_000_000):  # a bitmap over few rows, a sort over many
-        assert SearchIndex.union_rows(SimpleNamespace(size=size), arrays).tolist() == expected  # type: ignore[arg-type]
+    assert SearchIndex.union_rows(SimpleNamespace(size=200), arrays).tolist() == expected  # type: ignore[arg-type]
     assert sorted_unique(np.asarray([3, 1, 3, 2, 1])).tolist() == [1, 2, 3]
 
 

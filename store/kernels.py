@@ -1,4 +1,4 @@
-"""The BM25 top of the answering hot path, compiled (numba): posting lists added up, the best rows kept in a heap."""
+"""Compiled (numba) kernels of the answering hot path: the BM25 top, entity context rows, row-list unions, text search."""
 
 from __future__ import annotations
 
@@ -191,6 +191,47 @@ def union_sorted(parts: list[np.ndarray]) -> np.ndarray:
     return merged[0]
 
 
+@njit(cache=True, nogil=True)
+def pair_find(keys: np.ndarray, offsets: np.ndarray, positions: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Start positions (ascending, int64) where `codes` (2 or more) occur, from the positions of their character
+    pairs (store.index.CharGrams): the rarest pair's starts, kept where every other pair follows at its offset."""
+    pairs = len(codes) - 1
+    lo = np.empty(pairs, np.int64)
+    hi = np.empty(pairs, np.int64)
+    for j in range(pairs):
+        key = np.uint32((np.uint32(codes[j]) << np.uint32(16)) | np.uint32(codes[j + 1]))
+        at = np.searchsorted(keys, key)
+        if at >= len(keys) or keys[at] != key:
+            return np.empty(0, np.int64)  # a pair the text never has
+        lo[j], hi[j] = offsets[at], offsets[at + 1]
+    order = np.argsort(hi - lo)  # the rarest pair first, so the fewest starts are tried
+    rarest = order[0]
+    out = np.empty(hi[rarest] - lo[rarest], np.int64)
+    size = 0
+    for k in range(lo[rarest], hi[rarest]):
+        start = np.int64(positions[k]) - rarest
+        if start < 0:
+            continue
+        found = True
+        for t in range(1, pairs):
+            j = order[t]
+            want = start + j
+            a, b = lo[j], hi[j]
+            while a < b:  # binary search of `want` among pair j's positions
+                middle = (a + b) >> 1
+                if positions[middle] < want:
+                    a = middle + 1
+                else:
+                    b = middle
+            if a == hi[j] or positions[a] != want:
+                found = False
+                break
+        if found:
+            out[size] = start
+            size += 1
+    return out[:size]
+
+
 def compile_now() -> None:
     """Compile (or load from numba's on-disk cache) the kernels for the index's array types, before a question."""
     one_row = np.zeros(1, dtype=np.int32)
@@ -200,3 +241,5 @@ def compile_now() -> None:
     following_rows(one_row, one_row, one_row, 1)
     documents_mentioning(one_row, one_row, 1, 1, 1)
     _merge_sorted(one_row, one_row)
+    pair_find(np.zeros(1, dtype=np.uint32), np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.uint32),
+              np.zeros(2, dtype=np.uint16))

@@ -1,4 +1,4 @@
-"""The compiled kernels of the answering hot path (store/bm25_kernel.py) against plain reference computations."""
+"""The compiled kernels of the answering hot path (store/kernels.py) against plain reference computations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from store.answering import _Bm25Parts, _top_rows
-from store.bm25_kernel import documents_mentioning, following_rows, union_sorted
-from store.index import SearchIndex
+from store.index import CharGrams, SearchIndex
+from store.kernels import documents_mentioning, following_rows, union_sorted
 from tests.store.textkit import store_of_texts
 
 WORDS = ["开发区", "项目", "投资", "增长", "企业", "园区", "产业", "创新", "工业", "出口", "新区", "基地"]
@@ -126,3 +126,17 @@ def test_union_sorted_is_the_set_union() -> None:
         got = union_sorted(lists)
         assert got.dtype == np.int32
         assert got.tolist() == want
+
+
+def test_pair_find_gives_every_start_of_the_needle() -> None:
+    """Every (overlapping) occurrence of needles of 2–6 characters in texts over a small alphabet, and no other."""
+    rng = random.Random(17)
+    for _ in range(300):
+        blob = "".join(rng.choice("青岛开发区ab") for _ in range(rng.randint(0, 300)))
+        grams = CharGrams.build(blob)
+        for _ in range(5):
+            needle = "".join(rng.choice("青岛开发区ab") for _ in range(rng.randint(2, 6)))
+            want = [i for i in range(len(blob)) if blob.startswith(needle, i)]
+            found = grams.find(needle)
+            assert found is not None
+            assert found.tolist() == want
