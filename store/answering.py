@@ -1180,7 +1180,13 @@ class _Matching:
     entities: list[tuple[str, tuple[str, ...], float, bool, _NameMatcher]]
     titled: list[tuple[str, float]]  # plain terms a document title may stand in for (not the measure, 2+ chars)
     head: tuple[str, ...]  # the strings of the plan's head word (none without one)
-    documents_named: dict[str, set[int]] = field(default_factory=dict)  # entity → documents listing or about it
+    regions: dict[str, set[int]] = field(default_factory=dict)  # entity → documents whose regions list it
+    about: dict[str, dict[int, bool]] = field(default_factory=dict)  # entity → document → whether it is about it
+    candidate_docs: set[int] = field(default_factory=set)  # the documents of the candidates read so far
+    # entity → document → whether its title, regions or subject name the entity (_names_in_document())
+    document_names: dict[str, dict[int, bool]] = field(default_factory=dict)
+    # entity → document → whether it is about the place's parent (_about_by_kind_word())
+    parent_document: dict[str, dict[int, bool]] = field(default_factory=dict)
     parent_documents: dict[str, set[int]] = field(default_factory=dict)  # place → documents about its parent
     zones: list[Any] | None = None  # the zones the question asks about (store.places.Place)
 
@@ -1325,7 +1331,8 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
     context_rows: tuple[int, ...] = ()
     previous = sen.previous
     subject_in_sentence = True
-    for canon, lowered, weight, required, pattern in _matching(plan).entities:
+    matching = _matching(plan)
+    for canon, lowered, weight, required, pattern in matching.entities:
         if pattern.search(text):
             entity_matched += weight
             continue
@@ -1345,9 +1352,7 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
             entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif doc is not None and (
-            sen.doc_id in _documents_named(index, pq, plan, canon, lowered) or pattern.search(_title(index, sen))
-        ):
+        elif doc is not None and _names_in_document(index, pq, plan, matching, sen, canon, lowered, pattern):
             # The document's regions list it, or the document is about it, or its title names it.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             if required:
@@ -1361,20 +1366,68 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
     return _EntityEvidence(entity_matched, context_rows, subject_in_sentence)
 
 
-def _documents_named(
-    index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, canon: str, lowered: tuple[str, ...]
-) -> set[int]:
-    """Documents whose regions list the entity (any of its names), or about it when required (once per question)."""
-    memo = _matching(plan).documents_named
-    docs = memo.get(canon)
-    if docs is None:
-        docs = set()
-        for name in lowered:
-            docs.update(index.documents_with_region(name).tolist())
-        if canon in pq.required:
-            docs |= _about_set(index, pq, canon)
-        memo[canon] = docs
-    return docs
+def _names_in_document(
+    index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, matching: _Matching, sen: _Sentence, canon: str,
+    lowered: tuple[str, ...], pattern: _NameMatcher,
+) -> bool:
+    """The sentence's document names the entity: by its title, its regions or its subject (once per document)."""
+    memo = matching.document_names.setdefault(canon, {})
+    found = memo.get(sen.doc_id)
+    if found is None:
+        found = memo[sen.doc_id] = bool(
+            pattern.search(_title(index, sen)) or _named_by_document(index, pq, plan, canon, lowered, sen.doc_id)
+        )
+    return found
+
+
+def _named_by_document(
+    index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, canon: str, lowered: tuple[str, ...], doc_id: int
+) -> bool:
+    """The document's regions list the entity (any of its names), or it is about the entity and the entity is required."""
+    matching = _matching(plan)
+    regions = matching.regions.get(canon)
+    if regions is None:
+        regions = matching.regions[canon] = {d for name in lowered for d in index.documents_with_region(name).tolist()}
+    return doc_id in regions or (canon in pq.required and _is_about(index, pq, matching, canon, doc_id))
+
+
+def _is_about(index: SearchIndex, pq: ParsedQuestion, matching: _Matching, canon: str, doc_id: int) -> bool:
+    """doc_id in _documents_about(index, pq, canon), decided for all candidate documents at once (once per question)."""
+    memo = matching.about.setdefault(canon, {})
+    found = memo.get(doc_id)
+    if found is None:
+        docs = [d for d in matching.candidate_docs | {doc_id} if d not in memo]
+        memo.update(zip(docs, _about_mask(index, pq, canon, docs), strict=True))
+        found = memo[doc_id]
+    return found
+
+
+def _about_mask(index: SearchIndex, pq: ParsedQuestion, canon: str, docs: list[int]) -> list[bool]:
+    """Which documents _documents_about() lists, asked of a few: the same tests on their rows alone."""
+    if canon not in pq.entities:
+        return [False] * len(docs)
+    # Searches in the arrays' own types: one of another type would be converted whole (1 M rows at 10k).
+    ids = np.asarray(docs, dtype=index.doc_of_row.dtype)
+    about = np.zeros(len(ids), dtype=bool)
+    for surface in pq.entities[canon]:
+        about |= np.isin(ids, index.documents_titled(surface))
+    rows = _named_rows(index, pq, canon)
+    if len(rows):
+        # Rows are stored in document order: a document's rows are the run of its id in doc_of_row.
+        first_row = np.searchsorted(index.doc_of_row, ids).astype(rows.dtype)
+        after_row = np.searchsorted(index.doc_of_row, ids, side="right").astype(rows.dtype)
+        lo = np.searchsorted(rows, first_row)
+        named = np.searchsorted(rows, after_row) - lo
+        about |= named >= ABOUT_MIN_MENTIONS
+        if len(rows) <= 200 or _document_count(index, rows) <= 200:
+            about |= (named > 0) & (rows[np.minimum(lo, len(rows) - 1)] - first_row < ABOUT_LEAD_ROWS)
+    return about.tolist()
+
+
+def _document_count(index: SearchIndex, rows: np.ndarray) -> int:
+    """How many documents the (sorted) rows are in."""
+    of_rows = index.doc_of_row[rows]
+    return 1 + int(np.count_nonzero(of_rows[1:] != of_rows[:-1]))
 
 
 def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
@@ -1397,7 +1450,9 @@ def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan
     plain, titled_terms, entity_weight = matching.plain, matching.titled, matching.entity_weight
     plain_total, total = plan.plain_total, plan.total
     blob, traditional, documents = index.texts.blob, index.traditional_docs, index.documents
-    for row, bounds, docs, paras in zip(rows, *_read_rows(index, rows), strict=True):
+    read = _read_rows(index, rows)
+    matching.candidate_docs.update(docs[2] for docs in read[1])
+    for row, bounds, docs, paras in zip(rows, *read, strict=True):
         doc_id = docs[2]
         # index.search_text() without its per-call reads, for a document known to be in simplified characters.
         raw = blob[bounds[2] : bounds[3] - 1].lower() if traditional.get(doc_id) is False else index.search_text(row)
@@ -1517,20 +1572,19 @@ def _before_first_figure(index: SearchIndex, row: int, context_text: str, text: 
     return context_text[: len(context_text) - len(text) + first]
 
 
-def _about_set(index: SearchIndex, pq: ParsedQuestion, canon: str) -> set[int]:
-    about = pq.about.get(canon)
-    if about is None:
-        about = pq.about[canon] = set(_documents_about(index, pq, canon).tolist()) if canon in pq.entities else set()
-    return about
-
-
 def _about_by_kind_word(index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan) -> bool:
     """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent."""
     pattern = plan.generic.get(canon)
     if pattern is None or sen.doc is None:
         return False
-    title = _title(index, sen)
-    if sen.doc_id not in _parent_documents(index, plan, canon) and not any(p in title for p in plan.parents.get(canon, ())):
+    memo = _matching(plan).parent_document.setdefault(canon, {})
+    about_parent = memo.get(sen.doc_id)
+    if about_parent is None:
+        title = _title(index, sen)
+        about_parent = memo[sen.doc_id] = sen.doc_id in _parent_documents(index, plan, canon) or any(
+            p in title for p in plan.parents.get(canon, ())
+        )
+    if not about_parent:
         return False  # neither its regions nor its title name a parent, nor does it name the city often
     texts = [sen.raw, *_previous_texts(index, sen)[-1:]]
     return any(pattern.search(t) for t in texts)

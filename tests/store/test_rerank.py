@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from store import answering as A
 from store.metrics import word_synonyms
 from store.normalize import strip_pinyin_glosses
@@ -105,3 +107,44 @@ def test_a_sentence_reads_its_text_and_the_rows_before_it_in_its_paragraph(seede
         assert sen.raw == index.search_text(row)
         assert A._previous_texts(index, sen) == [index.search_text(r) for r in sen.previous]
         assert A._title(index, sen) == (index.doc_text_lower(sen.doc_id) if sen.doc is not None else "")
+
+
+def test_about_asked_of_a_few_documents_is_documents_about(seeded_store: FactStore) -> None:
+    """_is_about() of any document (candidates' or not) is membership in _documents_about()."""
+    index = seeded_store.index
+    all_docs = sorted(index.documents)
+    checked = 0
+    for question in QUESTIONS:
+        pq = A.parse_question(question, index)
+        if not pq.terms:
+            continue
+        plan = A._plan(index, pq)
+        matching = A._matching(plan)
+        rows, _scores = A._bm25_candidates(index, pq, limit=A.RERANK_DEPTH)
+        matching.candidate_docs.update(int(index.doc_of_row[r]) for r in rows.tolist())
+        for canon in pq.entities:
+            expected = set(A._documents_about(index, pq, canon).tolist())
+            assert {d for d in all_docs if A._is_about(index, pq, matching, canon, d)} == expected, (question, canon)
+            checked += len(expected)
+    assert checked > 0
+
+
+def test_about_by_few_or_early_mentions_is_documents_about(seeded_store: FactStore) -> None:
+    """The same on made-up entities: stretches of sentences, named once early, once late or often."""
+    index = seeded_store.index
+    pq = A.parse_question(QUESTIONS[0], index)
+    plan = A._plan(index, pq)
+    matching = A._matching(plan)
+    all_docs = sorted(index.documents)
+    leads = 0
+    for row in range(0, index.size, 3):
+        surface = index.search_text(row)[2:6]
+        if len(surface) < 4:
+            continue
+        canon = f"made-up {row}"
+        pq.entities[canon] = (surface,)
+        expected = set(A._documents_about(index, pq, canon).tolist())
+        assert {d for d in all_docs if A._is_about(index, pq, matching, canon, d)} == expected, surface
+        rows = A._named_rows(index, pq, canon)
+        leads += sum(1 for d in expected if int(np.count_nonzero(index.doc_of_row[rows] == d)) == 1)
+    assert leads > 0  # documents about it by an early mention alone were checked
