@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -717,6 +717,14 @@ def _respective_place(
     return position is not None and len(listed) > 1 and position == order
 
 
+class _FigureAsk(NamedTuple):
+    """What the figure selection reads of the question for every candidate (computed once)."""
+
+    wanted: tuple[str, ...]  # _wanted_kinds()
+    stated: set[str]  # the numbers the question states (11 of 11个省重点项目)
+    names_measure: bool  # the question asks for a measure the lexicon has synonyms for
+
+
 @dataclass(slots=True)
 class _Figure:
     fact: FactView
@@ -751,14 +759,17 @@ def _select_figure(
     """The figure of a sentence that answers the question: asked kind, measure in its clause, period."""
     q = pq.q
     assert q is not None
-    wanted = _wanted_kinds(q)
-    stated = {_number_of(n) for n in q.numbers}
+    matching = _matching(plan)
+    if matching.figure is None:  # the same for every candidate of the question
+        matching.figure = _FigureAsk(
+            _wanted_kinds(q), {_number_of(n) for n in q.numbers}, bool(q.metric and metric_synonyms(q.metric))
+        )
+    wanted, stated, asked_surfaces = matching.figure
     if mentions is None:
         mentions = metric_mentions(text) if q.metric else []
-    asked_surfaces = set(metric_synonyms(q.metric)) if q.metric else set()
     best: _Figure | None = None
     positions: list[int] | None = None
-    matching = _matching(plan)
+    clause = matching.clause
     ordered = sorted(facts, key=lambda f: f.start)
     if q.kind is not None and q.kind != "list":
         # The kind asked for is a requirement: only figures of that kind compete.
@@ -844,7 +855,7 @@ def _select_figure(
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         near_from: int | None = None
         before_low = before_text.lower()
-        before_matched: float | None = _clause_matched(plan, before_low)
+        before_matched: float | None = _weight_in(clause, strip_pinyin_glosses(before_low))
         lacks = not before_matched or (
             plan.metric_surfaces and not any(x in before_low for x in plan.metric_surfaces)
         )
@@ -877,16 +888,17 @@ def _select_figure(
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
             if near_from is not None:
                 near += "|" + text[max(0, near_from - FIG_NEAR_CHARS) : near_from]
+            # _clause_matched() of each, with the plan's look-ups read once.
+            before_low, after_low = before_text.lower(), after_text.lower()
             if before_matched is None:
-                before_matched = _clause_matched(plan, before_text.lower())
+                before_matched = _weight_in(clause, strip_pinyin_glosses(before_low))
             score += FIG_BEFORE * before_matched / plan.clause_total
-            score += FIG_NEAR * _clause_matched(plan, near.lower()) / plan.clause_total
-            score += FIG_AFTER * _clause_matched(plan, after_text.lower()) / plan.clause_total
-            score += FIG_SCOPE * _clause_matched(plan, scope.lower()) / plan.clause_total
+            score += FIG_NEAR * _weight_in(clause, strip_pinyin_glosses(near.lower())) / plan.clause_total
+            score += FIG_AFTER * _weight_in(clause, strip_pinyin_glosses(after_low)) / plan.clause_total
+            score += FIG_SCOPE * _weight_in(clause, strip_pinyin_glosses(scope.lower())) / plan.clause_total
             if any(w in before_text or w in after_text for w in plan.superlatives):
                 score += FIG_SUPERLATIVE
-            if plan.head and any(x in low_text for low_text in (before_text.lower(), after_text.lower())
-                                 for x in matching.head):
+            if plan.head and any(x in low_text for low_text in (before_low, after_low) for x in matching.head):
                 score += FIG_HEAD
             if positions is None:  # where the question's words are in the sentence: the same for every figure
                 low = text.lower()
@@ -1189,6 +1201,7 @@ class _Matching:
     parent_document: dict[str, dict[int, bool]] = field(default_factory=dict)
     parent_documents: dict[str, set[int]] = field(default_factory=dict)  # place → documents about its parent
     zones: list[Any] | None = None  # the zones the question asks about (store.places.Place)
+    figure: _FigureAsk | None = None  # what _select_figure() reads of the question
 
 
 def _matching(plan: _QueryPlan) -> _Matching:
