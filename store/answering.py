@@ -187,6 +187,11 @@ _PERIOD_WORDS_RE = re.compile(
 )
 
 
+# Relative years, days and parts of the year: cut out of the content like the period words (in this order).
+_DAY_AND_PART_WORDS = (*_RELATIVE_YEARS, "明天", "今天", "昨天", "后天", "上半年", "下半年", "一季度", "二季度", "三季度",
+                       "四季度", "前三季度")
+
+
 # Mined "names" that start with a measure word or a particle are fragments (个项目, 家国家级开发区).
 _NOT_A_NAME_START = frozenset("个项家条座所户批位名次种类件台套辆栋的了和与及在是为第")
 
@@ -270,6 +275,7 @@ _ZONE_FORMS = (
 )
 
 
+_ZONE_LONG_FORMS = tuple(long for long, _shorts in _ZONE_FORMS)
 _CHINA_BRACKETS_RE = re.compile(r"中国[（(](.+?)[）)](.+)")
 
 
@@ -278,10 +284,12 @@ def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
     names = [mention.surface, mention.name, mention.short]
     for name in list(names):
         # 中国（黑龙江）自由贸易试验区: written with either kind of brackets, or as 黑龙江自由贸易试验区.
-        m = _CHINA_BRACKETS_RE.fullmatch(name)
+        m = _CHINA_BRACKETS_RE.fullmatch(name) if name.startswith("中国") else None
         if m:
             names.extend((f"中国({m.group(1)}){m.group(2)}", m.group(1) + m.group(2)))
     for name in list(names):
+        if not name.endswith(_ZONE_LONG_FORMS):
+            continue
         for long, shorts in _ZONE_FORMS:
             if name.endswith(long) and len(name) > len(long):
                 names.extend(name[: -len(long)] + s for s in shorts)
@@ -306,7 +314,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
     stripped = q.core
     stripped = _PERIOD_WORDS_RE.sub(lambda m: "|" * len(m.group(0)), stripped)
-    for word in (*_RELATIVE_YEARS, "明天", "今天", "昨天", "后天", "上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "前三季度"):
+    for word in _DAY_AND_PART_WORDS:
         stripped = stripped.replace(word, "|" * len(word))
     gaz = index.gazetteer
     covered = [False] * len(stripped)

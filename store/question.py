@@ -216,18 +216,40 @@ def detect_kind(text: str) -> tuple[str | None, str | None]:
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the characters of the spans (inside it) replaced by \\x01."""
+    if not spans:
+        return text
     chars = list(text)
     for a, b in spans:
-        for i in range(a, b):
-            chars[i] = "\x01"
+        chars[a:b] = "\x01" * (b - a)
     return "".join(chars)
+
+
+_MASKED_RE = re.compile("\x01+")
+
+
+def _unmask(masked: str, text: str) -> str:
+    """Each \\x01 of `masked` replaced by the character of `text` at the same offset."""
+    out: list[str] = []
+    last = 0
+    for m in _MASKED_RE.finditer(masked):
+        out += (masked[last : m.start()], text[m.start() : m.end()])
+        last = m.end()
+    out.append(masked[last:])
+    return "".join(out)
+
+
+def _bars(m: re.Match[str]) -> str:
+    """As many "|" as the match has characters."""
+    return "|" * len(m.group(0))
 
 
 def strip_fillers(text: str, protected: list[tuple[int, int]] | None = None) -> str:
     """The question with greetings, politeness and fillers replaced by "|" (protected spans kept)."""
-    masked = _mask(text, protected or [])
-    out = list(_FILLER_RE.sub(lambda m: "|" * len(m.group(0)), masked))
-    for a, b in protected or []:
+    if not protected:
+        return _FILLER_RE.sub(_bars, text)
+    out = list(_FILLER_RE.sub(_bars, _mask(text, protected)))
+    for a, b in protected:
         out[a:b] = text[a:b]
     return "".join(out)
 
@@ -273,8 +295,9 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     period = parse_period(without_fillers)
     # The content: what is left once question words, punctuation and time words are gone.
     masked = _mask(without_fillers, protected)
-    core = _PUNCT_RE.sub("|", _QWORD_RE.sub(lambda m: "|" * len(m.group(0)), masked))
-    core = "".join(ch if ch != "\x01" else lowered[i] for i, ch in enumerate(core))
+    core = _PUNCT_RE.sub("|", _QWORD_RE.sub(_bars, masked))
+    if "\x01" in core:
+        core = _unmask(core, lowered)
     numbers = tuple(
         m.group(0)
         for m in _STATED_NUMBER_RE.finditer(without_fillers)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from store import answering
+from store import answering, places
+from store import question as qparse
 from store.service import FactStore
 from tests.store.conftest import load_jsonl
 
@@ -40,3 +43,54 @@ def test_the_zone_city_table_gives_what_each_question_would_read(
     assert sum(bool(p.parent_named) for p in with_table) > 10
     for a, b in zip(with_table, without, strict=True):
         assert (a.parent_named, a.parent_docs) == (b.parent_named, b.parent_docs)
+
+
+_PIECES = st.lists(
+    st.sampled_from(["\x01", "\x01\x01", "|", "你好", "请问", "青岛", "多少", "吗", "，", "哈尔滨", "a", "2023年", " ", "啊？"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, _PIECES)
+def test_unmask_puts_back_each_masked_character(masked: str, text: str) -> None:
+    text = (text * 3)[: len(masked)] if text else "字" * len(masked)
+    text += "字" * (len(masked) - len(text))
+    expected = "".join(ch if ch != "\x01" else text[i] for i, ch in enumerate(masked))
+    assert qparse._unmask(masked, text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.lists(st.tuples(st.integers(0, 30), st.integers(0, 6)), max_size=3))
+def test_fillers_are_stripped_as_character_by_character_masking_would(text: str, spans: list[tuple[int, int]]) -> None:
+    protected = [(a, min(a + n, len(text))) for a, n in spans if a < len(text)]
+    chars = list(text)
+    for a, b in protected:
+        for i in range(a, b):
+            chars[i] = "\x01"
+    out = list(qparse._FILLER_RE.sub(lambda m: "|" * len(m.group(0)), "".join(chars)))
+    for a, b in protected:
+        out[a:b] = text[a:b]
+    assert qparse.strip_fillers(text, protected) == "".join(out)
+    assert qparse._mask(text, protected) == "".join(chars)
+
+
+def test_place_surfaces_are_those_of_every_zone_form() -> None:
+    def plain(mention: qparse.PlaceMention) -> tuple[str, ...]:
+        names = [mention.surface, mention.name, mention.short]
+        for name in list(names):
+            m = answering._CHINA_BRACKETS_RE.fullmatch(name)
+            if m:
+                names.extend((f"中国({m.group(1)}){m.group(2)}", m.group(1) + m.group(2)))
+        for name in list(names):
+            for long, shorts in answering._ZONE_FORMS:
+                if name.endswith(long) and len(name) > len(long):
+                    names.extend(name[: -len(long)] + s for s in shorts)
+        return tuple(dict.fromkeys(n.lower() for n in names if n and len(n) >= 2))
+
+    zones = places.zones()
+    assert any(z.name.startswith("中国") for z in zones)
+    for z in zones:
+        for surface in {z.name, z.short}:
+            mention = qparse.PlaceMention(surface, 0, len(surface), z.name, z.short, z.level, z.parent)
+            assert answering._place_surfaces(mention) == plain(mention)
