@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -360,9 +361,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     # Index vocabulary terms inside the question (what cut_for_search would give, corpus-bound).
     vocab = index.vocab
     # Longest first, then leftmost: words of two or more characters, then single characters.
-    found = _term_index(index).spans(stripped)
-    found += [(i, i + 1) for i, ch in enumerate(stripped) if ch in vocab]
-    for start, end in found:
+    for start, end in _term_spans(index, stripped, covered):
         length = end - start
         sub = stripped[start:end]
         if "|" in sub or sub in terms:
@@ -443,6 +442,19 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
 
 _RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}")  # a run of Chinese, or of Latin letters and digits
+
+
+def _term_spans(index: SearchIndex, stripped: str, covered: list[bool]) -> Iterator[tuple[int, int]]:
+    """The vocabulary's words in the question, longest first, then its single characters no word covers.
+
+    Lazily: the characters are looked up once the words are taken (and `covered` marked), as a
+    covered character is never a term of its own.
+    """
+    yield from _term_index(index).spans(stripped)
+    vocab = index.vocab
+    for i, ch in enumerate(stripped):
+        if not covered[i] and ch in vocab:
+            yield i, i + 1
 
 
 def _lookup_place(name: str) -> object | None:

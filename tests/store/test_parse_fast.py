@@ -94,3 +94,21 @@ def test_place_surfaces_are_those_of_every_zone_form() -> None:
         for surface in {z.name, z.short}:
             mention = qparse.PlaceMention(surface, 0, len(surface), z.name, z.short, z.level, z.parent)
             assert answering._place_surfaces(mention) == plain(mention)
+
+
+def test_single_characters_are_only_those_no_word_taken_covers(seeded_store: FactStore) -> None:
+    index = seeded_store.index
+    seen_single = 0
+    for question in QUESTIONS:
+        text = answering.parse_question(question, index).q.core
+        covered = [False] * len(text)
+        words = answering._term_index(index).spans(text)
+        got = []
+        for start, end in answering._term_spans(index, text, covered):
+            got.append((start, end))
+            if end - start >= 2 and start % 2 == 0:  # some words taken (the loop marks what it takes)
+                covered[start:end] = [True] * (end - start)
+        singles = [(i, i + 1) for i, ch in enumerate(text) if ch in index.vocab and not covered[i]]
+        assert got == words + singles, question
+        seen_single += len(singles) < sum(ch in index.vocab for ch in text)
+    assert seen_single > 10  # covered characters were left out
