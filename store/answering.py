@@ -908,7 +908,7 @@ def _select_figure(
             near = text[max(window_start, fact.start - FIG_NEAR_CHARS) : fact.start]
             if near_from is not None:
                 near += "|" + text[max(0, near_from - FIG_NEAR_CHARS) : near_from]
-            # _clause_matched() of each, with the plan's look-ups read once.
+            # The weight of the question's words (plain terms, names other than places) each part holds.
             before_low, after_low = before_text.lower(), after_text.lower()
             if before_matched is None:
                 before_matched = _weight_in(clause, strip_pinyin_glosses(before_low))
@@ -1260,11 +1260,6 @@ def _weight_in(groups: list[tuple[tuple[str, ...], float]], text: str) -> float:
     return total
 
 
-def _clause_matched(plan: _QueryPlan, text: str) -> float:
-    """Weight of the question's words (plain terms and names other than places) a clause contains."""
-    return _weight_in(_matching(plan).clause, strip_pinyin_glosses(text))
-
-
 def _matched(plan: _QueryPlan, text: str) -> float:
     """Weight of the plan's plain terms a text contains."""
     return _weight_in(_matching(plan).plain, text)
@@ -1466,12 +1461,6 @@ def _document_count(index: SearchIndex, rows: np.ndarray) -> int:
 def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
     """Why a candidate turned down as PLACE_OR_CONTENT is: "place" when a required entity is missing."""
     return "place" if _entity_evidence(index, _sentence(index, row), pq, plan) is None else "content"
-
-
-def _row_features(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> _Candidate:
-    """_rows_features() of one row, a candidate turned down on its words alone as such (missing PLACE_OR_CONTENT)."""
-    cand = _rows_features(index, [row], pq, plan)[0]
-    return cand if cand is not None else _Candidate(row, 0.0, 0.0, None, (), (), True, PLACE_OR_CONTENT)
 
 
 def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan: _QueryPlan) -> list[_Candidate | None]:

@@ -180,12 +180,6 @@ def _needle_codes(needle: str) -> np.ndarray | None:
     return out
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique of an integer array by one sort (numpy 2's hashing unique is several times slower here)."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
-
-
 @dataclass(slots=True)
 class CharGrams:
     """Where each pair of adjacent characters occurs in a text: sorted keys, CSR offsets, start positions.

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from store import snapshot
-from store.index import Gazetteer, SearchIndex, TextColumn, mine_names, sorted_unique
+from store.index import Gazetteer, SearchIndex, TextColumn, mine_names
 from store.service import FactStore
 from tests.dbkit import database_url
 
@@ -60,7 +60,6 @@ def test_a_union_of_row_lists_is_their_sorted_set(parts: list[set[int]]) -> None
     arrays = [np.asarray(sorted(p), dtype=np.int32) for p in parts]
     expected = sorted(set().union(*parts))
     assert SearchIndex.union_rows(SimpleNamespace(size=200), arrays).tolist() == expected  # type: ignore[arg-type]
-    assert sorted_unique(np.asarray([3, 1, 3, 2, 1])).tolist() == [1, 2, 3]
 
 
 @given(texts=SAMPLE, data=st.data())
