@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
+
+logger = logging.getLogger(__name__)
+
+
+def compiled(func: Callable[..., Any]) -> Any:
+    """numba's njit (no GIL held), cached on disk; without the cache where numba finds no writable directory for it."""
+    try:
+        return njit(cache=True, nogil=True)(func)
+    except RuntimeError as error:  # "cannot cache function …: no locator available": compile at each start instead
+        logger.warning("numba cannot cache %s (%s): compiling it at each start", func.__name__, error)
+        return njit(nogil=True)(func)
 
 # What the kernel reads and writes of one row, side by side: one memory access per posting instead of one per array
 # (the 10k archive's arrays are far larger than the CPU caches; the table costs 16 bytes a row).
@@ -19,13 +34,13 @@ def row_table(norm: np.ndarray, boost: np.ndarray, doc_of_row: np.ndarray) -> np
     return table
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _worse(value_a: float, row_a: int, value_b: float, row_b: int) -> bool:
     """Whether (value_a, row_a) ranks below (value_b, row_b): a lower score, or the same score on a later row."""
     return bool(value_a < value_b or (value_a == value_b and row_a > row_b))
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _sift_down(heap_values: np.ndarray, heap_rows: np.ndarray, size: int) -> None:
     """Restore the heap (its worst entry at the root) after the root was replaced."""
     i = 0
@@ -43,7 +58,7 @@ def _sift_down(heap_values: np.ndarray, heap_rows: np.ndarray, size: int) -> Non
         i = child
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _sift_up(heap_values: np.ndarray, heap_rows: np.ndarray, i: int) -> None:
     """Restore the heap after an entry was appended at `i`."""
     while i > 0:
@@ -55,7 +70,7 @@ def _sift_up(heap_values: np.ndarray, heap_rows: np.ndarray, i: int) -> None:
         i = parent
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def top_rows(
     postings: np.ndarray,  # int32: every part's rows, part after part (each part sorted and unique)
     offsets: np.ndarray,  # int64: part p's rows are postings[offsets[p]:offsets[p + 1]]
@@ -107,7 +122,7 @@ def top_rows(
     return rows[best].astype(np.int32), values[best]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def following_rows(rows: np.ndarray, doc_of_row: np.ndarray, para_of_row: np.ndarray, steps: int) -> np.ndarray:
     """The rows 1 to `steps` sentences after sorted `rows` in the same paragraph, sorted and unique (int32)."""
     out = np.empty(len(rows) * steps, np.int32)
@@ -126,7 +141,7 @@ def following_rows(rows: np.ndarray, doc_of_row: np.ndarray, para_of_row: np.nda
     return out[:size]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def documents_mentioning(
     rows: np.ndarray, doc_of_row: np.ndarray, min_mentions: int, lead_rows: int, max_lead_documents: int
 ) -> np.ndarray:
@@ -155,7 +170,7 @@ def documents_mentioning(
     return out[:kept]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _merge_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The union of two sorted, unique int32 arrays, sorted (one merge pass)."""
     out = np.empty(len(a) + len(b), np.int32)
@@ -191,7 +206,7 @@ def union_sorted(parts: list[np.ndarray]) -> np.ndarray:
     return merged[0]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def pair_find(keys: np.ndarray, offsets: np.ndarray, positions: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Start positions (ascending, int64) where `codes` (2 or more) occur, from the positions of their character
     pairs (store.index.CharGrams): the rarest pair's starts, kept where every other pair follows at its offset."""

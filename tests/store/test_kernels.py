@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 import numpy as np
 import pytest
 
+from store import kernels
 from store.answering import _Bm25Parts, _top_rows
 from store.index import CharGrams, SearchIndex
 from store.kernels import documents_mentioning, following_rows, union_sorted
@@ -140,3 +142,25 @@ def test_pair_find_gives_every_start_of_the_needle() -> None:
             found = grams.find(needle)
             assert found is not None
             assert found.tolist() == want
+
+
+def test_a_kernel_compiles_where_numba_cannot_cache_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No writable cache directory (numba refuses cache=True): the kernel is compiled uncached, with a warning."""
+    real_njit = kernels.njit
+
+    def njit_without_cache_directory(**options: object) -> object:
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'add_one': no locator available for file 'kernels.py'")
+        return real_njit(**options)
+
+    monkeypatch.setattr(kernels, "njit", njit_without_cache_directory)
+
+    def add_one(values: np.ndarray) -> np.ndarray:
+        return values + 1
+
+    with caplog.at_level(logging.WARNING, logger="store.kernels"):
+        fast = kernels.compiled(add_one)
+    assert fast(np.arange(3)).tolist() == [1, 2, 3]
+    assert "cannot cache add_one" in caplog.text
