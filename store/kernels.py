@@ -41,6 +41,13 @@ def _worse(value_a: float, row_a: int, value_b: float, row_b: int) -> bool:
 
 
 @compiled
+def _swap(heap_values: np.ndarray, heap_rows: np.ndarray, i: int, j: int) -> None:
+    """Exchange two heap entries."""
+    heap_values[i], heap_values[j] = heap_values[j], heap_values[i]
+    heap_rows[i], heap_rows[j] = heap_rows[j], heap_rows[i]
+
+
+@compiled
 def _sift_down(heap_values: np.ndarray, heap_rows: np.ndarray, size: int) -> None:
     """Restore the heap (its worst entry at the root) after the root was replaced."""
     i = 0
@@ -53,8 +60,7 @@ def _sift_down(heap_values: np.ndarray, heap_rows: np.ndarray, size: int) -> Non
             child = right
         if not _worse(heap_values[child], heap_rows[child], heap_values[i], heap_rows[i]):
             return
-        heap_values[i], heap_values[child] = heap_values[child], heap_values[i]
-        heap_rows[i], heap_rows[child] = heap_rows[child], heap_rows[i]
+        _swap(heap_values, heap_rows, i, child)
         i = child
 
 
@@ -65,8 +71,7 @@ def _sift_up(heap_values: np.ndarray, heap_rows: np.ndarray, i: int) -> None:
         parent = (i - 1) >> 1
         if not _worse(heap_values[i], heap_rows[i], heap_values[parent], heap_rows[parent]):
             return
-        heap_values[i], heap_values[parent] = heap_values[parent], heap_values[i]
-        heap_rows[i], heap_rows[parent] = heap_rows[parent], heap_rows[i]
+        _swap(heap_values, heap_rows, i, parent)
         i = parent
 
 
