@@ -157,7 +157,7 @@ class ParsedQuestion:
     q: Question | None = None  # what the question requires (store.question)
     required: set[str] = field(default_factory=set)  # entities the answer must be about (places)
     named: dict[str, np.ndarray] = field(default_factory=dict)  # entity → rows naming it (memo)
-    about: dict[str, set[int]] = field(default_factory=dict)  # entity → documents about it (memo)
+    about: dict[str, np.ndarray] = field(default_factory=dict)  # entity → documents about it, sorted (memo)
 
     @property
     def intent(self) -> str:
@@ -516,7 +516,15 @@ ABOUT_LEAD_MAX_DOCUMENTS = 200  # …the early mention counts only for a name fo
 
 
 def _documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
-    """Documents about an entity: listed in their regions, or named often or early in their text."""
+    """Documents about an entity: listed in their regions, or named often or early in their text (memoised)."""
+    about = pq.about.get(canon)
+    if about is None:
+        about = pq.about[canon] = _find_documents_about(index, pq, canon)
+    return about
+
+
+def _find_documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) -> np.ndarray:
+    """_documents_about() computed: the documents titled by the entity, naming it often, or naming it early."""
     rows = _named_rows(index, pq, canon)
     parts = [index.documents_titled(s) for s in pq.entities[canon]]
     if len(rows):
@@ -1213,8 +1221,7 @@ class _Matching:
     titled: list[tuple[str, float]]  # plain terms a document title may stand in for (not the measure, 2+ chars)
     head: tuple[str, ...]  # the strings of the plan's head word (none without one)
     regions: dict[str, set[int]] = field(default_factory=dict)  # entity → documents whose regions list it
-    about: dict[str, dict[int, bool]] = field(default_factory=dict)  # entity → document → whether it is about it
-    candidate_docs: set[int] = field(default_factory=set)  # the documents of the candidates read so far
+    about: dict[str, frozenset[int]] = field(default_factory=dict)  # entity → documents about it (_is_about())
     # entity → document → whether its title, regions or subject name the entity (_names_in_document())
     document_names: dict[str, dict[int, bool]] = field(default_factory=dict)
     # entity → document → whether it is about the place's parent (_about_by_kind_word())
@@ -1420,42 +1427,12 @@ def _named_by_document(
 
 
 def _is_about(index: SearchIndex, pq: ParsedQuestion, matching: _Matching, canon: str, doc_id: int) -> bool:
-    """doc_id in _documents_about(index, pq, canon), decided for all candidate documents at once (once per question)."""
-    memo = matching.about.setdefault(canon, {})
-    found = memo.get(doc_id)
-    if found is None:
-        docs = [d for d in matching.candidate_docs | {doc_id} if d not in memo]
-        memo.update(zip(docs, _about_mask(index, pq, canon, docs), strict=True))
-        found = memo[doc_id]
-    return found
-
-
-def _about_mask(index: SearchIndex, pq: ParsedQuestion, canon: str, docs: list[int]) -> list[bool]:
-    """Which documents _documents_about() lists, asked of a few: the same tests on their rows alone."""
-    if canon not in pq.entities:
-        return [False] * len(docs)
-    # Searches in the arrays' own types: one of another type would be converted whole (1 M rows at 10k).
-    ids = np.asarray(docs, dtype=index.doc_of_row.dtype)
-    about = np.zeros(len(ids), dtype=bool)
-    for surface in pq.entities[canon]:
-        about |= np.isin(ids, index.documents_titled(surface))
-    rows = _named_rows(index, pq, canon)
-    if len(rows):
-        # Rows are stored in document order: a document's rows are the run of its id in doc_of_row.
-        first_row = np.searchsorted(index.doc_of_row, ids).astype(rows.dtype)
-        after_row = np.searchsorted(index.doc_of_row, ids, side="right").astype(rows.dtype)
-        lo = np.searchsorted(rows, first_row)
-        named = np.searchsorted(rows, after_row) - lo
-        about |= named >= ABOUT_MIN_MENTIONS
-        if len(rows) <= 200 or _document_count(index, rows) <= 200:
-            about |= (named > 0) & (rows[np.minimum(lo, len(rows) - 1)] - first_row < ABOUT_LEAD_ROWS)
-    return about.tolist()
-
-
-def _document_count(index: SearchIndex, rows: np.ndarray) -> int:
-    """How many documents the (sorted) rows are in."""
-    of_rows = index.doc_of_row[rows]
-    return 1 + int(np.count_nonzero(of_rows[1:] != of_rows[:-1]))
+    """doc_id in _documents_about(index, pq, canon) (the BM25 step's, read as a set once per question)."""
+    about = matching.about.get(canon)
+    if about is None:
+        docs = _documents_about(index, pq, canon) if canon in pq.entities else ()
+        about = matching.about[canon] = frozenset(int(d) for d in docs)
+    return doc_id in about
 
 
 def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
@@ -1473,7 +1450,6 @@ def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan
     plain_total, total = plan.plain_total, plan.total
     blob, traditional, documents = index.texts.blob, index.traditional_docs, index.documents
     read = _read_rows(index, rows)
-    matching.candidate_docs.update(docs[2] for docs in read[1])
     for row, bounds, docs, paras in zip(rows, *read, strict=True):
         doc_id = docs[2]
         # index.search_text() without its per-call reads, for a document known to be in simplified characters.

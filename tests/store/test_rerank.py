@@ -126,8 +126,7 @@ def test_about_asked_of_a_few_documents_is_documents_about(seeded_store: FactSto
             continue
         plan = A._plan(index, pq)
         matching = A._matching(plan)
-        rows, _scores = A._bm25_candidates(index, pq, limit=A.RERANK_DEPTH)
-        matching.candidate_docs.update(int(index.doc_of_row[r]) for r in rows.tolist())
+        _rows, _scores = A._bm25_candidates(index, pq, limit=A.RERANK_DEPTH)
         for canon in pq.entities:
             expected = set(A._documents_about(index, pq, canon).tolist())
             assert {d for d in all_docs if A._is_about(index, pq, matching, canon, d)} == expected, (question, canon)
