@@ -239,11 +239,8 @@ def _city_documents(index: SearchIndex, names: tuple[str, ...]) -> tuple[bool, f
     rows = _entity_rows(index, names)
     if not len(rows):
         return False, frozenset()
-    # Rows are sorted and stored in document order: their documents come in runs (no sort).
-    of_rows = index.doc_of_row[rows]
-    first = np.flatnonzero(np.r_[True, of_rows[1:] != of_rows[:-1]])
-    counts = np.diff(np.r_[first, len(of_rows)])
-    return True, frozenset(of_rows[first][counts >= ABOUT_MIN_MENTIONS].tolist())
+    often = documents_mentioning(rows, index.doc_of_row, ABOUT_MIN_MENTIONS, 0, 0)  # no early-mention rule
+    return True, frozenset(often.tolist())
 
 
 def _zone_cities(index: SearchIndex) -> dict[tuple[str, ...], tuple[bool, frozenset[int]]]:
