@@ -62,9 +62,28 @@ def simplified_many(texts: Sequence[str]) -> list[str]:
     return out
 
 
+# Characters t2s keeps when alone but changes inside a phrase of its dictionary (沈 of 深沈, 藉 of 藉口,
+# 覆 of 答覆 …): with the characters it changes alone, every conversion that differs from its input has
+# one of them (a test checks this against the dictionaries OpenCC ships).
+T2S_PHRASE_CHARS = "么俱哩坏彷沈甦瞭藉衹覆"
+# The blocks of the BMP where t2s changes characters (a test checks all the others).
+T2S_BLOCKS = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s_may_change() -> re.Pattern[str]:
+    """A character class of every character whose presence may make t2s change a text (built once, ≈20 ms)."""
+    chars = [chr(cp) for first, last in T2S_BLOCKS for cp in range(first, last + 1)]
+    converted = str(_t2s().convert("\n".join(chars))).split("\n")
+    changed = {ch for ch, out in zip(chars, converted, strict=True) if ch != out} | set(T2S_PHRASE_CHARS)
+    # Characters past U+FFFF all go to OpenCC: one of them in the class would make the regex engine try
+    # its members one by one (≈10 µs a question), not look a bitmap up. Lone surrogates too (it refuses them).
+    return re.compile("[\ud800-\udfff" + "".join(re.escape(ch) for ch in sorted(changed)) + "\U00010000-\U0010ffff]")
+
+
 def to_simplified(text: str) -> str:
-    """Convert traditional Chinese characters to simplified (OpenCC t2s)."""
-    if text.isascii():
+    """Convert traditional Chinese characters to simplified (OpenCC t2s; a text with none is returned as is)."""
+    if text.isascii() or _t2s_may_change().search(text) is None:
         return text
     return str(_t2s().convert(text))
 

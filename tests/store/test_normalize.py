@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -75,3 +77,65 @@ def test_alignment_is_monotone_and_complete(text: str) -> None:
     if form:
         a, b = source_span(pos, 0, len(form))
         assert 0 <= a <= b <= len(text)
+
+
+# ---- to_simplified() skips OpenCC for a text with no character t2s may change -------------------
+
+
+def _opencc_t2s(text: str) -> str:
+    from store.normalize import _t2s
+
+    return str(_t2s().convert(text))
+
+
+def test_every_character_outside_the_class_is_kept_by_t2s() -> None:
+    from store.normalize import _t2s_may_change
+
+    pattern = _t2s_may_change()
+    kept = [chr(cp) for cp in range(0x110000) if chr(cp) != "\n" and not pattern.match(chr(cp))]
+    assert len(kept) > 50_000
+    joined = "\n".join(kept)
+    assert _opencc_t2s(joined) == joined
+
+
+def test_every_phrase_t2s_changes_has_a_character_of_the_class(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    import opencc
+
+    from store.normalize import _t2s_may_change
+
+    clib = Path(opencc.__file__).parent / "clib"
+    tool = clib / "bin" / "opencc_dict"
+    if not tool.exists() or shutil.which(str(tool)) is None:
+        pytest.skip("OpenCC's dictionary tool is not installed")
+    pattern = _t2s_may_change()
+    changed = 0
+    for name in ("TSPhrases", "TSCharactersExt", "TSCharacters", "CJK_Compatibility_Ideographs"):
+        out = tmp_path / f"{name}.txt"
+        subprocess.run(
+            [str(tool), "-i", str(clib / "share" / "opencc" / f"{name}.ocd2"), "-o", str(out), "-f", "ocd2", "-t", "text"],
+            check=True, capture_output=True,
+        )
+        for line in out.read_text(encoding="utf-8").splitlines():
+            key, values = line.split("\t")
+            if values.split(" ")[0] != key:
+                changed += 1
+                assert pattern.search(key), (name, key, values)
+    assert changed > 5_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("答覆", "答复"), ("深沈", "深沉"), ("瞭解到", "了解到"), ("鎮江億元", "镇江亿元"), ("镇江亿元", "镇江亿元"), ("GDP多少", "GDP多少")],
+)
+def test_to_simplified_converts_phrases_and_keeps_simplified_text(text: str, expected: str) -> None:
+    assert to_simplified(text) == expected == _opencc_t2s(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["答覆", "深沈", "藉口", "沈", "覆", "鎮", "億", "镇江", "投资", "多少", "GDP", "，", " ", "2023"]), max_size=8))
+def test_to_simplified_is_opencc_t2s(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert to_simplified(text) == _opencc_t2s(text)
