@@ -30,8 +30,7 @@ def compiled(func: Callable[..., Any]) -> Any:
 PREFETCH_AHEAD = 64
 
 
-@intrinsic
-def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+def _prefetch_typed(typingctx: Any, array: Any, index: Any) -> Any:
     """Hint the CPU to bring array[index] into its caches (LLVM's prefetch: no effect on any result)."""
     signature = types.void(array, index)
 
@@ -50,6 +49,9 @@ def _prefetch(typingctx: Any, array: Any, index: Any) -> Any:
         return context.get_dummy_value()
 
     return signature, codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_typed)
 
 
 # What the kernel reads and writes of one row, side by side: one memory access per posting instead of one per array
