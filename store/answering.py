@@ -197,11 +197,6 @@ _DAY_AND_PART_WORDS = (*_RELATIVE_YEARS, "明天", "今天", "昨天", "后天",
 _NOT_A_NAME_START = frozenset("个项家条座所户批位名次种类件台套辆栋的了和与及在是为第")
 
 
-def _name_spans(index: SearchIndex, text: str) -> list[tuple[int, int]]:
-    """Spans of names the index knows (aliases, regions, mined names) in a lower-cased question."""
-    return _first_fit(text, index.gazetteer.known_names().spans(text), [False] * len(text))
-
-
 def _first_fit(
     text: str, found: list[tuple[int, int]], taken: list[bool], *, whole_parts: bool = False
 ) -> list[tuple[int, int]]:
@@ -222,7 +217,7 @@ def _first_fit(
 def prepare(index: SearchIndex) -> None:
     """Build the question-independent look-up tables of an index and its kernels now rather than on a question."""
     gaz = index.gazetteer
-    gaz.known_names()
+    gaz.known_names().holds("|")  # _spans_kept() asks
     gaz.slip_filter()
     _term_index(index)
     index.bm25_rows()
@@ -296,11 +291,14 @@ def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
 
 def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     """Normalise a question and find what it requires, its index terms and its entities."""
+    name_index = index.gazetteer.known_names()
+    found: dict[str, list[tuple[int, int]]] = {}  # text → known-name spans (before _first_fit)
     seen: dict[str, list[tuple[int, int]]] = {}  # parse() looks twice, at the same text unless a typo was fixed
 
     def names(text: str) -> list[tuple[int, int]]:
         if text not in seen:
-            seen[text] = _name_spans(index, text)
+            found[text] = name_index.spans(text)
+            seen[text] = _first_fit(text, found[text], [False] * len(text))
         return list(seen[text])
 
     q = qparse.parse(question, names=names)
@@ -326,7 +324,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
 
     # Places of the gazetteer named in the question: the answer must be about them, unless the place
     # is part of a longer name the index knows (青岛 of 京东方青岛基地 names a plant, not a city).
-    name_hits = gaz.known_names().spans(stripped)
+    name_hits = _spans_kept(name_index, stripped, lowered, found.get(lowered))
     longer_names = _first_fit(stripped, name_hits, [False] * len(stripped))
     place_spans: list[tuple[int, int]] = []
     for mention in q.places:
@@ -436,6 +434,19 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         content_weight=content_weight, corrections=corrections,
         wants_day=q.wants_day, q=q, required=required,
     )
+
+
+def _spans_kept(
+    known: SubstringIndex, stripped: str, lowered: str, lowered_spans: list[tuple[int, int]] | None
+) -> list[tuple[int, int]]:
+    """known.spans(stripped), read from the spans of `lowered` when `stripped` is it with some characters made "|".
+
+    Offsets agree when the lengths do (punctuation runs collapsed to one "|" shorten it); a key found
+    in `lowered` is in `stripped` where none of its characters was replaced, and no key holds a "|".
+    """
+    if lowered_spans is None or len(stripped) != len(lowered) or known.holds("|"):
+        return known.spans(stripped)
+    return [(a, b) for a, b in lowered_spans if stripped[a:b] == lowered[a:b]]
 
 
 _RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z0-9]{2,}")  # a run of Chinese, or of Latin letters and digits

@@ -20,10 +20,11 @@ class SubstringIndex:
     at all, and the others start keys of one or two lengths, so only those few are looked up.
     """
 
-    __slots__ = ("_keys", "_lengths")
+    __slots__ = ("_held", "_keys", "_lengths")
 
     def __init__(self, keys: Iterable[str], max_len: int) -> None:
         self._keys = frozenset(k for k in keys if 2 <= len(k) <= max_len)
+        self._held: dict[str, bool] = {}
         by_pair: dict[str, set[int]] = {}
         for key in self._keys:
             by_pair.setdefault(key[:2], set()).add(len(key))
@@ -31,6 +32,13 @@ class SubstringIndex:
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys
+
+    def holds(self, char: str) -> bool:
+        """Whether some key contains the character (remembered per character: the keys never change)."""
+        held = self._held.get(char)
+        if held is None:
+            held = self._held[char] = any(char in key for key in self._keys)
+        return held
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Spans [start, end) of the substrings that are keys: longest first, then leftmost.
@@ -168,10 +176,10 @@ def built_once(name: str, sources: tuple[Collection[Any], ...], build: Callable[
     For tables derived from an index's vocabulary or names: they depend on no question, and the
     containers only grow (a grown or replaced one is rebuilt from).
     """
+    value = built_already(name, sources)
+    if value is not None:
+        return value
     sizes = tuple(len(s) for s in sources)
-    cached = _BUILT.get(name)
-    if cached is not None and cached[1] == sizes and all(a is b for a, b in zip(cached[0], sources, strict=True)):
-        return cached[2]
     with _BUILD_LOCK:
         value = build()
         _BUILT[name] = (sources, sizes, value)
@@ -181,6 +189,12 @@ def built_once(name: str, sources: tuple[Collection[Any], ...], build: Callable[
 def built_already(name: str, sources: tuple[Collection[Any], ...]) -> Any | None:
     """What built_once() remembers under `name` for exactly these sources (same objects, same sizes), else None."""
     cached = _BUILT.get(name)
-    if cached is None or cached[1] != tuple(len(s) for s in sources):
+    if cached is None:
         return None
-    return cached[2] if all(a is b for a, b in zip(cached[0], sources, strict=True)) else None
+    before, sizes, value = cached
+    if len(before) != len(sources):
+        return None
+    for old, new, size in zip(before, sources, sizes, strict=True):  # a loop, not all() over a generator: per question
+        if old is not new or len(new) != size:
+            return None
+    return value

@@ -112,3 +112,32 @@ def test_single_characters_are_only_those_no_word_taken_covers(seeded_store: Fac
         assert got == words + singles, question
         seen_single += len(singles) < sum(ch in index.vocab for ch in text)
     assert seen_single > 10  # covered characters were left out
+
+
+_NAME_KEYS = ["青岛", "青岛开发区", "开发区", "西海岸新区", "海岸", "京东方", "a|b", "|x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(list("青岛开发区西海岸新京东方ab|x，的")), max_size=20),
+    st.lists(st.integers(min_value=0, max_value=19), max_size=6),
+    st.booleans(),
+)
+def test_spans_kept_are_the_spans_of_the_stripped_text(chars: list[str], cut: list[int], bar_keys: bool) -> None:
+    from store.substrings import SubstringIndex
+
+    known = SubstringIndex(_NAME_KEYS if bar_keys else _NAME_KEYS[:-2], 8)
+    lowered = "".join(chars)
+    stripped = "".join("|" if i in cut else ch for i, ch in enumerate(lowered))
+    assert answering._spans_kept(known, stripped, lowered, known.spans(lowered)) == known.spans(stripped)
+    shorter = stripped.replace("||", "|")  # punctuation runs collapsed: offsets no longer agree
+    assert answering._spans_kept(known, shorter, lowered, known.spans(lowered)) == known.spans(shorter)
+    assert answering._spans_kept(known, stripped, lowered, None) == known.spans(stripped)
+
+
+def test_substring_index_knows_which_characters_its_keys_hold() -> None:
+    from store.substrings import SubstringIndex
+
+    known = SubstringIndex(["青岛", "a|b", "x"], 8)
+    assert known.holds("|") and known.holds("青") and not known.holds("x") and not known.holds("海")
+    assert known.holds("|")  # remembered
