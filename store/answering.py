@@ -21,6 +21,14 @@ from store.kernels import (
 from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
+from store.rerank_kernels import (
+    KEPT,
+    TURNED_DOWN,
+    compile_word_filter,
+    lower_table,
+    needle_table,
+    word_filter,
+)
 from store.substrings import SubstringIndex, built_already, built_once
 from store.views import Answer, DocumentInfo, FactView
 
@@ -223,6 +231,9 @@ def prepare(index: SearchIndex) -> None:
     index.bm25_rows()
     built_once(_ZONE_CITIES, (index.doc_keys,), lambda: _zone_cities(index))
     compile_now()
+    _simplified_documents(index)
+    _document_titles(index)
+    compile_word_filter()
 
 
 # The table of the cities of the gazetteer's zones (built by prepare(); a question asked before reads its city itself).
@@ -1237,6 +1248,8 @@ class _Matching:
     parent_documents: dict[str, set[int]] = field(default_factory=dict)  # place → documents about its parent
     zones: list[Any] | None = None  # the zones the question asks about (store.places.Place)
     figure: _FigureAsk | None = None  # what _select_figure() reads of the question
+    # word_filter()'s view of `plain`: its strings as codes, where they and the groups start, weights, titled groups
+    words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _matching(plan: _QueryPlan) -> _Matching:
@@ -1309,12 +1322,18 @@ class _Sentence:
 _AROUND = np.arange(-2, 2, dtype=np.int64)
 
 
-def _read_rows(index: SearchIndex, rows: list[int]) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+def _read_row_arrays(index: SearchIndex, rows: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row, at once: where it and its two previous rows start in the text column, and their documents, paragraphs."""
     around = np.asarray(rows, dtype=np.int64)[:, None] + _AROUND
     np.maximum(around, 0, out=around)  # rows before the first one: never used (see _previous_of)
     before = around[:, :3]
-    return index.texts.starts[around].tolist(), index.doc_of_row[before].tolist(), index.para_of_row[before].tolist()
+    return index.texts.starts[around], index.doc_of_row[before], index.para_of_row[before]
+
+
+def _read_rows(index: SearchIndex, rows: list[int]) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """_read_row_arrays() as lists."""
+    bounds, docs, paras = _read_row_arrays(index, rows)
+    return bounds.tolist(), docs.tolist(), paras.tolist()
 
 
 def _previous_of(row: int, docs: list[int], paras: list[int]) -> list[int]:
@@ -1448,43 +1467,128 @@ def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPla
     return "place" if _entity_evidence(index, _sentence(index, row), pq, plan) is None else "content"
 
 
+_SIMPLIFIED_DOCUMENTS = "simplified documents"
+
+
+def _simplified_documents(index: SearchIndex) -> np.ndarray:
+    """Document id → whether the index knows it is written in simplified characters (and has its DocumentInfo)."""
+
+    def build() -> np.ndarray:
+        ids = [d for d, traditional in index.traditional_docs.items() if traditional is False and d in index.documents]
+        known = np.zeros(max([index.doc_id_bound(), *[d + 1 for d in ids]]), dtype=np.bool_)
+        known[ids] = True
+        return known
+
+    return built_once(_SIMPLIFIED_DOCUMENTS, (index.traditional_docs, index.documents), build)
+
+
+_DOCUMENT_TITLES = "document titles"
+
+
+def _document_titles(index: SearchIndex) -> tuple[str, np.ndarray]:
+    """Every document's lower-cased title and regions as one string, and where document d's starts (d + 1: ends)."""
+
+    def build() -> tuple[str, np.ndarray]:
+        texts = index.doc_texts_lower
+        lengths = np.zeros(max([index.doc_id_bound(), *[d + 1 for d in texts]]), dtype=np.int64)
+        ids = sorted(texts)
+        lengths[ids] = [len(texts[d]) for d in ids]
+        starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        return "".join(texts[d] for d in ids), starts
+
+    return built_once(_DOCUMENT_TITLES, (index.doc_texts_lower,), build)
+
+
+def _word_tables(plan: _QueryPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """word_filter()'s view of the plan's plain groups (once per question); None when a weight is not a float."""
+    matching = _matching(plan)
+    if matching.words is None:
+        weights = [w for _strings, w in matching.plain]
+        if not all(type(w) is float for w in weights):
+            return None  # the rerank's sums would not be those of float64
+        codes, starts, group_starts = needle_table(matching.plain)
+        titled = np.fromiter((t != METRIC_TERM and len(t) >= 2 for t, _w in plan.plain), dtype=np.bool_,
+                             count=len(plan.plain))
+        matching.words = (codes, starts, group_starts, np.fromiter(weights, dtype=np.float64, count=len(weights)), titled)
+    return matching.words
+
+
 def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan: _QueryPlan) -> list[_Candidate | None]:
-    """_features() of candidate rows (read at once), None for one turned down on its words alone (PLACE_OR_CONTENT)."""
+    """_features() of candidate rows (read at once), None for one turned down on its words alone (PLACE_OR_CONTENT).
+
+    word_filter() decides the rows it can on their words (most are turned down there); the others are read here.
+    """
     if not rows:
         return []
-    found: list[_Candidate | None] = []
-    matching = _matching(plan)
-    plain, titled_terms, entity_weight = matching.plain, matching.titled, matching.entity_weight
-    plain_total, total = plan.plain_total, plan.total
-    blob, traditional, documents = index.texts.blob, index.traditional_docs, index.documents
-    read = _read_rows(index, rows)
-    for row, bounds, docs, paras in zip(rows, *read, strict=True):
-        doc_id = docs[2]
-        # index.search_text() without its per-call reads, for a document known to be in simplified characters.
-        raw = blob[bounds[2] : bounds[3] - 1].lower() if traditional.get(doc_id) is False else index.search_text(row)
-        text = strip_pinyin_glosses(raw)
-        doc = documents.get(doc_id)
-        matched = _weight_in(plain, text)
-        title = None
-        if doc is not None and matched < plain_total:
-            # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
-            # After search_text(): it may be what learns whether the document is written in traditional characters.
-            title = index.doc_text_lower(doc_id)
-            titled: float = 0  # summed as sum() does: from an int 0, in plan order
-            for t, w in titled_terms:
-                if t not in text and t in title:
-                    titled += w
-            matched += SUBJECT_IN_DOCUMENT * titled
-        # What the question asks about (人口, 员工 …) must be there, not only who it is about.
-        topic_missing = plain_total > 0 and matched / plain_total < MIN_TOPIC_COVERAGE
-        if topic_missing or total <= 0 or (matched + entity_weight) / total < MIN_COVERAGE:
-            # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
-            # never negative), and rounding is monotone: the coverage computed below could not be higher.
-            found.append(None)
+    bounds_array, docs_array, paras_array = _read_row_arrays(index, rows)
+    n = len(rows)
+    status: list[int] = [0] * n
+    matched_of: list[float] = [0.0] * n
+    words = _word_tables(plan)
+    totals = (plan.plain_total, _matching(plan).entity_weight, plan.total)
+    if words is not None and all(isinstance(x, (int, float)) for x in totals):
+        documents_of = docs_array[:, 2].astype(np.int64)
+        eligible = _simplified_documents(index)[documents_of]
+        codes, starts, group_starts, weights, titled = words
+        found_status, found_matched = word_filter(
+            index.texts.blob, np.ascontiguousarray(bounds_array[:, 2:4]), eligible, documents_of,
+            *_document_titles(index), lower_table(), codes, starts, group_starts, weights, titled,
+            float(totals[0]), float(totals[1]), float(totals[2]), MIN_TOPIC_COVERAGE, MIN_COVERAGE, SUBJECT_IN_DOCUMENT,
+        )
+        status, matched_of = found_status.tolist(), found_matched.tolist()
+    found: list[_Candidate | None] = [None] * n
+    blob, documents = index.texts.blob, index.documents
+    for i in range(n):
+        if status[i] == TURNED_DOWN:
             continue
-        sen = _Sentence(row, raw, text, doc_id, doc, _previous_of(row, docs, paras), bounds, title)
-        found.append(_features(index, sen, pq, plan, matched))
+        row, bounds = rows[i], bounds_array[i].tolist()
+        docs, paras = docs_array[i].tolist(), paras_array[i].tolist()
+        if status[i] == KEPT:
+            doc_id = docs[2]
+            raw = blob[bounds[2] : bounds[3] - 1].lower()
+            text = strip_pinyin_glosses(raw)
+            sen = _Sentence(row, raw, text, doc_id, documents.get(doc_id), _previous_of(row, docs, paras), bounds)
+            found[i] = _features(index, sen, pq, plan, matched_of[i])
+        else:
+            found[i] = _row_features(index, row, bounds, docs, paras, pq, plan)
     return found
+
+
+def _row_features(
+    index: SearchIndex, row: int, bounds: list[int], docs: list[int], paras: list[int], pq: ParsedQuestion,
+    plan: _QueryPlan,
+) -> _Candidate | None:
+    """_features() of one candidate row, None when it is turned down on its words alone (PLACE_OR_CONTENT)."""
+    matching = _matching(plan)
+    plain_total, total = plan.plain_total, plan.total
+    doc_id = docs[2]
+    # index.search_text() without its per-call reads, for a document known to be in simplified characters.
+    if index.traditional_docs.get(doc_id) is False:
+        raw = index.texts.blob[bounds[2] : bounds[3] - 1].lower()
+    else:
+        raw = index.search_text(row)
+    text = strip_pinyin_glosses(raw)
+    doc = index.documents.get(doc_id)
+    matched = _weight_in(matching.plain, text)
+    title = None
+    if doc is not None and matched < plain_total:
+        # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
+        # After search_text(): it may be what learns whether the document is written in traditional characters.
+        title = index.doc_text_lower(doc_id)
+        titled: float = 0  # summed as sum() does: from an int 0, in plan order
+        for t, w in matching.titled:
+            if t not in text and t in title:
+                titled += w
+        matched += SUBJECT_IN_DOCUMENT * titled
+    # What the question asks about (人口, 员工 …) must be there, not only who it is about.
+    topic_missing = plain_total > 0 and matched / plain_total < MIN_TOPIC_COVERAGE
+    if topic_missing or total <= 0 or (matched + matching.entity_weight) / total < MIN_COVERAGE:
+        # Never shown, whatever its entities: skip looking for them. Each adds at most its weight (an idf,
+        # never negative), and rounding is monotone: the coverage computed below could not be higher.
+        return None
+    sen = _Sentence(row, raw, text, doc_id, doc, _previous_of(row, docs, paras), bounds, title)
+    return _features(index, sen, pq, plan, matched)
 
 
 def _features(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, plan: _QueryPlan, matched: float) -> _Candidate:
