@@ -1,27 +1,23 @@
-"""Compiled (numba) kernels of the answering hot path: the BM25 top, entity context rows, row-list unions, text search."""
+"""Kernels of the answering hot path (the BM25 top, entity context rows, row-list unions, text search): plain
+Python until compiled by numba."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 logger = logging.getLogger(__name__)
 
-
-def compiled(func: Callable[..., Any]) -> Any:
-    """numba's njit (no GIL held), cached on disk; without the cache where numba finds no writable directory for it."""
-    try:
-        return njit(cache=True, nogil=True)(func)
-    except RuntimeError as error:  # "cannot cache function …: no locator available": compile at each start instead
-        logger.warning("numba cannot cache %s (%s): compiling it at each start", func.__name__, error)
-        return njit(nogil=True)(func)
+# A kernel runs as the plain Python of its own source until the kernels are compiled: importing numba and loading
+# its cached machine code cost ≈ 0.4 s of a cold `python -m bot ask`, more than the questions of a small index
+# ever save. prepare() compiles them (a long-running bot); otherwise the first call handed an array longer than
+# this compiles them, since plain Python takes milliseconds from about that size on (a one-shot ask of a large archive).
+COMPILE_FROM_ELEMENTS = 50_000
 
 # How many postings ahead the BM25 top asks the CPU to fetch a row's table entry. The 10k table (18.5 MB) is far
 # larger than the caches, so each posting waits on memory; fetching ahead overlaps those waits (the kernel took
@@ -30,28 +26,134 @@ def compiled(func: Callable[..., Any]) -> Any:
 PREFETCH_AHEAD = 64
 
 
-def _prefetch_typed(typingctx: Any, array: Any, index: Any) -> Any:
-    """Hint the CPU to bring array[index] into its caches (LLVM's prefetch: no effect on any result)."""
-    signature = types.void(array, index)
+class Kernel:
+    """A hot-path function: its plain Python until compile_now(), then numba's machine code of the same source."""
 
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        array_type = sig.args[0]
-        view = context.make_array(array_type)(context, builder, args[0])
-        item = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
-        byte_pointer = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        function = builder.module.declare_intrinsic(
-            "llvm.prefetch", [byte_pointer], ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
-        )
-        # for writing (1), keep in all cache levels (3), data (1)
-        builder.call(function, [builder.bitcast(item, byte_pointer), ir.Constant(i32, 1), ir.Constant(i32, 3),
-                                ir.Constant(i32, 1)])
-        return context.get_dummy_value()
+    __slots__ = ("fast", "plain")
 
-    return signature, codegen
+    def __init__(self, plain: Callable[..., Any]) -> None:
+        self.plain = plain
+        self.fast: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        fast = self.fast
+        if fast is None:
+            if not any(isinstance(a, np.ndarray) and a.size > COMPILE_FROM_ELEMENTS for a in args):
+                return self.plain(*args)
+            compile_now()
+            fast = self.fast
+            assert fast is not None
+        return fast(*args)
 
 
-_prefetch: Any = intrinsic(_prefetch_typed)
+class StandIn:
+    """A name kernels call whose compiled form is not a kernel (a numba intrinsic): a plain function until then."""
+
+    __slots__ = ("_compiled", "make", "plain")
+
+    def __init__(self, plain: Callable[..., Any], make: Callable[[], Any]) -> None:
+        self.plain = plain
+        self.make = make  # builds the compiled form (imports numba)
+        self._compiled: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        return self.plain(*args)
+
+    def compiled(self) -> Any:
+        """The compiled form, built once."""
+        if self._compiled is None:
+            self._compiled = self.make()
+        return self._compiled
+
+
+_KERNELS: list[Kernel] = []
+_WARM_UPS: list[Callable[[], None]] = []  # per module: calls its kernels once (see compile_now)
+_compile_lock = threading.Lock()
+
+
+def compiled(func: Callable[..., Any]) -> Any:
+    """Make `func` a kernel (see Kernel): its name, in its module, calls the plain or the compiled form."""
+    kernel = Kernel(func)
+    _KERNELS.append(kernel)
+    return kernel
+
+
+def warm_up(func: Callable[[], None]) -> Callable[[], None]:
+    """Register a function that calls a module's kernels once, so that compile_now() loads them all up front."""
+    _WARM_UPS.append(func)
+    return func
+
+
+def _jit(func: Callable[..., Any], scope: dict[str, Any]) -> Any:
+    """numba's njit (no GIL held), cached on disk, of a copy of `func` that reads its globals from `scope`;
+    uncached where numba finds no writable directory for it."""
+    from numba import njit
+
+    copy = types.FunctionType(func.__code__, scope, func.__name__, func.__defaults__, func.__closure__)
+    copy.__qualname__, copy.__module__, copy.__doc__ = func.__qualname__, func.__module__, func.__doc__
+    try:
+        return njit(cache=True, nogil=True)(copy)
+    except RuntimeError as error:  # "cannot cache function …: no locator available": compile at each start instead
+        logger.warning("numba cannot cache %s (%s): compiling it at each start", func.__name__, error)
+        return njit(nogil=True)(copy)
+
+
+def compile_now() -> None:
+    """Compile every kernel (or load it from numba's on-disk cache): from then on their calls run machine code."""
+    with _compile_lock:
+        waiting = [k for k in _KERNELS if k.fast is None]
+        if not waiting:
+            return
+        # A compiled kernel reads, where the plain one reads a Kernel or a StandIn, its compiled form: each module's
+        # kernels share a copy of its globals, completed before numba reads it (at a kernel's first call).
+        scopes = {k.plain.__module__: dict(k.plain.__globals__) for k in waiting}
+        functions = {id(k): _jit(k.plain, scopes[k.plain.__module__]) for k in waiting}
+        for scope in scopes.values():
+            for name, value in list(scope.items()):
+                if isinstance(value, Kernel):
+                    scope[name] = functions.get(id(value), value.fast)
+                elif isinstance(value, StandIn):
+                    scope[name] = value.compiled()
+        for kernel in waiting:
+            kernel.fast = functions[id(kernel)]
+        for load in _WARM_UPS:
+            load()
+
+
+def _prefetch_plain(array: np.ndarray, index: int) -> None:
+    """Plain Python has no cache hint: nothing to do."""
+
+
+def _prefetch_intrinsic() -> Any:
+    """LLVM's prefetch as a numba intrinsic: hint the CPU to bring array[index] into its caches (no effect on results)."""
+    from llvmlite import ir
+    from numba import types as numba_types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    def typed(typingctx: Any, array: Any, index: Any) -> Any:
+        signature = numba_types.void(array, index)
+
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            array_type = sig.args[0]
+            view = context.make_array(array_type)(context, builder, args[0])
+            item = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+            byte_pointer = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            function = builder.module.declare_intrinsic(
+                "llvm.prefetch", [byte_pointer], ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
+            )
+            # for writing (1), keep in all cache levels (3), data (1)
+            builder.call(function, [builder.bitcast(item, byte_pointer), ir.Constant(i32, 1), ir.Constant(i32, 3),
+                                    ir.Constant(i32, 1)])
+            return context.get_dummy_value()
+
+        return signature, codegen
+
+    return intrinsic(typed)
+
+
+_prefetch = StandIn(_prefetch_plain, _prefetch_intrinsic)
 
 
 # What the kernel reads and writes of one row, side by side: one memory access per posting instead of one per array
@@ -132,7 +234,7 @@ def top_rows(
             if j + PREFETCH_AHEAD < n:
                 _prefetch(table, postings[j + PREFETCH_AHEAD])
             entry = table[postings[j]]
-            entry.score += entry.norm * weight
+            entry["score"] += entry["norm"] * weight
     heap_values = np.empty(limit, np.float32)
     heap_rows = np.empty(limit, np.int64)
     size = 0
@@ -141,16 +243,16 @@ def top_rows(
             _prefetch(table, postings[j + PREFETCH_AHEAD])
         row = postings[j]
         entry = table[row]
-        score = entry.score
+        score = entry["score"]
         if score == 0:
             continue  # seen already (every score is positive)
-        entry.score = 0
-        document = entry.document
+        entry["score"] = 0
+        document = entry["document"]
         for bonus in range(len(bonus_values)):
             # × 1 or × 0 instead of a branch: a branch on the document mispredicts and stalls on memory; adding
             # a zero leaves a positive float32 unchanged, so the value is the same
             score += bonus_values[bonus] * np.float32(bonus_documents[bonus, document])
-        value = score * entry.boost
+        value = score * entry["boost"]
         if size < limit:
             heap_values[size] = value
             heap_rows[size] = row
@@ -293,8 +395,9 @@ def pair_find(keys: np.ndarray, offsets: np.ndarray, positions: np.ndarray, code
     return out[:size]
 
 
-def compile_now() -> None:
-    """Compile (or load from numba's on-disk cache) the kernels for the index's array types, before a question."""
+@warm_up
+def _load_kernels() -> None:
+    """Call each kernel of this module once with the array types of an index: numba compiles (or loads) it now."""
     one_row = np.zeros(1, dtype=np.int32)
     table = row_table(np.ones(1, dtype=np.float32), np.ones(1, dtype=np.float32), one_row)
     top_rows(one_row, np.array([0, 1], dtype=np.int64), np.ones(1, dtype=np.float32), table,

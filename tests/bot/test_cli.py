@@ -114,6 +114,24 @@ def test_readable_ask_shows_figure_sentence_title_and_date(tmp_path: Path) -> No
     assert "青岛经济技术开发区" in result.stdout and "2023" in result.stdout
 
 
+def test_a_one_shot_ask_of_a_small_database_loads_no_compiler(tmp_path: Path) -> None:
+    """The seeds answer with the kernels as plain Python: numba (≈ 0.4 s of a cold start) is never imported."""
+    script = (
+        "import runpy, sys\n"
+        "sys.argv = ['bot', 'ask', '京东方青岛项目总投资多少？']\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__', alter_sys=True)\n"
+        "finally:\n"
+        "    print('numba imported:', 'numba' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url(tmp_path)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
+                            timeout=300)
+    assert "81.7亿元" in result.stdout, result.stderr
+    assert "numba imported: False" in result.stderr
+
+
 def test_ask_without_answer_says_so(tmp_path: Path) -> None:
     result = run_cli(["ask", "特斯拉上海超级工厂年产能多少辆？"], database_url(tmp_path))
     assert result.returncode == 1

@@ -1,9 +1,12 @@
-"""The compiled kernels of the answering hot path (store/kernels.py) against plain reference computations."""
+"""The kernels of the answering hot path (store/kernels.py), compiled and as plain Python, against reference computations."""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +17,18 @@ from store.index import CharGrams, SearchIndex
 from store.kernels import documents_mentioning, following_rows, union_sorted
 from tests.store.textkit import store_of_texts
 
+
+@pytest.fixture(params=["compiled", "plain"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the kernels compiled (the session compiled them), then as the plain Python of their source."""
+    if request.param == "plain":
+        for kernel in kernels._KERNELS:
+            monkeypatch.setattr(kernel, "fast", None)
+        monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 10**12)
+    return str(request.param)
+
+
+GOLD = Path(__file__).resolve().parents[1] / "data" / "questions.jsonl"
 WORDS = ["开发区", "项目", "投资", "增长", "企业", "园区", "产业", "创新", "工业", "出口", "新区", "基地"]
 
 
@@ -67,7 +82,7 @@ def _random_parts(index: SearchIndex, rng: random.Random) -> _Bm25Parts:
     return parts
 
 
-def test_kernel_top_is_the_reference(index: SearchIndex) -> None:
+def test_kernel_top_is_the_reference(index: SearchIndex, mode: str) -> None:
     """On random parts (long, overlapping lists; document bonuses), the kernel gives the reference rows and scores."""
     rng = random.Random(11)
     for _ in range(150):
@@ -87,7 +102,7 @@ def _random_layout(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.
     return doc_of_row, para_of_row
 
 
-def test_following_rows_are_the_next_sentences_of_the_paragraph() -> None:
+def test_following_rows_are_the_next_sentences_of_the_paragraph(mode: str) -> None:
     """Rows one or two after each given row, in its document and paragraph: sorted, unique, none missed."""
     rng = np.random.default_rng(5)
     for _ in range(200):
@@ -100,7 +115,7 @@ def test_following_rows_are_the_next_sentences_of_the_paragraph() -> None:
         assert following_rows(rows, doc_of_row, para_of_row, steps).tolist() == want
 
 
-def test_documents_mentioning_counts_and_lead() -> None:
+def test_documents_mentioning_counts_and_lead(mode: str) -> None:
     """Documents named often enough, or early enough when the name lies in few documents."""
     rng = np.random.default_rng(9)
     for _ in range(200):
@@ -117,7 +132,7 @@ def test_documents_mentioning_counts_and_lead() -> None:
         assert documents_mentioning(rows, doc_of_row, min_mentions, lead, max_docs).tolist() == want
 
 
-def test_union_sorted_is_the_set_union() -> None:
+def test_union_sorted_is_the_set_union(mode: str) -> None:
     """Any number of sorted, unique lists (empty, overlapping, disjoint, nested) give their sorted union."""
     rng = np.random.default_rng(3)
     for _ in range(300):
@@ -130,7 +145,7 @@ def test_union_sorted_is_the_set_union() -> None:
         assert got.tolist() == want
 
 
-def test_pair_find_gives_every_start_of_the_needle() -> None:
+def test_pair_find_gives_every_start_of_the_needle(mode: str) -> None:
     """Every (overlapping) occurrence of needles of 2–6 characters in texts over a small alphabet, and no other."""
     rng = random.Random(17)
     for _ in range(300):
@@ -148,19 +163,66 @@ def test_a_kernel_compiles_where_numba_cannot_cache_it(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """No writable cache directory (numba refuses cache=True): the kernel is compiled uncached, with a warning."""
-    real_njit = kernels.njit
+    import numba
+
+    real_njit = numba.njit
 
     def njit_without_cache_directory(**options: object) -> object:
         if options.get("cache"):
             raise RuntimeError("cannot cache function 'add_one': no locator available for file 'kernels.py'")
         return real_njit(**options)
 
-    monkeypatch.setattr(kernels, "njit", njit_without_cache_directory)
+    monkeypatch.setattr(numba, "njit", njit_without_cache_directory)
 
     def add_one(values: np.ndarray) -> np.ndarray:
         return values + 1
 
     with caplog.at_level(logging.WARNING, logger="store.kernels"):
-        fast = kernels.compiled(add_one)
+        fast = kernels._jit(add_one, dict(add_one.__globals__))
     assert fast(np.arange(3)).tolist() == [1, 2, 3]
     assert "cannot cache add_one" in caplog.text
+
+
+def test_a_kernel_runs_plain_until_handed_a_large_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small arrays: the plain function, no compilation; one longer than COMPILE_FROM_ELEMENTS compiles first."""
+    compiles: list[int] = []
+
+    def double(values: np.ndarray) -> np.ndarray:
+        return values * 2
+
+    kernel = kernels.Kernel(double)
+
+    def fake_compile_now() -> None:
+        compiles.append(1)
+        kernel.fast = lambda values: values * 3  # stands for the machine code: tells which form ran
+
+    monkeypatch.setattr(kernels, "compile_now", fake_compile_now)
+    monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 5)
+    assert kernel(np.arange(5)).tolist() == [0, 2, 4, 6, 8]
+    assert not compiles
+    assert kernel(np.ones(6, dtype=np.int64)).tolist() == [3] * 6
+    assert kernel(np.arange(2)).tolist() == [0, 3]  # compiled once: compiled from then on
+    assert compiles == [1]
+
+
+def test_the_answers_are_the_same_with_plain_kernels(seeded_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every gold question gets the same replies (rows, scores, figures) from the plain and the compiled kernels."""
+    from bench.bench_answer import clear_question_caches
+    from store.answering import ask
+
+    index = seeded_store.index
+    questions = [json.loads(line)["q"] for line in GOLD.read_text("utf-8").splitlines() if line.strip()]
+
+    def replies() -> list[str]:
+        out = []
+        for question in questions:
+            clear_question_caches(index)
+            out.append(repr(ask(index, question, limit=5)))
+        return out
+
+    compiled = replies()
+    for kernel in kernels._KERNELS:
+        monkeypatch.setattr(kernel, "fast", None)
+    monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 10**12)
+    assert replies() == compiled
+    assert any("81.7亿元" in reply for reply in compiled)
