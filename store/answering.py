@@ -12,6 +12,7 @@ import numpy as np
 from store import question as qparse
 from store.index import MAX_TERM_LEN, SearchIndex
 from store.kernels import (
+    compile_for,
     compile_now,
     documents_mentioning,
     following_rows,
@@ -1889,6 +1890,7 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     """Answer a question, or say which of its requirements no sentence meets."""
     if not question or not question.strip():
         return Reply([], Missing("content"))
+    compile_for(index.size)  # a one-shot ask of an archive: machine code before the first kernel runs
     pq = parse_question(question, index)
     q = pq.q
     assert q is not None

@@ -14,10 +14,12 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 # A kernel runs as the plain Python of its own source until the kernels are compiled: importing numba and loading
-# its cached machine code cost ≈ 0.4 s of a cold `python -m bot ask`, more than the questions of a small index
-# ever save. prepare() compiles them (a long-running bot); otherwise the first call handed an array longer than
-# this compiles them, since plain Python takes milliseconds from about that size on (a one-shot ask of a large archive).
-COMPILE_FROM_ELEMENTS = 50_000
+# its cached machine code cost ≈ 0.4 s of a cold `python -m bot ask`, more than a small index's questions ever save.
+# prepare() compiles them (a long-running bot), and so does a question to an index of this many sentences or more
+# (a one-shot ask of an archive): plain Python takes milliseconds a question from about there on.
+COMPILE_FROM_ROWS = 5_000
+# …and a call handed an array this long, whoever makes it (plain Python would take a second or more).
+COMPILE_FROM_ELEMENTS = 1_000_000
 
 # How many postings ahead the BM25 top asks the CPU to fetch a row's table entry. The 10k table (18.5 MB) is far
 # larger than the caches, so each posting waits on memory; fetching ahead overlaps those waits (the kernel took
@@ -96,6 +98,16 @@ def _jit(func: Callable[..., Any], scope: dict[str, Any]) -> Any:
     except RuntimeError as error:  # "cannot cache function …: no locator available": compile at each start instead
         logger.warning("numba cannot cache %s (%s): compiling it at each start", func.__name__, error)
         return njit(nogil=True)(copy)
+
+
+def compile_for(rows: int) -> None:
+    """Compile the kernels (compile_now) if an index of `rows` sentences is worth it (COMPILE_FROM_ROWS)."""
+    if rows >= COMPILE_FROM_ROWS and not _compiled_all():
+        compile_now()
+
+
+def _compiled_all() -> bool:
+    return all(k.fast is not None for k in _KERNELS)
 
 
 def compile_now() -> None:

@@ -6,9 +6,8 @@ import functools
 from itertools import accumulate
 
 import numpy as np
-from numba.cpython.unicode import _get_code_point
 
-from store.kernels import compiled
+from store.kernels import StandIn, compiled, warm_up
 
 # What word_filter() says of a candidate row.
 UNDECIDED = 0  # the caller decides (a character whose lower case is not one character, a bracket, a title word)
@@ -47,13 +46,27 @@ def needle_table(groups: list[tuple[tuple[str, ...], float]]) -> tuple[np.ndarra
     return codes, starts, group_starts
 
 
+def _code_point_plain(text: str, at: int) -> int:
+    """The code of text[at]."""
+    return ord(text[at])
+
+
+def _code_point_compiled() -> object:
+    """numba's code of a character of a str, without making a one-character string of it."""
+    from numba.cpython.unicode import _get_code_point
+
+    return _get_code_point
+
+
+_get_code_point = StandIn(_code_point_plain, _code_point_compiled)
+
 _BLOOM_WORDS = 4  # a text's characters (and pairs of characters) as a 256-bit filter: 4 words of 64 bits
 
 
 @compiled
 def _pair_bit(first: int, second: int) -> int:
     """The filter bit of a pair of adjacent characters (of a character alone: second = -1)."""
-    return ((first * 40503) ^ (second & 0xFFFF)) & 255
+    return ((np.int64(first) * 40503) ^ (np.int64(second) & 0xFFFF)) & 255
 
 
 @compiled
@@ -204,6 +217,7 @@ def word_filter(
     return status, matched_out
 
 
+@warm_up
 def compile_word_filter() -> None:
     """Compile (or load from numba's on-disk cache) word_filter() for the rerank's argument types, and build its table."""
     codes, starts, group_starts = needle_table([(("ab",), 1.0)])

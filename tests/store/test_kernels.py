@@ -205,6 +205,25 @@ def test_a_kernel_runs_plain_until_handed_a_large_array(monkeypatch: pytest.Monk
     assert compiles == [1]
 
 
+def test_a_question_to_a_large_index_compiles_the_kernels_first(
+    seeded_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From COMPILE_FROM_ROWS sentences on, a question compiles the kernels before it runs one; below, it does not."""
+    from store.answering import ask
+
+    index = seeded_store.index
+    compiles: list[int] = []
+    for kernel in kernels._KERNELS:
+        monkeypatch.setattr(kernel, "fast", None)
+    monkeypatch.setattr(kernels, "compile_now", lambda: compiles.append(1))
+    monkeypatch.setattr(kernels, "COMPILE_FROM_ROWS", index.size + 1)
+    ask(index, "京东方青岛项目总投资多少？")
+    assert not compiles
+    monkeypatch.setattr(kernels, "COMPILE_FROM_ROWS", index.size)
+    ask(index, "京东方青岛项目总投资多少？")
+    assert compiles == [1]
+
+
 def test_the_answers_are_the_same_with_plain_kernels(seeded_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every gold question gets the same replies (rows, scores, figures) from the plain and the compiled kernels."""
     from bench.bench_answer import clear_question_caches
