@@ -23,12 +23,17 @@ from store.metrics import metric_mentions, metric_synonyms, word_synonyms
 from store.normalize import normalize_question, strip_pinyin_glosses
 from store.question import Question
 from store.rerank_kernels import (
+    IN_SENTENCE,
+    IN_TITLE,
     KEPT,
+    KIND_WORD_NEAR,
+    NAME_IN_SENTENCE,
+    PARENT_IN_TITLE,
     TURNED_DOWN,
-    compile_word_filter,
+    compile_rerank_scan,
     lower_table,
     needle_table,
-    word_filter,
+    rerank_scan,
 )
 from store.substrings import SubstringIndex, built_already, built_once
 from store.views import Answer, DocumentInfo, FactView
@@ -234,7 +239,8 @@ def prepare(index: SearchIndex) -> None:
     compile_now()
     _simplified_documents(index)
     _document_titles(index)
-    compile_word_filter()
+    if index.size:  # (an empty index has no row to read)
+        compile_rerank_scan(index.texts.starts, index.doc_of_row, index.para_of_row)
 
 
 # The table of the cities of the gazetteer's zones (built by prepare(); a question asked before reads its city itself).
@@ -1251,6 +1257,8 @@ class _Matching:
     figure: _FigureAsk | None = None  # what _select_figure() reads of the question
     # word_filter()'s view of `plain`: its strings as codes, where they and the groups start, weights, titled groups
     words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    # entity_scan()'s view of `entities`: each one's names, tails, kind words and parents' names (empty: not built)
+    entity_strings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def _matching(plan: _QueryPlan) -> _Matching:
@@ -1316,6 +1324,8 @@ class _Sentence:
     previous_bounds: list[int]  # where the text of each previous row (and of this one) starts in the column
     title_: str | None = None  # see _title()
     previous_texts_: list[str] | None = None  # see _previous_texts()
+    # entity_scan()'s flags (IN_SENTENCE …) and nearest previous row naming it, per plan entity (None: not scanned)
+    scanned: tuple[list[int], list[int]] | None = None
 
 
 # Offsets of the rows around a candidate read at once: the two before it (its context), itself, the next
@@ -1395,16 +1405,24 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
     previous = sen.previous
     subject_in_sentence = True
     matching = _matching(plan)
-    for canon, lowered, weight, required, pattern in matching.entities:
-        if pattern.search(text):
+    scanned = sen.scanned
+    for e, (canon, lowered, weight, required, pattern) in enumerate(matching.entities):
+        # What the sentence says of the entity: read by entity_scan() already, else searched here.
+        flags = scanned[0][e] if scanned is not None else None
+        if pattern.search(text) if flags is None else flags & IN_SENTENCE:
             entity_matched += weight
             continue
-        if required and not plan.zone_asked and _inside_zone_name(text, lowered):
+        if (
+            required and not plan.zone_asked and (flags is None or flags & NAME_IN_SENTENCE)
+            and _inside_zone_name(text, lowered)
+        ):
             # Named only inside a zone's name (义乌综合保税区 for 义乌): the zone's figure, not the place's.
             return None
         # The nearest earlier sentence naming the entity starts the quoted context.
         hit = None
-        if previous:
+        if scanned is not None:
+            hit = scanned[1][e] if scanned[1][e] >= 0 else None
+        elif previous:
             previous_texts = _previous_texts(index, sen)
             for i in range(len(previous) - 1, -1, -1):
                 if pattern.search(previous_texts[i]):
@@ -1415,12 +1433,12 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
             entity_matched += weight * SUBJECT_IN_CONTEXT
             if len(previous[hit:]) > len(context_rows):
                 context_rows = tuple(previous[hit:])
-        elif doc is not None and _names_in_document(index, pq, plan, matching, sen, canon, lowered, pattern):
+        elif doc is not None and _names_in_document(index, pq, plan, matching, sen, canon, lowered, pattern, flags):
             # The document's regions list it, or the document is about it, or its title names it.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             if required:
                 subject_in_sentence = False
-        elif required and _about_by_kind_word(index, sen, canon, plan):
+        elif required and _about_by_kind_word(index, sen, canon, plan, flags):
             # 经开区 in a document about 北京 (the zone's city): the zone the document is about.
             entity_matched += weight * SUBJECT_IN_DOCUMENT
             subject_in_sentence = False
@@ -1431,15 +1449,17 @@ def _entity_evidence(index: SearchIndex, sen: _Sentence, pq: ParsedQuestion, pla
 
 def _names_in_document(
     index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, matching: _Matching, sen: _Sentence, canon: str,
-    lowered: tuple[str, ...], pattern: _NameMatcher,
+    lowered: tuple[str, ...], pattern: _NameMatcher, flags: int | None = None,
 ) -> bool:
-    """The sentence's document names the entity: by its title, its regions or its subject (once per document)."""
+    """The sentence's document names the entity: by its title, its regions or its subject (once per document).
+
+    `flags`: entity_scan()'s, when it searched the title already.
+    """
     memo = matching.document_names.setdefault(canon, {})
     found = memo.get(sen.doc_id)
     if found is None:
-        found = memo[sen.doc_id] = bool(
-            pattern.search(_title(index, sen)) or _named_by_document(index, pq, plan, canon, lowered, sen.doc_id)
-        )
+        titled = pattern.search(_title(index, sen)) if flags is None else flags & IN_TITLE
+        found = memo[sen.doc_id] = bool(titled or _named_by_document(index, pq, plan, canon, lowered, sen.doc_id))
     return found
 
 
@@ -1515,41 +1535,68 @@ def _word_tables(plan: _QueryPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return matching.words
 
 
+def _entity_tables(plan: _QueryPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """entity_scan()'s strings of the plan's entities (once per question); None when it cannot search them so."""
+    matching = _matching(plan)
+    if matching.entity_strings is None:
+        groups: list[tuple[tuple[str, ...], float]] = []
+        for canon, _lowered, _w, _r, pattern in matching.entities:
+            kind = plan.generic.get(canon)
+            if kind is not None and kind.tails:
+                return None  # a kind word is searched as a plain string there
+            groups += [(pattern.names, 0.0), (pattern.tails, 0.0), (kind.names if kind is not None else (), 0.0),
+                       (plan.parents.get(canon, ()), 0.0)]
+        matching.entity_strings = needle_table(groups)
+    return matching.entity_strings
+
+
+_NO_ENTITIES = needle_table([])
+
+
 def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan: _QueryPlan) -> list[_Candidate | None]:
     """_features() of candidate rows (read at once), None for one turned down on its words alone (PLACE_OR_CONTENT).
 
-    word_filter() decides the rows it can on their words (most are turned down there); the others are read here.
+    rerank_scan() decides the rows it can on their words (most are turned down there) and reads what the texts
+    and titles of those it keeps say of the entities; the others are read here.
     """
     if not rows:
         return []
-    bounds_array, docs_array, paras_array = _read_row_arrays(index, rows)
     n = len(rows)
     status: list[int] = [0] * n
     matched_of: list[float] = [0.0] * n
-    words = _word_tables(plan)
+    scanned: dict[int, tuple[list[int], list[int]]] = {}
+    # The kernel only pays compiled (a one-shot ask of a small index runs the kernels as plain Python).
+    words = _word_tables(plan) if rerank_scan.fast is not None else None
     totals = (plan.plain_total, _matching(plan).entity_weight, plan.total)
     if words is not None and all(isinstance(x, (int, float)) for x in totals):
-        documents_of = docs_array[:, 2].astype(np.int64)
-        eligible = _simplified_documents(index)[documents_of]
-        codes, starts, group_starts, weights, titled = words
-        found_status, found_matched = word_filter(
-            index.texts.blob, np.ascontiguousarray(bounds_array[:, 2:4]), eligible, documents_of,
-            *_document_titles(index), lower_table(), codes, starts, group_starts, weights, titled,
-            float(totals[0]), float(totals[1]), float(totals[2]), MIN_TOPIC_COVERAGE, MIN_COVERAGE, SUBJECT_IN_DOCUMENT,
+        entity_tables = _entity_tables(plan)
+        found_status, found_matched, kept, read, flags, nearest, starts_array, docs_array, paras_array = rerank_scan(
+            index.texts.blob, index.texts.starts, index.doc_of_row, index.para_of_row, np.asarray(rows, dtype=np.int64),
+            _simplified_documents(index), *_document_titles(index), lower_table(), *words, float(totals[0]),
+            float(totals[1]), float(totals[2]), MIN_TOPIC_COVERAGE, MIN_COVERAGE, SUBJECT_IN_DOCUMENT,
+            *(entity_tables if entity_tables is not None else _NO_ENTITIES),
         )
         status, matched_of = found_status.tolist(), found_matched.tolist()
+        if entity_tables is not None:
+            scanned = {
+                i: (f, p) for i, r, f, p in zip(kept.tolist(), read.tolist(), flags.tolist(), nearest.tolist(), strict=True)
+                if r
+            }
+    else:
+        starts_array, docs_array, paras_array = _read_row_arrays(index, rows)
     found: list[_Candidate | None] = [None] * n
     blob, documents = index.texts.blob, index.documents
+    starts_list, docs_list, paras_list = starts_array.tolist(), docs_array.tolist(), paras_array.tolist()
     for i in range(n):
         if status[i] == TURNED_DOWN:
             continue
-        row, bounds = rows[i], bounds_array[i].tolist()
-        docs, paras = docs_array[i].tolist(), paras_array[i].tolist()
+        row, bounds, docs, paras = rows[i], starts_list[i], docs_list[i], paras_list[i]
         if status[i] == KEPT:
             doc_id = docs[2]
             raw = blob[bounds[2] : bounds[3] - 1].lower()
             text = strip_pinyin_glosses(raw)
             sen = _Sentence(row, raw, text, doc_id, documents.get(doc_id), _previous_of(row, docs, paras), bounds)
+            sen.scanned = scanned.get(i)
             found[i] = _features(index, sen, pq, plan, matched_of[i])
         else:
             found[i] = _row_features(index, row, bounds, docs, paras, pq, plan)
@@ -1683,20 +1730,29 @@ def _before_first_figure(index: SearchIndex, row: int, context_text: str, text: 
     return context_text[: len(context_text) - len(text) + first]
 
 
-def _about_by_kind_word(index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan) -> bool:
-    """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent."""
+def _about_by_kind_word(
+    index: SearchIndex, sen: _Sentence, canon: str, plan: _QueryPlan, flags: int | None = None
+) -> bool:
+    """The sentence (or the one before) names the place by its kind (经开区, 全市) in a document about its parent.
+
+    `flags`: entity_scan()'s, when it searched the title and the texts already.
+    """
     pattern = plan.generic.get(canon)
     if pattern is None or sen.doc is None:
         return False
     memo = _matching(plan).parent_document.setdefault(canon, {})
     about_parent = memo.get(sen.doc_id)
     if about_parent is None:
-        title = _title(index, sen)
-        about_parent = memo[sen.doc_id] = sen.doc_id in _parent_documents(index, plan, canon) or any(
-            p in title for p in plan.parents.get(canon, ())
-        )
+        if flags is None:
+            title = _title(index, sen)
+            parent_titled = any(p in title for p in plan.parents.get(canon, ()))
+        else:
+            parent_titled = bool(flags & PARENT_IN_TITLE)
+        about_parent = memo[sen.doc_id] = sen.doc_id in _parent_documents(index, plan, canon) or parent_titled
     if not about_parent:
         return False  # neither its regions nor its title name a parent, nor does it name the city often
+    if flags is not None:
+        return bool(flags & KIND_WORD_NEAR)
     texts = [sen.raw, *_previous_texts(index, sen)[-1:]]
     return any(pattern.search(t) for t in texts)
 

@@ -1,4 +1,5 @@
-"""Compiled (numba) kernel of the rerank's word filter: which candidate sentences the question's words turn down."""
+"""Kernels of the rerank (plain Python until compiled, see store.kernels): which candidate sentences the question's
+words turn down, and what the texts and titles of the others say of its entities."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ _BLOOM_WORDS = 4  # a text's characters (and pairs of characters) as a 256-bit f
 @compiled
 def _pair_bit(first: int, second: int) -> int:
     """The filter bit of a pair of adjacent characters (of a character alone: second = -1)."""
-    return ((np.int64(first) * 40503) ^ (np.int64(second) & 0xFFFF)) & 255
+    return int(((np.int64(first) * 40503) ^ (np.int64(second) & 0xFFFF)) & 255)
 
 
 @compiled
@@ -217,11 +218,240 @@ def word_filter(
     return status, matched_out
 
 
+# What entity_scan() finds of an entity for a candidate (bits of its flags).
+IN_SENTENCE = 1  # the entity's pattern (a name no tail follows) is in the sentence
+NAME_IN_SENTENCE = 2  # one of its names is in the sentence, followed by a tail or not
+IN_TITLE = 4  # its pattern is in the document's title and regions
+KIND_WORD_NEAR = 8  # one of its kind words (全市, 经开区) is in the sentence or the one before it
+PARENT_IN_TITLE = 16  # one of its parents' names is in the document's title and regions
+_STRINGS_PER_ENTITY = 4  # an entity's groups in entity_scan()'s strings: names, tails, kind words, parents' names
+
+
+@compiled
+def _lowered(blob: str, start: int, end: int, table: np.ndarray, out: np.ndarray) -> bool:
+    """out[:end - start] = the lower-cased codes of blob[start:end]; False when the table cannot read one."""
+    for j in range(end - start):
+        code = _get_code_point(blob, start + j)
+        low = table[code] if code < len(table) else -1
+        if low < 0:
+            return False
+        out[j] = low
+    return True
+
+
+@compiled
+def _at(text: np.ndarray, length: int, at: int, needles: np.ndarray, start: int, end: int) -> bool:
+    """Whether needles[start:end] is text[at:] 's start."""
+    if at + end - start > length:
+        return False
+    for k in range(end - start):  # noqa: SIM110 (a loop numba compiles, not a generator)
+        if text[at + k] != needles[start + k]:
+            return False
+    return True
+
+
+@compiled
+def _pattern_in(text: np.ndarray, length: int, needles: np.ndarray, needle_starts: np.ndarray, group_starts: np.ndarray,
+                names: int, tails: int) -> bool:
+    """_NameMatcher.search(): some string of group `names` occurs where no string of group `tails` follows it."""
+    for k in range(group_starts[names], group_starts[names + 1]):
+        start, end = needle_starts[k], needle_starts[k + 1]
+        for at in range(length - (end - start) + 1):
+            if not _at(text, length, at, needles, start, end):
+                continue
+            followed = False
+            for t in range(group_starts[tails], group_starts[tails + 1]):
+                if _at(text, length, at + end - start, needles, needle_starts[t], needle_starts[t + 1]):
+                    followed = True
+                    break
+            if not followed:
+                return True
+    return False
+
+
+@compiled
+def _any_in(text: np.ndarray, length: int, needles: np.ndarray, needle_starts: np.ndarray, group_starts: np.ndarray,
+            group: int) -> bool:
+    """Whether some string of the group occurs in the text."""
+    for k in range(group_starts[group], group_starts[group + 1]):
+        if _contains(text, length, needles, needle_starts[k], needle_starts[k + 1]):
+            return True
+    return False
+
+
+@compiled
+def entity_scan(
+    blob: str,  # the text column
+    starts: np.ndarray,  # int64 [candidate, 4]: where the rows two and one before it, it and the next one start
+    previous: np.ndarray,  # int64 per candidate: how many of the two rows before it are in its paragraph (0 to 2)
+    eligible: np.ndarray,  # bool per candidate: its document is in simplified characters and known
+    documents: np.ndarray,  # int64 per candidate: its document id
+    titles: str,  # every document's lower-cased title and regions
+    title_starts: np.ndarray,  # int64: document d's is titles[title_starts[d]:title_starts[d + 1]]
+    table: np.ndarray,  # lower_table()
+    needles: np.ndarray,  # needle_table() of _STRINGS_PER_ENTITY groups per entity
+    needle_starts: np.ndarray,
+    group_starts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per candidate and entity: what its sentence, the rows before it and its document's title say of the entity.
+
+    Returns whether each candidate was read (its document eligible, every text of it and of the rows before it in
+    its paragraph readable by the table), the flags (IN_SENTENCE …) and the nearest row before it naming the
+    entity by its pattern (its position among the previous rows, in reading order; -1 for none).
+    """
+    n = len(starts)
+    entities = (len(group_starts) - 1) // _STRINGS_PER_ENTITY
+    read = np.zeros(n, np.bool_)
+    flags = np.zeros((n, entities), np.int8)
+    nearest = np.full((n, entities), -1, np.int8)
+    text = np.empty(256, np.int32)
+    before = np.empty((2, 256), np.int32)
+    title = np.empty(256, np.int32)
+    for i in range(n):
+        if not eligible[i]:
+            continue
+        longest = 0
+        for r in range(3):
+            longest = max(longest, starts[i, r + 1] - starts[i, r])
+        if longest > len(text):
+            text = np.empty(longest, np.int32)
+            before = np.empty((2, longest), np.int32)
+        length = starts[i, 3] - starts[i, 2] - 1
+        if not _lowered(blob, starts[i, 2], starts[i, 2] + length, table, text):
+            continue
+        count = previous[i]
+        lengths = np.zeros(2, np.int64)
+        readable = True
+        for p in range(count):  # p = 0: the first previous row in reading order
+            row_slot = 2 - count + p
+            lengths[p] = starts[i, row_slot + 1] - starts[i, row_slot] - 1
+            if not _lowered(blob, starts[i, row_slot], starts[i, row_slot] + lengths[p], table, before[p]):
+                readable = False
+                break
+        if not readable:
+            continue
+        doc = documents[i]
+        title_length = title_starts[doc + 1] - title_starts[doc]
+        if title_length > len(title):
+            title = np.empty(title_length, np.int32)
+        for j in range(title_length):
+            title[j] = _get_code_point(titles, title_starts[doc] + j)
+        read[i] = True
+        for e in range(entities):
+            names, tails, kinds, parents = (
+                _STRINGS_PER_ENTITY * e, _STRINGS_PER_ENTITY * e + 1, _STRINGS_PER_ENTITY * e + 2,
+                _STRINGS_PER_ENTITY * e + 3,
+            )
+            found = 0
+            if _pattern_in(text, length, needles, needle_starts, group_starts, names, tails):
+                found |= IN_SENTENCE
+            if _any_in(text, length, needles, needle_starts, group_starts, names):
+                found |= NAME_IN_SENTENCE
+            if _pattern_in(title, title_length, needles, needle_starts, group_starts, names, tails):
+                found |= IN_TITLE
+            if _any_in(text, length, needles, needle_starts, group_starts, kinds) or (
+                count > 0 and _any_in(before[count - 1], lengths[count - 1], needles, needle_starts, group_starts, kinds)
+            ):
+                found |= KIND_WORD_NEAR
+            if _any_in(title, title_length, needles, needle_starts, group_starts, parents):
+                found |= PARENT_IN_TITLE
+            flags[i, e] = found
+            for p in range(count - 1, -1, -1):
+                if _pattern_in(before[p], lengths[p], needles, needle_starts, group_starts, names, tails):
+                    nearest[i, e] = p
+                    break
+    return read, flags, nearest
+
+
+@compiled
+def rerank_scan(
+    blob: str,
+    text_starts: np.ndarray,  # the text column's offsets (row r's text starts at text_starts[r])
+    doc_of_row: np.ndarray,
+    para_of_row: np.ndarray,
+    rows: np.ndarray,  # int64 per candidate: its row
+    simplified: np.ndarray,  # bool per document id: known to be in simplified characters, and known
+    titles: str,
+    title_starts: np.ndarray,
+    table: np.ndarray,
+    needles: np.ndarray,  # needle_table() of the question's plain groups (word_filter())
+    needle_starts: np.ndarray,
+    group_starts: np.ndarray,
+    weights: np.ndarray,
+    titled: np.ndarray,
+    plain_total: float,
+    entity_weight: float,
+    total: float,
+    min_topic: float,
+    min_coverage: float,
+    title_share: float,
+    entity_needles: np.ndarray,  # needle_table() of the entities' strings (entity_scan())
+    entity_needle_starts: np.ndarray,
+    entity_group_starts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """word_filter() of the candidates, then entity_scan() of those it keeps (their positions: the third array).
+
+    Also returns what it read of each candidate's rows (store.answering._read_row_arrays(), in int64): where the
+    rows two and one before it, it and the next one start; the documents and paragraphs of the first three.
+    """
+    n = len(rows)
+    last = len(doc_of_row) - 1
+    starts = np.empty((n, 4), np.int64)
+    documents_around = np.empty((n, 3), np.int64)
+    paragraphs_around = np.empty((n, 3), np.int64)
+    for i in range(n):
+        for k in range(4):
+            row = max(rows[i] + k - 2, 0)  # rows before the first one: never used
+            starts[i, k] = text_starts[row]
+            if k < 3:
+                documents_around[i, k] = doc_of_row[min(row, last)]
+                paragraphs_around[i, k] = para_of_row[min(row, last)]
+    bounds = np.empty((n, 2), np.int64)
+    documents = np.empty(n, np.int64)
+    eligible = np.zeros(n, np.bool_)
+    for i in range(n):
+        bounds[i, 0], bounds[i, 1] = starts[i, 2], starts[i, 3] - 1  # without the separator
+        documents[i] = documents_around[i, 2]
+        doc = documents[i]
+        eligible[i] = 0 <= doc < len(simplified) and doc + 1 < len(title_starts) and simplified[doc]
+    status, matched = word_filter(
+        blob, bounds, eligible, documents, titles, title_starts, table, needles, needle_starts, group_starts, weights,
+        titled, plain_total, entity_weight, total, min_topic, min_coverage, title_share,
+    )
+    kept = np.flatnonzero(status == KEPT)
+    previous = np.zeros(len(kept), np.int64)
+    for k in range(len(kept)):  # the rows before it in its paragraph, as _previous_of() counts them
+        i = kept[k]
+        if rows[i] >= 1 and documents_around[i, 1] == documents_around[i, 2] and (
+            paragraphs_around[i, 1] == paragraphs_around[i, 2]
+        ):
+            previous[k] = 1
+            if rows[i] >= 2 and documents_around[i, 0] == documents_around[i, 2] and (
+                paragraphs_around[i, 0] == paragraphs_around[i, 2]
+            ):
+                previous[k] = 2
+    read, flags, nearest = entity_scan(
+        blob, starts[kept], previous, eligible[kept], documents[kept], titles, title_starts, table, entity_needles,
+        entity_needle_starts, entity_group_starts,
+    )
+    return status, matched, kept, read, flags, nearest, starts, documents_around, paragraphs_around
+
+
+def compile_rerank_scan(text_starts: np.ndarray, doc_of_row: np.ndarray, para_of_row: np.ndarray) -> None:
+    """Compile (or load from numba's on-disk cache) rerank_scan() for an index's arrays, and build its table."""
+    codes, needle_starts, group_starts = needle_table([(("ab",), 1.0)])
+    entity_codes, entity_starts, entity_groups = needle_table([(("ab",), 0.0), ((), 0.0), ((), 0.0), ((), 0.0)])
+    rerank_scan(  # no candidate read (no document known simplified): the index's offsets are not those of this text
+        "ab\x00", text_starts, doc_of_row, para_of_row, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.bool_),
+        "ab", np.array([0, 2], dtype=np.int64), lower_table(), codes, needle_starts, group_starts,
+        np.ones(1, dtype=np.float64), np.ones(1, dtype=np.bool_), 1.0, 0.0, 1.0, 0.4, 0.5, 0.6, entity_codes,
+        entity_starts, entity_groups,
+    )
+
+
 @warm_up
-def compile_word_filter() -> None:
-    """Compile (or load from numba's on-disk cache) word_filter() for the rerank's argument types, and build its table."""
-    codes, starts, group_starts = needle_table([(("ab",), 1.0)])
-    one = np.ones(1, dtype=np.bool_)
-    word_filter("ab\x00", np.array([[0, 2]], dtype=np.int64), one, np.zeros(1, dtype=np.int64), "ab",
-                np.array([0, 2], dtype=np.int64), lower_table(), codes, starts, group_starts,
-                np.ones(1, dtype=np.float64), one, 1.0, 0.0, 1.0, 0.4, 0.5, 0.6)
+def _load_kernels() -> None:
+    """Compile (or load) rerank_scan() for the arrays of a loaded or built index (int64 offsets, int32 documents and
+    paragraphs), with word_filter() and entity_scan() inside it; build the lower-case table."""
+    rows = np.zeros(1, dtype=np.int32)
+    compile_rerank_scan(np.zeros(2, dtype=np.int64), rows, rows)

@@ -8,17 +8,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import answering as A
+from store import kernels
 from store.normalize import strip_pinyin_glosses
 from store.rerank_kernels import (
     KEPT,
     TURNED_DOWN,
     UNDECIDED,
+    entity_scan,
     lower_table,
     needle_table,
     word_filter,
 )
 from store.service import FactStore
 from tests.store.conftest import load_jsonl
+
+
+@pytest.fixture(params=["compiled", "plain"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the kernels compiled (the session compiled them), then as the plain Python of their source."""
+    if request.param == "plain":
+        for kernel in kernels._KERNELS:
+            monkeypatch.setattr(kernel, "fast", None)
+        monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 10**12)
+    return str(request.param)
+
 
 # Chinese, Latin of both cases, digits, brackets (a pinyin gloss), Greek, a character lower() makes two (İ) and
 # one outside the BMP: every way the filter may read a text, or must leave it to the caller.
@@ -74,7 +87,7 @@ def _filter(
     return status.tolist(), matched.tolist()
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(
     texts=st.lists(TEXTS, min_size=1, max_size=6),
     data=st.data(),
@@ -83,7 +96,7 @@ def _filter(
     unknown=WEIGHTS,
 )
 def test_word_filter_decides_as_the_plain_test(
-    texts: list[str], data: st.DataObject, groups: list[tuple[list[str], float, bool]], entity_weight: float,
+    mode: str, texts: list[str], data: st.DataObject, groups: list[tuple[list[str], float, bool]], entity_weight: float,
     unknown: float,
 ) -> None:
     titles = [data.draw(TEXTS) for _ in texts]
@@ -130,7 +143,9 @@ QUESTIONS = [q["q"] for q in load_jsonl("questions.jsonl")] + [q["q"] for q in l
 
 @pytest.mark.parametrize("share", [0, 1])
 def test_rows_features_are_the_one_by_one_features(seeded_store: FactStore, share: int) -> None:
-    """Every candidate of every question: the filtered rerank gives what the plain per-row rerank gives."""
+    """Every candidate of every question: the filtered rerank (compiled) gives what the plain per-row rerank gives."""
+    kernels.compile_now()
+    assert A.rerank_scan.fast is not None
     index = seeded_store.index
     kept = turned_down = 0
     for question in QUESTIONS[share::2]:
@@ -149,3 +164,51 @@ def test_rows_features_are_the_one_by_one_features(seeded_store: FactStore, shar
             kept += alone is not None
             turned_down += alone is None
     assert kept and turned_down
+
+
+# Mostly texts the scan reads (no bracket, no character lower() maps otherwise), so that names recur in them.
+PLAIN_WORDS = ["开发区", "项目", "投资", "园区", "gdp", "GDP", "全市", "经开区", "区"]
+PLAIN_TEXTS = st.lists(st.one_of(st.sampled_from(PLAIN_WORDS), st.text(alphabet="开发区项目aAbB5", max_size=2)),
+                       max_size=6).map("".join)
+SCANNED_TEXTS = st.one_of(PLAIN_TEXTS, PLAIN_TEXTS, PLAIN_TEXTS, TEXTS)
+NAMES = st.lists(st.one_of(st.sampled_from(PLAIN_WORDS), st.text(alphabet="开发区项目ab", min_size=1, max_size=2)),
+                 max_size=3)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(SCANNED_TEXTS, min_size=1, max_size=4),
+    title=SCANNED_TEXTS,
+    entities=st.lists(st.tuples(NAMES, NAMES, NAMES, NAMES), max_size=3),
+    previous=st.integers(min_value=0, max_value=2),
+)
+def test_entity_scan_finds_what_the_name_matchers_find(
+    mode: str, texts: list[str], title: str, entities: list[tuple[list[str], list[str], list[str], list[str]]], previous: int,
+) -> None:
+    """Each flag is the search it stands for (store.answering._NameMatcher on the lower-cased texts, `in` on the title)."""
+    rows = (["", "", *texts])[-3:]  # the two rows before the candidate (empty when absent), then the candidate
+    count = min(previous, len(texts) - 1)
+    blob = "".join(t + "\x00" for t in [*rows, "next"])
+    starts = np.cumsum([0, *[len(t) + 1 for t in rows]]).astype(np.int64)[None, :]
+    groups = [(tuple(strings), 0.0) for entity in entities for strings in entity]
+    read, flags, nearest = entity_scan(
+        blob, starts, np.array([count], dtype=np.int64), np.ones(1, dtype=np.bool_), np.zeros(1, dtype=np.int64),
+        title, np.array([0, len(title)], dtype=np.int64), lower_table(), *needle_table(groups),
+    )
+    readable = not any(map(_unreadable, "".join(rows[2 - count :])))
+    assert bool(read[0]) == readable
+    if not readable:
+        return
+    text, before = rows[2].lower(), [r.lower() for r in rows[2 - count : 2]]
+    for e, (names, tails, kinds, parents) in enumerate(entities):
+        pattern = A._NameMatcher(tuple(names), tuple(tails))
+        expected = (
+            A.IN_SENTENCE * pattern.search(text)
+            | A.NAME_IN_SENTENCE * any(x in text for x in names)
+            | A.IN_TITLE * pattern.search(title)
+            | A.KIND_WORD_NEAR * any(A._NameMatcher(tuple(kinds)).search(t) for t in [text, *before[-1:]])
+            | A.PARENT_IN_TITLE * any(p in title for p in parents)
+        )
+        assert int(flags[0, e]) == expected, (names, tails, kinds, parents)
+        hits = [i for i in range(count) if pattern.search(before[i])]
+        assert int(nearest[0, e]) == (hits[-1] if hits else -1)
