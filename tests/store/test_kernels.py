@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from store import kernels
 from store.answering import _Bm25Parts, _top_rows
 from store.index import CharGrams, SearchIndex
-from store.kernels import documents_mentioning, following_rows, union_sorted
+from store.kernels import documents_mentioning, following_rows, row_table, top_rows, union_sorted
 from tests.store.textkit import store_of_texts
 
 
@@ -93,6 +95,65 @@ def test_kernel_top_is_the_reference(index: SearchIndex, mode: str) -> None:
         assert rows.tolist() == want_rows
         assert scores.tolist() == want_scores
         assert not index.bm25_rows()["score"].any()  # the shared score slots are left zeroed
+
+
+@st.composite
+def _top_cases(draw: st.DrawFn) -> tuple:
+    """A row table, parts, bonuses and a limit drawn from few values, so that equal scores (ties) are common."""
+    size = draw(st.integers(1, 120))
+    norm = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 1.25, 1.6903]), min_size=size, max_size=size)),
+                    dtype=np.float32)
+    boost = np.array(draw(st.lists(st.sampled_from([1.0, 1.15]), min_size=size, max_size=size)), dtype=np.float32)
+    document = np.cumsum(draw(st.lists(st.booleans(), min_size=size, max_size=size))).astype(np.int32)
+    part_rows = draw(st.lists(st.sets(st.integers(0, size - 1), min_size=1), min_size=1, max_size=6))
+    weights = draw(st.lists(st.sampled_from([0.5, 1.0, 2.0, 2.5, 7.3]), min_size=len(part_rows),
+                            max_size=len(part_rows)))
+    documents = int(document[-1]) + 1
+    bonuses = draw(st.lists(st.tuples(st.sets(st.integers(0, documents - 1)), st.sampled_from([0.8, 2.0, 4.47])),
+                            max_size=3))
+    limit = draw(st.integers(1, size + 3))
+    return norm, boost, document, [sorted(r) for r in part_rows], weights, bonuses, limit
+
+
+def _top_reference(norm: np.ndarray, boost: np.ndarray, document: np.ndarray, part_rows: list[list[int]],
+                   weights: list[float], bonuses: list[tuple[set[int], float]], limit: int) -> list[tuple[int, float]]:
+    """numpy's float32 sums part after part, each bonus of the row's document, times the boost; best first, ties to
+    the earlier row."""
+    scores = np.zeros(len(norm), dtype=np.float32)
+    for rows, weight in zip(part_rows, weights, strict=True):
+        index = np.asarray(rows, dtype=np.int64)
+        scores[index] += norm[index] * np.float32(weight)
+    touched = sorted({row for rows in part_rows for row in rows})
+    final = {}
+    for row in touched:
+        score = scores[row]
+        for docs, bonus in bonuses:
+            if int(document[row]) in docs:
+                score = np.float32(score + np.float32(bonus))
+        final[row] = np.float32(score * boost[row])
+    best = sorted(final, key=lambda r: (-final[r], r))[:limit]
+    return [(row, float(final[row])) for row in best]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_top_cases())
+def test_top_rows_is_the_float32_reference_with_ties(case: tuple) -> None:
+    """Any parts, weights, document bonuses, boosts and limit (equal scores frequent): the kernel's rows and scores are
+    numpy's, in the same order (ties to the earlier row), and the table's score slots are left zero."""
+    norm, boost, document, part_rows, weights, bonuses, limit = case
+    table = row_table(norm, boost, document)
+    postings = np.concatenate([np.asarray(r, dtype=np.int32) for r in part_rows])
+    offsets = np.zeros(len(part_rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in part_rows], out=offsets[1:])
+    bonus_documents = np.zeros((len(bonuses), int(document[-1]) + 1), dtype=np.bool_)
+    for k, (docs, _bonus) in enumerate(bonuses):
+        bonus_documents[k, sorted(docs)] = True
+    bonus_values = np.array([bonus for _docs, bonus in bonuses], dtype=np.float32)
+    rows, scores = top_rows(postings, offsets, np.array(weights, dtype=np.float32), table, bonus_documents,
+                            bonus_values, limit)
+    assert list(zip(rows.tolist(), scores.tolist(), strict=True)) == _top_reference(
+        norm, boost, document, part_rows, weights, bonuses, limit)
+    assert not table["score"].any()
 
 
 def _random_layout(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
