@@ -12,6 +12,7 @@ import numpy as np
 from store import question as qparse
 from store.index import MAX_TERM_LEN, SearchIndex
 from store.kernels import (
+    FOLLOWING_STEPS_MAX,
     compile_for,
     compile_now,
     documents_mentioning,
@@ -235,6 +236,7 @@ def prepare(index: SearchIndex) -> None:
     gaz.slip_filter()
     _term_index(index)
     index.bm25_rows()
+    index.following_bits()
     built_once(_ZONE_CITIES, (index.doc_keys,), lambda: _zone_cities(index))
     compile_now()
     _simplified_documents(index)
@@ -561,7 +563,9 @@ def _find_documents_about(index: SearchIndex, pq: ParsedQuestion, canon: str) ->
 
 def _following_rows(index: SearchIndex, rows: np.ndarray, steps: int = 2) -> np.ndarray:
     """Rows one or two sentences after `rows` in the same paragraph (the entity's context)."""
-    return following_rows(rows, index.doc_of_row, index.para_of_row, steps)
+    if steps > FOLLOWING_STEPS_MAX:
+        raise ValueError(f"at most {FOLLOWING_STEPS_MAX} following sentences are recorded per row, not {steps}")
+    return following_rows(rows, index.following_bits(), steps)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from store.kernels import pair_find, row_table, union_sorted
+from store.kernels import following_bits, pair_find, row_table, union_sorted
 from store.paths import LEXICON_DIR
 from store.substrings import OneSlipFilter, SubstringIndex, built_once
 from store.views import DocumentInfo, FactView
@@ -421,6 +421,7 @@ class SearchIndex:
     phrase_cache: dict[str, np.ndarray] = field(default_factory=dict)
     score_lock: threading.Lock = field(default_factory=threading.Lock)  # held while the BM25 kernel scores
     _bm25_rows: np.ndarray | None = None  # store.kernels.row_table of this index, built on first use
+    _following_bits: np.ndarray | None = None  # store.kernels.following_bits of this index, built on first use
     traditional_docs: dict[int, bool] = field(default_factory=dict)  # document id → written in traditional
     simplified_cache: dict[int, str] = field(default_factory=dict)  # row → its simplified, lower-cased text
     late_facts: dict[int, tuple[FactView, ...]] = field(default_factory=dict)  # row → facts read at question time
@@ -446,6 +447,12 @@ class SearchIndex:
             boost = np.where(self.has_facts, np.float32(FACT_ROW_BOOST), np.float32(1.0))
             self._bm25_rows = row_table(self.norm, boost, self.doc_of_row)
         return self._bm25_rows
+
+    def following_bits(self) -> np.ndarray:
+        """Per row, which of the next sentences share its document and paragraph (store.kernels.following_bits)."""
+        if self._following_bits is None or len(self._following_bits) != self.size:
+            self._following_bits = following_bits(self.doc_of_row, self.para_of_row)
+        return self._following_bits
 
     def documents_naming(self, canon: str, surfaces: tuple[str, ...]) -> np.ndarray:
         """Ids of documents whose title or regions name an entity (cached per entity)."""

@@ -10,13 +10,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import kernels
 from store.answering import _Bm25Parts, _top_rows
 from store.index import CharGrams, SearchIndex
-from store.kernels import documents_mentioning, following_rows, row_table, top_rows, union_sorted
+from store.kernels import (
+    FOLLOWING_STEPS_MAX,
+    documents_mentioning,
+    following_bits,
+    following_rows,
+    row_table,
+    top_rows,
+    union_sorted,
+)
 from tests.store.textkit import store_of_texts
 
 
@@ -135,9 +143,9 @@ def _top_reference(norm: np.ndarray, boost: np.ndarray, document: np.ndarray, pa
     return [(row, float(final[row])) for row in best]
 
 
-@settings(max_examples=300, deadline=None)
-@given(_top_cases())
-def test_top_rows_is_the_float32_reference_with_ties(case: tuple) -> None:
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_top_cases())
+def test_top_rows_is_the_float32_reference_with_ties(case: tuple, mode: str) -> None:
     """Any parts, weights, document bonuses, boosts and limit (equal scores frequent): the kernel's rows and scores are
     numpy's, in the same order (ties to the earlier row), and the table's score slots are left zero."""
     norm, boost, document, part_rows, weights, bonuses, limit = case
@@ -170,10 +178,10 @@ def test_following_rows_are_the_next_sentences_of_the_paragraph(mode: str) -> No
         size = int(rng.integers(1, 400))
         doc_of_row, para_of_row = _random_layout(rng, size)
         rows = np.flatnonzero(rng.random(size) < rng.choice([0.02, 0.3, 0.9])).astype(np.int32)
-        steps = int(rng.integers(1, 4))
+        steps = int(rng.integers(1, FOLLOWING_STEPS_MAX + 1))
         want = sorted({r + k for r in rows.tolist() for k in range(1, steps + 1) if r + k < size
                        and doc_of_row[r + k] == doc_of_row[r] and para_of_row[r + k] == para_of_row[r]})
-        assert following_rows(rows, doc_of_row, para_of_row, steps).tolist() == want
+        assert following_rows(rows, following_bits(doc_of_row, para_of_row), steps).tolist() == want
 
 
 def test_documents_mentioning_counts_and_lead(mode: str) -> None:
