@@ -1472,10 +1472,40 @@ def _named_by_document(
 ) -> bool:
     """The document's regions list the entity (any of its names), or it is about the entity and the entity is required."""
     matching = _matching(plan)
+    regions = _region_documents(index, matching, canon, lowered)
+    return doc_id in regions or (canon in pq.required and _is_about(index, pq, matching, canon, doc_id))
+
+
+def _region_documents(index: SearchIndex, matching: _Matching, canon: str, lowered: tuple[str, ...]) -> set[int]:
+    """Documents whose regions list the entity by any of its names (once per question)."""
     regions = matching.regions.get(canon)
     if regions is None:
         regions = matching.regions[canon] = {d for name in lowered for d in index.documents_with_region(name).tolist()}
-    return doc_id in regions or (canon in pq.required and _is_about(index, pq, matching, canon, doc_id))
+    return regions
+
+
+def _named_nowhere(
+    index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, doc_id: int, scanned: tuple[list[int], list[int]]
+) -> bool:
+    """From entity_scan()'s reading of a candidate: some required entity is named neither by the sentence, the rows
+    before it, its document (title, regions, subject), nor by its kind word in a document about its parent, so
+    that _entity_evidence() gives None (whatever it finds of the other entities)."""
+    matching = _matching(plan)
+    flags_of, nearest = scanned
+    for e, (canon, lowered, _weight, required, _pattern) in enumerate(matching.entities):
+        flags = flags_of[e]
+        if not required or flags & (IN_SENTENCE | IN_TITLE) or nearest[e] >= 0:
+            continue
+        if doc_id in _region_documents(index, matching, canon, lowered):
+            continue
+        if canon in pq.required and _is_about(index, pq, matching, canon, doc_id):
+            continue
+        if canon in plan.generic and flags & KIND_WORD_NEAR and (
+            flags & PARENT_IN_TITLE or doc_id in _parent_documents(index, plan, canon)
+        ):
+            continue
+        return True
+    return False
 
 
 def _is_about(index: SearchIndex, pq: ParsedQuestion, matching: _Matching, canon: str, doc_id: int) -> bool:
@@ -1597,10 +1627,14 @@ def _rows_features(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan
         row, bounds, docs, paras = rows[i], starts_list[i], docs_list[i], paras_list[i]
         if status[i] == KEPT:
             doc_id = docs[2]
+            seen = scanned.get(i)
+            if seen is not None and _named_nowhere(index, pq, plan, doc_id, seen):
+                found[i] = _Candidate(row, 0.0, 0.0, None, (), (), True, "place")  # as _features() makes it
+                continue
             raw = blob[bounds[2] : bounds[3] - 1].lower()
             text = strip_pinyin_glosses(raw)
             sen = _Sentence(row, raw, text, doc_id, documents.get(doc_id), _previous_of(row, docs, paras), bounds)
-            sen.scanned = scanned.get(i)
+            sen.scanned = seen
             found[i] = _features(index, sen, pq, plan, matched_of[i])
         else:
             found[i] = _row_features(index, row, bounds, docs, paras, pq, plan)

@@ -138,7 +138,7 @@ def test_needle_table_lists_each_groups_strings_in_order() -> None:
     assert group_starts.tolist() == [0, 2, 4]
 
 
-QUESTIONS = [q["q"] for q in load_jsonl("questions.jsonl")] + [q["q"] for q in load_jsonl("own_questions.jsonl")]
+QUESTIONS = [q["q"] for name in ("questions.jsonl", "own_questions.jsonl") for q in load_jsonl(name)]
 
 
 @pytest.mark.parametrize("share", [0, 1])
@@ -212,3 +212,38 @@ def test_entity_scan_finds_what_the_name_matchers_find(
         assert int(flags[0, e]) == expected, (names, tails, kinds, parents)
         hits = [i for i in range(count) if pattern.search(before[i])]
         assert int(nearest[0, e]) == (hits[-1] if hits else -1)
+
+
+def test_named_nowhere_is_what_entity_evidence_finds_of_the_same_reading(seeded_store: FactStore) -> None:
+    """For every reading entity_scan() may give of a candidate (each flag on or off, the previous rows naming the
+    entity or not): _named_nowhere() only when _entity_evidence() gives None, and always then unless a required
+    entity's name is in the sentence inside a longer name (which only _entity_evidence() reads)."""
+    index = seeded_store.index
+    checked = {True: 0, False: 0}
+    for question in QUESTIONS[::3]:
+        pq = A.parse_question(question, index)
+        if not pq.terms:
+            continue
+        plan = A._plan(index, pq)
+        entities = A._matching(plan).entities
+        if len(entities) != 1:
+            continue
+        for row in A._bm25_candidates(index, pq, limit=A.RERANK_DEPTH)[0].tolist()[:12]:
+            sen = A._sentence(index, row)
+            if sen.doc is None:
+                continue
+            for flags in range(32):
+                for nearest in (-1, 0):
+                    reading = ([flags], [nearest])
+                    sen.scanned = reading
+                    # What the title says is the same for every row of a document: forget it between readings.
+                    A._matching(plan).document_names.clear()
+                    A._matching(plan).parent_document.clear()
+                    nowhere = A._named_nowhere(index, pq, plan, sen.doc_id, reading)
+                    evidence = A._entity_evidence(index, sen, pq, plan)
+                    if nowhere:
+                        assert evidence is None, (question, row, flags, nearest)
+                    elif not (entities[0][3] and flags & A.NAME_IN_SENTENCE and not flags & A.IN_SENTENCE):
+                        assert evidence is not None, (question, row, flags, nearest)
+                    checked[nowhere] += 1
+    assert checked[True] and checked[False]
