@@ -1360,12 +1360,20 @@ def _previous_of(row: int, docs: list[int], paras: list[int]) -> list[int]:
 
 def _sentence(index: SearchIndex, row: int) -> _Sentence:
     """Read a candidate sentence, its document and where its paragraph's previous rows are."""
-    (bounds,), (docs,), (paras,) = _read_rows(index, [row])
-    raw = index.search_text(row)
-    doc_id = docs[2]
-    return _Sentence(
-        row, raw, strip_pinyin_glosses(raw), doc_id, index.documents.get(doc_id), _previous_of(row, docs, paras), bounds
-    )
+    return _sentences(index, [row])[0]
+
+
+def _sentences(index: SearchIndex, rows: list[int]) -> list[_Sentence]:
+    """_sentence() of each row, their offsets, documents and paragraphs read at once."""
+    found = []
+    for row, bounds, docs, paras in zip(rows, *_read_rows(index, rows), strict=True):
+        raw = index.search_text(row)
+        doc_id = docs[2]
+        found.append(_Sentence(
+            row, raw, strip_pinyin_glosses(raw), doc_id, index.documents.get(doc_id), _previous_of(row, docs, paras),
+            bounds,
+        ))
+    return found
 
 
 def _context_texts(index: SearchIndex, sen: _Sentence, context_rows: tuple[int, ...]) -> list[str]:
@@ -1517,9 +1525,12 @@ def _is_about(index: SearchIndex, pq: ParsedQuestion, matching: _Matching, canon
     return doc_id in about
 
 
-def _rejection(index: SearchIndex, row: int, pq: ParsedQuestion, plan: _QueryPlan) -> str:
-    """Why a candidate turned down as PLACE_OR_CONTENT is: "place" when a required entity is missing."""
-    return "place" if _entity_evidence(index, _sentence(index, row), pq, plan) is None else "content"
+def _rejections(index: SearchIndex, rows: list[int], pq: ParsedQuestion, plan: _QueryPlan) -> list[str]:
+    """Why each candidate turned down as PLACE_OR_CONTENT is: "place" when a required entity is missing, else
+    "content" (their sentences read at once)."""
+    if not rows:
+        return []
+    return ["place" if _entity_evidence(index, sen, pq, plan) is None else "content" for sen in _sentences(index, rows)]
 
 
 _SIMPLIFIED_DOCUMENTS = "simplified documents"
@@ -2076,8 +2087,7 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
             break
     if answers:
         return Reply(answers)
-    for row in undecided:
-        reason = _rejection(index, row, pq, plan)
+    for reason in _rejections(index, undecided, pq, plan):
         failed[reason] = failed.get(reason, 0) + 1
     reason = max(failed, key=lambda k: (failed[k], k)) if failed else "content"
     if reason == "content" and q.metric:

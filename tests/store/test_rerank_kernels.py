@@ -247,3 +247,22 @@ def test_named_nowhere_is_what_entity_evidence_finds_of_the_same_reading(seeded_
                         assert evidence is not None, (question, row, flags, nearest)
                     checked[nowhere] += 1
     assert checked[True] and checked[False]
+
+
+def test_rejections_read_at_once_are_those_of_each_sentence(seeded_store: FactStore) -> None:
+    """Why each candidate is turned down, its sentences read at once: what its own sentence's entities say."""
+    index = seeded_store.index
+    seen = set()
+    for question in QUESTIONS[::4]:
+        pq = A.parse_question(question, index)
+        if not pq.terms:
+            continue
+        plan = A._plan(index, pq)
+        rows = A._bm25_candidates(index, pq, limit=A.RERANK_DEPTH)[0].tolist()
+        one_by_one = [
+            "place" if A._entity_evidence(index, A._sentence(index, row), pq, plan) is None else "content"
+            for row in rows
+        ]
+        assert A._rejections(index, rows, pq, plan) == one_by_one, question
+        seen.update(one_by_one)
+    assert seen == {"place", "content"}
