@@ -235,6 +235,7 @@ def prepare(index: SearchIndex) -> None:
     gaz.known_names().holds("|")  # _spans_kept() asks
     gaz.slip_filter()
     _term_index(index)
+    index.term_idf("")  # its floats read once
     index.bm25_rows()
     index.following_bits()
     built_once(_ZONE_CITIES, (index.doc_keys,), lambda: _zone_cities(index))

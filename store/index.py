@@ -434,6 +434,8 @@ class SearchIndex:
     # Row → metric names found in its search text (store.metrics.metric_mentions): the sentence's own
     # analysis, independent of any question, so clear_caches() keeps it (bounded, dropped when full).
     mention_cache: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    # term_idf()'s look-ups without numpy: the idf array it was read from, its values as floats, an unknown term's idf.
+    _idf_values: tuple[np.ndarray, list[float], float] | None = None
 
     def clear_caches(self) -> None:
         """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
@@ -603,10 +605,13 @@ class SearchIndex:
 
     def term_idf(self, term: str) -> float:
         """BM25 idf of a term; unknown terms get the idf of a term seen once."""
+        values = self._idf_values
+        if values is None or values[0] is not self.idf:
+            # Read once as Python floats: a numpy scalar (and np.log1p) per question term costs more.
+            unknown = float(np.log1p((self.size + 0.5) / 1.5)) if self.size else 0.0
+            values = self._idf_values = (self.idf, self.idf.tolist(), unknown)
         tid = self.vocab.get(term)
-        if tid is None:
-            return float(np.log1p((self.size + 0.5) / 1.5)) if self.size else 0.0
-        return float(self.idf[tid])
+        return values[2] if tid is None else values[1][tid]
 
     def fact_views(self, row: int) -> tuple[FactView, ...]:
         """The facts of one sentence row as FactView objects."""

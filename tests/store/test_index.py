@@ -333,3 +333,16 @@ def test_a_snapshot_of_another_format_is_rebuilt_without_a_warning(
         assert store.ask("贝卡尔特增资多少？")[0].figure == "5000万美元"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("stale" in r.getMessage() for r in caplog.records)
+
+
+def test_term_idf_is_the_idf_arrays_value_and_an_unknown_terms_idf(seeded_store: FactStore) -> None:
+    import dataclasses
+
+    index = seeded_store.index
+    for term, tid in index.vocab.items():
+        assert index.term_idf(term) == float(index.idf[tid])
+    assert index.term_idf("\x00never seen") == float(np.log1p((index.size + 0.5) / 1.5))
+    # An index whose idf array is another (a copy sharing the vocabulary) reads that one, not the first's floats.
+    other = dataclasses.replace(index, idf=index.idf * 2)
+    term = next(iter(index.vocab))
+    assert other.term_idf(term) == float(index.idf[index.vocab[term]] * 2) != index.term_idf(term)
