@@ -236,6 +236,7 @@ def prepare(index: SearchIndex) -> None:
     gaz.slip_filter()
     _term_index(index)
     index.term_idf("")  # its floats read once
+    index.has_postings("")  # its table built once
     index.bm25_rows()
     index.following_bits()
     built_once(_ZONE_CITIES, (index.doc_keys,), lambda: _zone_cities(index))
@@ -494,8 +495,7 @@ def _lookup_place(name: str) -> object | None:
 
 def _in_corpus(index: SearchIndex, name: str) -> bool:
     """True when some indexed sentence contains the name (as a token or as characters)."""
-    rows = index.postings(name)
-    return (rows is not None and len(rows) > 0) or len(index.phrase_rows(name)) > 0
+    return index.has_postings(name) or len(index.phrase_rows(name)) > 0
 
 
 def _words(run: str) -> list[str]:

@@ -436,6 +436,8 @@ class SearchIndex:
     mention_cache: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
     # term_idf()'s look-ups without numpy: the idf array it was read from, its values as floats, an unknown term's idf.
     _idf_values: tuple[np.ndarray, list[float], float] | None = None
+    # has_postings()'s table: the offsets it was read from, and per term id 1 when its postings hold a row.
+    _nonempty: tuple[np.ndarray, bytes] | None = None
 
     def clear_caches(self) -> None:
         """Forget everything remembered from earlier questions (answers, phrase and name look-ups, rows read)."""
@@ -578,6 +580,18 @@ class SearchIndex:
         if tid is None:
             return None
         return self.post_rows[self.post_offsets[tid] : self.post_offsets[tid + 1]]
+
+    def has_postings(self, term: str) -> bool:
+        """Whether postings(term) holds a row, read from a table of bytes rather than a numpy slice per question."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return False
+        table = self._nonempty
+        if table is None or table[0] is not self.post_offsets:
+            bound = len(self.post_rows)  # a slice past the end is cut there
+            lengths = np.minimum(self.post_offsets[1:], bound) - np.minimum(self.post_offsets[:-1], bound)
+            table = self._nonempty = (self.post_offsets, bytes(lengths > 0))
+        return table[1][tid] == 1
 
     def phrase_rows(self, phrase: str) -> np.ndarray:
         """Rows whose text contains a phrase (lower-case), whatever the tokenizer made of it.

@@ -346,3 +346,19 @@ def test_term_idf_is_the_idf_arrays_value_and_an_unknown_terms_idf(seeded_store:
     other = dataclasses.replace(index, idf=index.idf * 2)
     term = next(iter(index.vocab))
     assert other.term_idf(term) == float(index.idf[index.vocab[term]] * 2) != index.term_idf(term)
+
+
+def test_has_postings_is_whether_the_postings_hold_a_row(seeded_store: FactStore) -> None:
+    import dataclasses
+
+    index = seeded_store.index
+    for term in index.vocab:
+        rows = index.postings(term)
+        assert index.has_postings(term) == (rows is not None and len(rows) > 0)
+    assert not index.has_postings("\x00never seen")
+    # Offsets where the first term's postings are empty (another array): read anew.
+    term = next(t for t, tid in index.vocab.items() if tid == 0)
+    offsets = index.post_offsets.copy()
+    offsets[1] = offsets[0]
+    other = dataclasses.replace(index, post_offsets=offsets)
+    assert index.has_postings(term) and not other.has_postings(term)
