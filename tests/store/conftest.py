@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from store import kernels as store_kernels
 from store.service import FactStore
 from tests.dbkit import database_url
 
@@ -36,3 +37,13 @@ def external_store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
     reports = store.ingest_paths(sorted(EXTERNAL.glob("*.txt")))
     assert all(r.ok for r in reports), [r.reason for r in reports if not r.ok]
     return store
+
+
+@pytest.fixture(params=["compiled", "plain"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the kernels compiled (the session compiled them), then as the plain Python of their source."""
+    if request.param == "plain":
+        for kernel in store_kernels._KERNELS:
+            monkeypatch.setattr(kernel, "fast", None)
+        monkeypatch.setattr(store_kernels, "COMPILE_FROM_ELEMENTS", 10**12)
+    return str(request.param)

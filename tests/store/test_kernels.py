@@ -27,17 +27,6 @@ from store.kernels import (
 )
 from tests.store.textkit import store_of_texts
 
-
-@pytest.fixture(params=["compiled", "plain"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with the kernels compiled (the session compiled them), then as the plain Python of their source."""
-    if request.param == "plain":
-        for kernel in kernels._KERNELS:
-            monkeypatch.setattr(kernel, "fast", None)
-        monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 10**12)
-    return str(request.param)
-
-
 GOLD = Path(__file__).resolve().parents[1] / "data" / "questions.jsonl"
 WORDS = ["开发区", "项目", "投资", "增长", "企业", "园区", "产业", "创新", "工业", "出口", "新区", "基地"]
 

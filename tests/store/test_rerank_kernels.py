@@ -22,17 +22,6 @@ from store.rerank_kernels import (
 from store.service import FactStore
 from tests.store.conftest import load_jsonl
 
-
-@pytest.fixture(params=["compiled", "plain"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with the kernels compiled (the session compiled them), then as the plain Python of their source."""
-    if request.param == "plain":
-        for kernel in kernels._KERNELS:
-            monkeypatch.setattr(kernel, "fast", None)
-        monkeypatch.setattr(kernels, "COMPILE_FROM_ELEMENTS", 10**12)
-    return str(request.param)
-
-
 # Chinese, Latin of both cases, digits, brackets (a pinyin gloss), Greek, a character lower() makes two (İ) and
 # one outside the BMP: every way the filter may read a text, or must leave it to the caller.
 ALPHABET = "开发区项目投资增长园区aAbBgGdDpP59(（)）qūΣσİ𠀀"
