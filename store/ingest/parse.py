@@ -33,6 +33,7 @@ from store.ingest.repair import (
     normalize_lines,
     split_sentences,
 )
+from store.tables import TextTable, find_tables
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class ParsedParagraph:
 
     kind: str  # body | heading | title | caption | byline
     sentences: list[str]
+    table: TextTable | None = None  # a text table: its header line, then one sentence per row
 
     @property
     def text(self) -> str:
@@ -79,7 +81,20 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
     """Normalise, repair, tag and split a document's text, and derive its metadata (pure)."""
     lines = normalize_lines(text)
     normalized = "\n".join(lines)
-    paras, joins = _repair_paragraphs(lines)
+    # Text tables are read apart (row by row); the prose around them is repaired as before.
+    tables = find_tables(lines)
+    paras: list[_Para] = []
+    joins: list[str] = []
+    after: dict[int, list[TextTable]] = {}  # id of the paragraph a table follows (-1: none) → tables
+    start = 0
+    for table in [*tables, None]:
+        segment = lines[start : table.first] if table is not None else lines[start:]
+        part, part_joins = _repair_paragraphs(segment)
+        paras.extend(part)
+        joins.extend(part_joins)
+        if table is not None:
+            after.setdefault(id(paras[-1]) if paras else -1, []).append(table)
+            start = table.last + 1
     if joins:
         log.debug("%s: re-joined %s broken lines", name, len(joins))
 
@@ -133,7 +148,10 @@ def parse_document(text: str, *, name: str) -> ParsedDocument:
     if date is not None and date_source is not None and not date_source.startswith("year:"):
         year = int(date[:4])  # 今年/去年 in the text are relative to when it was written
     authors = list(dict.fromkeys(n for p in paras if p.kind == KIND_BYLINE for n in p.names))
-    out = [ParsedParagraph(p.kind, split_sentences(p.text)) for p in paras]
+    out = [ParsedParagraph(KIND_BODY, t.sentences(), t) for t in after.get(-1, [])]
+    for p in paras:
+        out.append(ParsedParagraph(p.kind, split_sentences(p.text)))
+        out.extend(ParsedParagraph(KIND_BODY, t.sentences(), t) for t in after.get(id(p), []))
     return ParsedDocument(
         title=title,
         regions=regions,

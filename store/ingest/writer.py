@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, insert, select
 from sqlmodel import Session
@@ -34,7 +34,11 @@ from store.ingest.sources import (
 from store.models import Document, Fact, Sentence, utcnow
 from store.normalize import searchable
 from store.subscriptions import record_pending_announcements
+from store.tables import table_facts
 from store.views import IngestReport
+
+if TYPE_CHECKING:
+    from store.extraction import ExtractedFact
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +91,16 @@ def _paragraph_facts(
     from store.extraction import extract_paragraph  # local: extraction pulls in its own lexicons
 
     return tuple(
-        tuple(
-            (
-                f.kind,
-                f.span,
-                f.start,
-                f.end,
-                f.value,
-                f.unit,
-                f.qualifier,
-                bool(f.target),
-                f.period,
-                f.subject,
-                f.metric,
-                f.label or "",
-                f.date,
-            )
-            for f in found
-        )
+        tuple(_fact_row(f) for f in found)
         for found in extract_paragraph(sentences, doc_year=doc_year, context_period=section_year)
+    )
+
+
+def _fact_row(f: ExtractedFact) -> FactRow:
+    """A fact as the row stored (in _FACT_COLUMNS order, without document and sentence ids)."""
+    return (
+        f.kind, f.span, f.start, f.end, f.value, f.unit, f.qualifier, bool(f.target), f.period,
+        f.subject, f.metric, f.label or "", f.date,
     )
 
 
@@ -122,13 +117,22 @@ def _prepare_rows(parsed: ParsedDocument) -> tuple[list[SentenceRow], list[Seque
         per_sentence: Sequence[Sequence[FactRow]]
         if para.kind == KIND_HEADING:
             period = section_year(searchable("".join(para.sentences)), parsed.year, period)
-        if para.kind == KIND_BODY:
+        context = ""
+        if para.table is not None:
+            # A table's cells are read with their row label, column header and caption; each row is
+            # also found by the words of its header and caption (同比增长, 1—5月累计).
+            per_sentence = [
+                tuple(_fact_row(f) for f in found)
+                for found in table_facts(para.table, doc_year=parsed.year, period=period)
+            ]
+            context = " " + para.table.context_words()
+        elif para.kind == KIND_BODY:
             per_sentence = _paragraph_facts(tuple(para.sentences), parsed.year, period)
         else:
             # facts of titles, headings, captions and bylines are not kept
             per_sentence = [()] * len(para.sentences)
         for text, found in zip(para.sentences, per_sentence, strict=True):
-            tokens = _joined_tokens(text, generation) if para.kind in _INDEXED_KINDS else ""
+            tokens = _joined_tokens(text + context, generation) if para.kind in _INDEXED_KINDS else ""
             sentences.append((paragraph_no, len(sentences), para.kind, text, tokens))
             facts.append(found)
     return sentences, facts

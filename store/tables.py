@@ -1,0 +1,318 @@
+"""Text tables in news (cells split by full-width spaces, tabs, space runs or │ bars): rows, header, facts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.extraction import ExtractedFact
+
+# A table needs this many data rows in one block: a single "label  number" line is prose or chrome.
+MIN_ROWS = 2
+# Lines longer than this are prose, not a table's row, header or caption.
+MAX_ROW_CHARS = 80
+MAX_LABEL_CHARS = 30
+MAX_CAPTION_CHARS = 40
+MAX_GAP = 1  # blank lines allowed between two lines of one table (web pages put one after every line)
+
+_BARS = "│┃|｜"
+_BAR_SPLIT = re.compile(f"[{_BARS}]")
+_BAR_CELL = re.compile(f"[^{_BARS}]+")
+_SPACE_CELL = re.compile(r"\S+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# A rule drawn with box characters or dashes (┌──┬──┐, ├──┼──┤, |---|:--:|, ------).
+_BOX = "┌┐└┘├┤┬┴┼─━┏┓┗┛┣┫┳┻╋═╔╗╚╝╠╣╦╩╬╒╕╘╛╞╡╤╧╪│┃|｜:：+=_\\-"
+_RULE = re.compile(rf"^[\s{_BOX}]+$")
+_RULE_STROKE = re.compile(r"[─━═=_\-]")
+_UNITS = (
+    r"(?:[万亿千百]?(?:美元|欧元|元|人次|人|个|家|项|户|吨|亩|平方米|平方公里|公里|辆|台|件|套|座|所|千瓦时|千瓦|标箱|列|架次|艘|公顷))"
+)
+# A number cell: 186.9, 8,650, -3.2, 12.9%, 867.2亿元 (a short unit of measure may follow).
+_NUMBER_CELL = re.compile(
+    rf"^(?P<num>[-+−]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>%|‰|{_UNITS})?$"
+)
+_EMPTY_CELL = re.compile(r"^(?:[-—–－/…]{1,2}|——)$")  # a cell with no value in it
+_SERIAL = re.compile(r"^\d{1,3}[.、]?$")
+_PROSE = re.compile(r"[。，；！？,;!?]")
+_LABEL_UNIT = re.compile(r"[（(]([^（）()]{1,8})[）)]\s*$")
+_UNIT_LINE = re.compile(r"单位[：:]\s*([^\s，,；;）)]{1,6})")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
+_GROWTH = re.compile(r"同比|增长|增速|增幅|增减|比上年|±")
+_SHARE = re.compile(r"比重|占比|占全")
+_RANK = re.compile(r"排名|位次|名次|排位")
+_TARGET = re.compile(r"目标|计划|预期")
+_LAST_YEAR = re.compile(r"上年|去年|上一年")
+_PERCENT_HEAD = re.compile(r"%|％|百分比")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A number cell of a row: its text and where it stands in the row's line."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """A data row: its line as written, the row label (with its unit) and its value cells, column by column."""
+
+    text: str
+    label: str
+    cells: tuple[Cell | None, ...]  # None: an empty cell (—)
+
+
+@dataclass(frozen=True, slots=True)
+class TextTable:
+    """A table found in a document's lines: lines first..last (inclusive), caption, column headers, rows."""
+
+    first: int
+    last: int
+    caption: str
+    header_line: str
+    columns: tuple[str, ...]  # one header per value column ("" when the header does not say)
+    rows: tuple[TableRow, ...]
+
+    def sentences(self) -> list[str]:
+        """The table as sentences: its caption and header line (when any), then one per row as written."""
+        head = " ".join(x for x in (self.caption, self.header_line) if x)
+        return ([head] if head else []) + [r.text for r in self.rows]
+
+    def context_words(self) -> str:
+        """What every row means beyond its own words (caption, column headers), added to its search terms."""
+        return " ".join(x for x in (self.caption, *self.columns) if x)
+
+
+def _split(line: str) -> list[tuple[str, int, int]]:
+    """Cells of a line with their offsets: between bars when it has any, else between spaces."""
+    pattern = _BAR_CELL if _BAR_SPLIT.search(line) else _SPACE_CELL
+    cells = []
+    for m in pattern.finditer(line):
+        text = m.group()
+        stripped = text.strip()
+        if stripped:
+            start = m.start() + (len(text) - len(text.lstrip()))
+            cells.append((stripped, start, start + len(stripped)))
+    return cells
+
+
+def _is_rule(line: str) -> bool:
+    """A line drawn with box characters or dashes only (at least three strokes)."""
+    return bool(_RULE.match(line)) and len(_RULE_STROKE.findall(line)) >= 3
+
+
+def _is_value(cell: str) -> bool:
+    return bool(_NUMBER_CELL.match(cell) or _EMPTY_CELL.match(cell))
+
+
+def _data_row(line: str) -> TableRow | None:
+    """The line read as a row (label, then only value cells), or None when it is something else."""
+    if not line or len(line) > MAX_ROW_CHARS:
+        return None
+    cells = _split(line)
+    if len(cells) >= 3 and _SERIAL.match(cells[0][0]) and not _is_value(cells[1][0]):
+        cells = cells[1:]  # a serial number before the label
+    k = 0
+    while k < len(cells) and _is_value(cells[len(cells) - 1 - k][0]):
+        k += 1
+    if k == 0 or k == len(cells):
+        return None
+    values = cells[len(cells) - k :]
+    if not any(_NUMBER_CELL.match(c[0]) for c in values):
+        return None
+    label = line[cells[0][1] : cells[len(cells) - k - 1][2]].strip(" " + _BARS)
+    if (
+        len(label) > MAX_LABEL_CHARS
+        or len(_HAN.findall(label)) < 2
+        or _PROSE.search(label)
+        or label[-1] in "：:"
+    ):
+        return None
+    return TableRow(
+        text=line,
+        label=label,
+        cells=tuple(Cell(t, s, e) if _NUMBER_CELL.match(t) else None for t, s, e in values),
+    )
+
+
+def _header(line: str, width: int) -> tuple[str, ...] | None:
+    """Column headers of a header line for `width` value columns, or None when it is no header."""
+    if not line or len(line) > MAX_ROW_CHARS or _PROSE.search(line) or _data_row(line) is not None:
+        return None
+    cells = [c[0] for c in _split(line)]
+    if not _BAR_SPLIT.search(line):
+        merged: list[str] = []
+        for c in cells:  # 同比增长 （%） is one header
+            if merged and c[0] in "（(":
+                merged[-1] += c
+            else:
+                merged.append(c)
+        cells = merged
+    if len(cells) < 2 or any(_NUMBER_CELL.match(c) for c in cells):
+        return None
+    if len(cells) == width + 1:
+        return tuple(cells[1:])
+    if len(cells) == width:
+        return tuple(cells)
+    return None
+
+
+_CAPTION_WORDS = re.compile(r"表|指标|情况|单位|如下|统计|一览|数据|汇总|明细|[：:]$")
+
+
+def _is_caption(line: str) -> bool:
+    """A short line above a table's header that says what the table is (主要经济指标（2026年1—6月））."""
+    return (
+        len(line) <= MAX_CAPTION_CHARS
+        and not _PROSE.search(line)
+        and not _is_rule(line)
+        and bool(_CAPTION_WORDS.search(line))
+    )
+
+
+def _step(lines: Sequence[str], i: int, direction: int) -> int | None:
+    """The next non-blank line from i (exclusive) in a direction, skipping at most MAX_GAP blanks; None if none."""
+    j = i + direction
+    gap = 0
+    while 0 <= j < len(lines) and not lines[j]:
+        gap += 1
+        j += direction
+    if gap > MAX_GAP or not 0 <= j < len(lines):
+        return None
+    return j
+
+
+def find_tables(lines: Sequence[str]) -> list[TextTable]:
+    """Tables among a document's normalised lines ('' for a blank line), in order, not overlapping."""
+    tables: list[TextTable] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        row = _data_row(lines[i])
+        if row is None:
+            i += 1
+            continue
+        width = len(row.cells)
+        rows = [row]
+        last = i
+        j = _step(lines, i, 1)
+        while j is not None:
+            if _is_rule(lines[j]):
+                last = j
+                j = _step(lines, j, 1)
+                continue
+            nxt = _data_row(lines[j])
+            if nxt is None or len(nxt.cells) != width:
+                break
+            rows.append(nxt)
+            last = j
+            j = _step(lines, j, 1)
+        table = _assemble(lines, i, last, rows, width, tables[-1].last if tables else -1)
+        if table is not None:
+            tables.append(table)
+            i = table.last + 1
+        else:
+            i += 1
+    return tables
+
+
+def _assemble(
+    lines: Sequence[str], first_row: int, last: int, rows: list[TableRow], width: int, floor: int
+) -> TextTable | None:
+    """The table of a run of rows, with the header and caption above it, if the run makes one."""
+    if len(rows) < MIN_ROWS:
+        return None
+    first = first_row
+    columns: tuple[str, ...] | None = None
+    header_line = caption = ""
+    j = _step(lines, first_row, -1)
+    while j is not None and j > floor and _is_rule(lines[j]):
+        first = j
+        j = _step(lines, j, -1)
+    if j is not None and j > floor:
+        columns = _header(lines[j], width)
+        if columns is not None:
+            header_line, first = lines[j], j
+            j = _step(lines, j, -1)
+            while j is not None and j > floor and _is_rule(lines[j]):
+                first = j
+                j = _step(lines, j, -1)
+            if j is not None and j > floor and _is_caption(lines[j]) and _data_row(lines[j]) is None:
+                caption, first = lines[j], j
+    if columns is None:
+        # No header: the rows must say what they measure (进出口总额（亿元）) to be read as a table.
+        if not all(_LABEL_UNIT.search(r.label) for r in rows):
+            return None
+        columns = ("",) * width
+    return TextTable(first, last, caption, header_line, columns, tuple(rows))
+
+
+def _unit_of(text: str) -> str | None:
+    m = _LABEL_UNIT.search(text) or _UNIT_LINE.search(text)
+    return m.group(1).strip() if m else None
+
+
+def _phrase(label: str, column: str, cell: Cell, unit: str | None) -> str | None:
+    """A plain sentence saying what one cell says, for the extractor to read ('' units: none known)."""
+    m = _NUMBER_CELL.match(cell.text)
+    assert m is not None
+    num, cell_unit = m["num"].replace("−", "-"), m["unit"]
+    negative = num.startswith("-")
+    num = num.lstrip("+-")
+    percent = cell_unit in ("%", "‰") or unit == "%" or bool(_PERCENT_HEAD.search(column))
+    if _RANK.search(column):
+        return f"{label}排名第{num}位"
+    if percent or _GROWTH.search(column) or _SHARE.search(column):
+        sign = cell_unit if cell_unit in ("%", "‰") else "%"
+        if _SHARE.search(column):
+            return f"{label}占比为{num}{sign}"
+        if _GROWTH.search(column):
+            return f"{label}{'同比' if '同比' in column else ''}{'下降' if negative else '增长'}{num}{sign}"
+        return f"{label}为{'-' if negative else ''}{num}{sign}"
+    unit = cell_unit or unit
+    if not unit or unit == "%":
+        return None
+    target = "目标" if _TARGET.search(column) else ""
+    return f"{label}{target}为{'-' if negative else ''}{num}{unit}"
+
+
+def table_facts(table: TextTable, *, doc_year: int | None, period: int | None = None) -> list[list[ExtractedFact]]:
+    """Facts of each of table.sentences() (none for the header), spans and offsets those of the row as written.
+
+    A cell is read with its row's label, its unit (the label's (亿元), the column's, the caption's 单位),
+    its column's meaning (同比增长 → a growth rate, 比重 → a share, 排名 → a rank, 目标 → a target) and
+    period (a year in the column's header, 上年 → the year before, else the caption's year or `period`).
+    """
+    from store.extraction import extract_facts  # local: extraction loads its lexicons on import
+
+    caption_year = _YEAR.search(table.caption)
+    base = int(caption_year.group(1)) if caption_year else (period if period is not None else doc_year)
+    table_unit = _unit_of(table.caption) or _unit_of(table.header_line)
+    out: list[list[ExtractedFact]] = [[]] if (table.caption or table.header_line) else []
+    for row in table.rows:
+        label_unit = _unit_of(row.label)
+        label = _LABEL_UNIT.sub("", row.label).strip() or row.label
+        found: list[ExtractedFact] = []
+        for column, cell in zip(table.columns, row.cells, strict=True):
+            if cell is None:
+                continue
+            year_m = _YEAR.search(column)
+            col_year = int(year_m.group(1)) if year_m else base
+            if not year_m and col_year is not None and _LAST_YEAR.search(column):
+                col_year -= 1
+            column_unit = _unit_of(column)
+            phrase = _phrase(label, column, cell, column_unit or label_unit or table_unit)
+            if phrase is None:
+                continue
+            facts = extract_facts(phrase, doc_year=doc_year, context_period=col_year)
+            at = phrase.rfind(_NUMBER_CELL.match(cell.text)["num"].lstrip("+-−"))  # type: ignore[index]
+            fact = next((f for f in facts if f.start <= at < f.end and f.kind != "date"), None)
+            if fact is None:
+                continue
+            found.append(replace(fact, span=cell.text, start=cell.start, end=cell.end))
+        out.append(found)
+    return out

@@ -1,0 +1,167 @@
+"""Text tables in news: found in several layouts, never in prose, read cell by cell into facts, answered from."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from store.ingest.parse import parse_document
+from store.ingest.repair import normalize_lines
+from store.service import FactStore
+from store.tables import find_tables, table_facts
+from tests.store.textkit import store_of_texts, top_figure
+
+FULL_WIDTH = (
+    "宁乡经开区前三季度经济运行情况\n"
+    "2025年10月20日　来源：长沙晚报\n"
+    "　　今年以来，宁乡经开区坚持项目为王，经济运行稳中有进。\n"
+    "　　表1　主要经济指标完成情况\n"
+    "　　指标　　　　　　　　　前三季度　　　增长（%）\n"
+    "　　规上工业总产值（亿元）　　　1203.5　　　　9.4\n"
+    "　　税收收入（亿元）　　　　　　　36.8　　　　-2.1\n"
+    "　　新增市场主体（户）　　　　　　2,314　　　　—\n"
+    "　　下一步，园区将加快推进重点项目建设。\n"
+)
+BOX = (
+    "│ 指标 │ 2024年 │ 2025年 │ 增速 │\n"
+    "├──┼──┼──┼──┤\n"
+    "│ 营业收入（亿元） │ 512.3 │ 560.8 │ 9.5% │\n"
+    "│ 高新技术企业（家） │ 128 │ 147 │ 14.8% │\n"
+)
+PIPES = (
+    "| 项目 | 金额（万元） | 占比（%） |\n"
+    "|---|---|---|\n"
+    "| 研发投入 | 8,600 | 42.5 |\n"
+    "| 设备更新 | 5,100 | 25.2 |\n"
+)
+TABS = "指标\t1—6月\t上年同期\n进出口总额（亿元）\t98.7\t90.1\n实际使用外资（万美元）\t3,120\t2,880\n"
+
+
+def _table(text: str):
+    tables = find_tables(normalize_lines(text))
+    assert len(tables) == 1, tables
+    return tables[0]
+
+
+def test_full_width_columns_caption_header_and_empty_cell() -> None:
+    table = _table(FULL_WIDTH)
+    assert table.caption == "表1 主要经济指标完成情况"
+    assert table.columns == ("前三季度", "增长（%）")
+    assert [r.label for r in table.rows] == ["规上工业总产值（亿元）", "税收收入（亿元）", "新增市场主体（户）"]
+    assert table.rows[2].cells[1] is None  # — is an empty cell
+    facts = table_facts(table, doc_year=2025)
+    assert facts[0] == []  # the caption and header line state no figure
+    output, growth = facts[1]
+    assert (output.kind, output.span, output.value, output.unit, output.period) == (
+        "money", "1203.5", 1203.5e8, "CNY", 2025)
+    assert (growth.kind, growth.span, growth.value) == ("percent", "9.4", 9.4)
+    row = table.rows[0].text
+    assert row[output.start : output.end] == "1203.5" and row[growth.start : growth.end] == "9.4"
+    tax_growth = facts[2][1]
+    assert tax_growth.kind == "percent" and "下降" in (tax_growth.metric or "")  # -2.1 in a 增长 column
+    (firms,) = facts[3]
+    assert (firms.kind, firms.span, firms.value, firms.unit) == ("count", "2,314", 2314.0, "户")
+
+
+def test_box_drawing_table_reads_each_columns_year() -> None:
+    table = _table(BOX)
+    assert table.columns == ("2024年", "2025年", "增速")
+    revenue_2024, revenue_2025, growth = table_facts(table, doc_year=2026)[1]
+    assert (revenue_2024.period, revenue_2025.period) == (2024, 2025)
+    assert revenue_2025.value == pytest.approx(560.8e8) and growth.span == "9.5%"
+    firms = table_facts(table, doc_year=2026)[2]
+    assert [f.kind for f in firms] == ["count", "count", "percent"] and firms[1].unit == "家"
+
+
+def test_markdown_pipes_units_in_the_header() -> None:
+    table = _table(PIPES)
+    amount, share = table_facts(table, doc_year=2025)[1]
+    assert (amount.kind, amount.value, amount.span) == ("money", 8600e4, "8,600")
+    assert (share.kind, share.value) == ("percent", 42.5)
+
+
+def test_tab_columns_last_year_column_is_the_year_before() -> None:
+    table = _table(TABS)
+    this_year, last_year = table_facts(table, doc_year=2025)[1]
+    assert (this_year.period, last_year.period) == (2025, 2024)
+    fdi = table_facts(table, doc_year=2025)[2][0]
+    assert (fdi.kind, fdi.unit, fdi.value) == ("money", "USD", 3120e4)
+
+
+def test_rows_without_header_need_their_unit_in_the_label() -> None:
+    assert find_tables(["地区生产总值（亿元） 867.2", "一般公共预算收入（亿元） 47.3"])
+    assert not find_tables(["阅读 1234", "点赞 56"])
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # prose, datelines, bylines, menus and share bars with spaces between their parts
+        ["2026年06月24日 08:15 来源：甘肃经济日报", "记者 潘旭业 摄 2025"],
+        ["北海市融媒体中心 2026-07-25 17:30", "首页 新闻 政务 服务"],
+        ["全市新签约项目 158个，总投资 1126亿元", "其中 大湾区项目 62个，占比 四成"],
+        ["浏览次数 1,287"],  # a single line is no table
+        ["园区实现产值 742.5", "增长 13.2"],  # words without units and no header: not read as a table
+        ["指标 绝对值 增长", "今年以来，全区实现地区生产总值 867.2 亿元。"],
+    ],
+)
+def test_text_that_is_no_table(lines: list[str]) -> None:
+    assert find_tables(lines) == []
+
+
+_HAN = st.sampled_from(list("经开区园项目投资增长亿元同比产值企业全市实现完成新建规划"))
+_CLAUSE = st.lists(
+    st.one_of(
+        st.text(_HAN, min_size=1, max_size=8),
+        st.decimals(min_value=0, max_value=10_000, places=1).map(str),
+    ),
+    min_size=2,
+    max_size=6,
+).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CLAUSE, min_size=1, max_size=6))
+def test_sentences_never_become_tables(clauses: list[str]) -> None:
+    # Lines of prose end their clauses with Chinese punctuation: whatever their spaces, no table.
+    lines = [c + p for c, p in zip(clauses, "，。；，。！", strict=False)]
+    assert find_tables(lines) == []
+
+
+def test_document_keeps_its_prose_and_reads_the_table_apart() -> None:
+    doc = parse_document(FULL_WIDTH, name="ningxiang.txt")
+    tables = [p for p in doc.paragraphs if p.table is not None]
+    assert len(tables) == 1 and tables[0].kind == "body"
+    assert tables[0].sentences[1:] == ["规上工业总产值（亿元） 1203.5 9.4", "税收收入（亿元） 36.8 -2.1",
+                                       "新增市场主体（户） 2,314 —"]
+    assert doc.title == "宁乡经开区前三季度经济运行情况"
+    assert doc.date == "2025-10-20"
+    assert doc.paragraphs[-1].sentences == ["下一步，园区将加快推进重点项目建设。"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
+    return store_of_texts(
+        tmp_path_factory.mktemp("tables"),
+        {
+            "ningxiang.txt": FULL_WIDTH,
+            "nanning.txt": "南宁高新区2025年主要指标\n2026年1月15日 来源：南宁日报\n"
+            "　　2025年，南宁高新区经济平稳增长，工业投资持续发力。\n" + BOX,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "figure", "row"),
+    [
+        ("宁乡经开区前三季度规上工业总产值多少", "1203.5", "规上工业总产值（亿元）"),
+        ("宁乡经开区税收收入多少亿", "36.8", "税收收入（亿元）"),
+        ("南宁高新区2025年营业收入多少", "560.8", "营业收入（亿元）"),
+        ("南宁高新区高新技术企业增速多少", "14.8%", "高新技术企业（家）"),
+    ],
+)
+def test_answers_quote_the_row_and_bold_its_cell(store: FactStore, question: str, figure: str, row: str) -> None:
+    answers = store.ask(question)
+    assert answers and row in answers[0].text, (question, answers[:1])
+    assert top_figure(store, question) == figure
