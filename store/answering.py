@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -141,6 +142,18 @@ FIG_CONVERTED = -0.3  # the same amount converted (…美元、约合1243亿元�
 FIG_RESPECTIVE = 1.0  # 甲、乙分别前移5位和9位: the asked place is the i-th listed and the figure the i-th after 分别
 FIG_ROUNDED = -0.6  # a round amount in words (突破千亿元) beside an exact one of the same kind in the sentence
 FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资100亿元的蓝思科技…项目)
+# A round milestone (突破千亿元, 超过500家) with an exact figure of the same kind and unit within its range in the
+# sentence (1036.8亿元) restates that figure: the exact one answers, whatever words stand in the milestone's clause.
+FIG_RESTATED = -1.5
+FIG_RESTATED_RANGE = (0.8, 1.5)  # the exact figure lies between these multiples of the round one: the same amount
+# Whose figure it is: the place named last before a figure (德宏州…增长5.9%，其中瑞丽市增长7.2%) is its subject.
+# Another place than the one asked (named in the same sentence) outweighs the clause's words: the measure is
+# written once, by the first place's figure, and only elided for the next (其中乙区增长9.1%).
+FIG_OTHER_SUBJECT = -2.0
+# The event a figure is of (2025年5月开工, 预计2026年11月投产): the event word asked (投产) in the figure's own
+# clause gains, another event word there without the asked one loses (a 开工 date does not say when it opened).
+FIG_EVENT = 0.6
+FIG_OTHER_EVENT = -0.8
 
 
 @dataclass(slots=True)
@@ -782,6 +795,74 @@ class _FigureAsk(NamedTuple):
     wanted: tuple[str, ...]  # _wanted_kinds()
     stated: set[str]  # the numbers the question states (11 of 11个省重点项目)
     names_measure: bool  # the question asks for a measure the lexicon has synonyms for
+    events: frozenset[int]  # the _EVENT_GROUPS the question names (啥时候投产 → the 投产 group)
+    places: tuple[Any, ...]  # the gazetteer places the question requires (store.places.Place)
+
+
+# Events a figure can be of; the words of a group name the same event (a date 开工 is not the date 投产).
+_EVENT_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("开工", "动工", "开建", "奠基", "破土"),
+    ("投产", "量产", "试产", "投入生产"),
+    ("建成", "竣工", "完工", "落成"),
+    ("签约", "签订", "签署"),
+    ("开业", "营业", "开张"),
+    ("投用", "投入使用", "启用", "投运", "交付"),
+    ("通车", "开通"),
+    ("开园", "开馆"),
+    ("获批", "批复", "批准"),
+    ("挂牌", "揭牌", "成立"),
+    ("落地", "落户", "入驻"),
+)
+
+
+def _events_in(text: str) -> frozenset[int]:
+    """The _EVENT_GROUPS a text names."""
+    return frozenset(i for i, group in enumerate(_EVENT_GROUPS) if any(w in text for w in group))
+
+
+def _clause_end(text: str, pos: int) -> int:
+    """Where the clause holding text[pos] ends (at the next comma, semicolon … or the text's end)."""
+    return min((e for ch in _CLAUSE_BREAKS if (e := text.find(ch, pos)) >= 0), default=len(text))
+
+
+def _is_round(value: float) -> bool:
+    """A value of one significant digit (1000亿, 500, 2万): how a milestone is written."""
+    if value <= 0:
+        return False
+    scale = 10 ** math.floor(math.log10(value))
+    return abs(value / scale - round(value / scale)) < 1e-9
+
+
+def _restates(fact: FactView, facts: tuple[FactView, ...] | list[FactView]) -> bool:
+    """A round milestone (突破千亿元) beside an exact figure of the same kind and unit within its range (1036.8亿元)."""
+    if fact.kind not in ("money", "count", "area") or not fact.value or not _is_round(fact.value):
+        return False
+    low, high = FIG_RESTATED_RANGE[0] * fact.value, FIG_RESTATED_RANGE[1] * fact.value
+    return any(
+        f is not fact and f.kind == fact.kind and f.unit == fact.unit and f.value is not None
+        and low <= f.value < high and not _is_round(f.value)
+        for f in facts
+    )
+
+
+def _subject_mentions(text: str, places: tuple[Any, ...]) -> list[tuple[int, bool]] | None:
+    """Where each place the text names as a subject ends, and whether it is one asked for; None when none asked is named.
+
+    A place compared with (居全州第一, 比德宏州高) is not a subject.
+    """
+    if not any(p.short in text or p.name in text for p in places):
+        return None  # cheaper than the gazetteer scan, which most candidates need not
+    found = []
+    asked_named = False
+    for start, end, place in qparse.places_module().places_in(text):
+        if _COMPARED_BEFORE_RE.search(text[max(0, start - 1) : start]) or _COMPARED_AFTER_RE.match(text, start):
+            continue
+        if place.level == "county" and not text[start:end].endswith(("县", "区", "市", "旗")):
+            continue  # a county's bare short name is too often a word (千亿大关 → 大关县)
+        asked = place in places
+        asked_named = asked_named or asked
+        found.append((end, asked))
+    return found if asked_named else None
 
 
 @dataclass(slots=True)
@@ -820,10 +901,14 @@ def _select_figure(
     assert q is not None
     matching = _matching(plan)
     if matching.figure is None:  # the same for every candidate of the question
+        places = tuple(p for p in (_lookup_place(n) for n in sorted(pq.required)) if p is not None)
         matching.figure = _FigureAsk(
-            _wanted_kinds(q), {_number_of(n) for n in q.numbers}, bool(q.metric and metric_synonyms(q.metric))
+            _wanted_kinds(q), {_number_of(n) for n in q.numbers}, bool(q.metric and metric_synonyms(q.metric)),
+            _events_in(q.text), places,
         )
-    wanted, stated, asked_surfaces = matching.figure
+    wanted, stated, asked_surfaces, events, asked_places = matching.figure
+    # Whose each figure is: the places the sentence names as subjects (only when it names one asked for).
+    subjects = _subject_mentions(text, asked_places) if asked_places else None
     if mentions is None:
         mentions = metric_mentions(text) if q.metric else []
     best: _Figure | None = None
@@ -910,6 +995,18 @@ def _select_figure(
             f.kind == fact.kind and _DIGIT_RE.search(f.span) for f in ordered
         ):
             score += FIG_ROUNDED  # 1036.8亿元，首次突破千亿元: the exact figure, not the milestone in words
+        if _restates(fact, ordered):
+            score += FIG_RESTATED  # 营收1036.8亿元，成为首个营收突破千亿元的开发区: the milestone restates it
+        if subjects:
+            subject = next((asked for end, asked in reversed(subjects) if end <= fact.start), True)
+            if not subject:
+                score += FIG_OTHER_SUBJECT  # 甲州增长5.9%，其中乙市增长7.2%: the 5.9% is not 乙市's
+        if events:
+            own_events = _events_in(text[clause_start : _clause_end(text, fact.end)])
+            if own_events & events:
+                score += FIG_EVENT
+            elif own_events:
+                score += FIG_OTHER_EVENT  # 2025年5月开工 does not say when it 投产
         if _FROM_VALUE_RE.match(text, fact.end) and not plan.asks_before:
             score += FIG_FROM_VALUE  # 从980辆增长至1600辆: the first is what it was, not what it is
         near_from: int | None = None
