@@ -34,6 +34,7 @@ _UNITS = (
 _NUMBER_CELL = re.compile(
     rf"^(?P<num>[-+−]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?)(?P<unit>%|‰|{_UNITS})?$"
 )
+_RANK_CELL = re.compile(r"^第(?P<num>\d+|[一二三四五六七八九十]{1,3})(?P<unit>位|名)?$")  # 第3位, 第一
 _EMPTY_CELL = re.compile(r"^(?:[-—–－/…]{1,2}|——)$")  # a cell with no value in it
 _SERIAL = re.compile(r"^\d{1,3}[.、]?$")
 _PROSE = re.compile(r"[。，；！？,;!?]")
@@ -46,6 +47,11 @@ _RANK = re.compile(r"排名|位次|名次|排位")
 _TARGET = re.compile(r"目标|计划|预期")
 _LAST_YEAR = re.compile(r"上年|去年|上一年")
 _PERCENT_HEAD = re.compile(r"%|％|百分比")
+_UNIT_HEAD = re.compile(r"^(?:计量)?单位$")  # a column holding each row's unit (地区生产总值  亿元  867.2)
+# Column headers that name no measure of their own (the row label is the measure): periods, 绝对值, 总量 …
+_PLAIN_HEAD = re.compile(
+    r"\d|年|月|季|期|^(?:绝对值|总量|总额|数值|数量|金额|完成值?|累计(?:完成)?|实际|指标值|合计|总计|值|数据|规模)$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,7 @@ class TableRow:
     text: str
     label: str
     cells: tuple[Cell | None, ...]  # None: an empty cell (—)
+    label_cells: tuple[str, ...] = ()  # the label's own cells (地区生产总值, 亿元 when a column holds units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,7 @@ class TextTable:
     header_line: str
     columns: tuple[str, ...]  # one header per value column ("" when the header does not say)
     rows: tuple[TableRow, ...]
+    unit_column: bool = False  # the label's last cell is the row's unit (a 单位 column)
 
     def sentences(self) -> list[str]:
         """The table as sentences: its caption and header line (when any), then one per row as written."""
@@ -106,7 +114,11 @@ def _is_rule(line: str) -> bool:
 
 
 def _is_value(cell: str) -> bool:
-    return bool(_NUMBER_CELL.match(cell) or _EMPTY_CELL.match(cell))
+    return bool(_NUMBER_CELL.match(cell) or _RANK_CELL.match(cell) or _EMPTY_CELL.match(cell))
+
+
+def _is_figure(cell: str) -> bool:
+    return bool(_NUMBER_CELL.match(cell) or _RANK_CELL.match(cell))
 
 
 def _data_row(line: str) -> TableRow | None:
@@ -123,7 +135,7 @@ def _data_row(line: str) -> TableRow | None:
         return None
     values = cells[len(cells) - k :]
     if not any(_NUMBER_CELL.match(c[0]) for c in values):
-        return None
+        return None  # ranks alone (第一  第二) are no figures table
     label = line[cells[0][1] : cells[len(cells) - k - 1][2]].strip(" " + _BARS)
     if (
         len(label) > MAX_LABEL_CHARS
@@ -135,12 +147,16 @@ def _data_row(line: str) -> TableRow | None:
     return TableRow(
         text=line,
         label=label,
-        cells=tuple(Cell(t, s, e) if _NUMBER_CELL.match(t) else None for t, s, e in values),
+        cells=tuple(Cell(t, s, e) if _is_figure(t) else None for t, s, e in values),
+        label_cells=tuple(c[0] for c in cells[: len(cells) - k]),
     )
 
 
-def _header(line: str, width: int) -> tuple[str, ...] | None:
-    """Column headers of a header line for `width` value columns, or None when it is no header."""
+def _header(line: str, width: int) -> tuple[tuple[str, ...], bool] | None:
+    """Column headers of a header line for `width` value columns and whether a 单位 column holds the units.
+
+    None when the line is no header of such a table.
+    """
     if not line or len(line) > MAX_ROW_CHARS or _PROSE.search(line) or _data_row(line) is not None:
         return None
     cells = [c[0] for c in _split(line)]
@@ -152,12 +168,12 @@ def _header(line: str, width: int) -> tuple[str, ...] | None:
             else:
                 merged.append(c)
         cells = merged
-    if len(cells) < 2 or any(_NUMBER_CELL.match(c) for c in cells):
+    if len(cells) < 2 or any(_is_figure(c) for c in cells):
         return None
-    if len(cells) == width + 1:
-        return tuple(cells[1:])
-    if len(cells) == width:
-        return tuple(cells)
+    if width <= len(cells) <= width + 1:
+        return tuple(cells[len(cells) - width :]), False
+    if len(cells) == width + 2 and _UNIT_HEAD.match(cells[1]):
+        return tuple(cells[2:]), True
     return None
 
 
@@ -228,14 +244,16 @@ def _assemble(
         return None
     first = first_row
     columns: tuple[str, ...] | None = None
+    unit_column = False
     header_line = caption = ""
     j = _step(lines, first_row, -1)
     while j is not None and j > floor and _is_rule(lines[j]):
         first = j
         j = _step(lines, j, -1)
     if j is not None and j > floor:
-        columns = _header(lines[j], width)
-        if columns is not None:
+        found = _header(lines[j], width)
+        if found is not None:
+            columns, unit_column = found
             header_line, first = lines[j], j
             j = _step(lines, j, -1)
             while j is not None and j > floor and _is_rule(lines[j]):
@@ -248,7 +266,9 @@ def _assemble(
         if not all(_LABEL_UNIT.search(r.label) for r in rows):
             return None
         columns = ("",) * width
-    return TextTable(first, last, caption, header_line, columns, tuple(rows))
+    if unit_column and not all(len(r.label_cells) >= 2 for r in rows):
+        return None
+    return TextTable(first, last, caption, header_line, columns, tuple(rows), unit_column)
 
 
 def _unit_of(text: str) -> str | None:
@@ -256,16 +276,26 @@ def _unit_of(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def _number(cell: Cell) -> str:
+    """The number a cell states, as written (without sign, 第 or unit)."""
+    m = _NUMBER_CELL.match(cell.text) or _RANK_CELL.match(cell.text)
+    assert m is not None
+    return m["num"].replace("−", "-").lstrip("+-")
+
+
 def _phrase(label: str, column: str, cell: Cell, unit: str | None) -> str | None:
-    """A plain sentence saying what one cell says, for the extractor to read ('' units: none known)."""
+    """A plain sentence saying what one cell says, for the extractor to read (None: nothing it could read)."""
+    num = _number(cell)
+    if _RANK.search(column) or _RANK_CELL.match(cell.text):
+        return f"{label}排名第{num}位"
     m = _NUMBER_CELL.match(cell.text)
     assert m is not None
-    num, cell_unit = m["num"].replace("−", "-"), m["unit"]
-    negative = num.startswith("-")
-    num = num.lstrip("+-")
+    cell_unit = m["unit"]
+    negative = m["num"].startswith(("-", "−"))
+    name = _LABEL_UNIT.sub("", column).strip()
+    if len(_HAN.findall(name)) >= 2 and not _PLAIN_HEAD.search(name) and not _GROWTH.search(name):
+        label += name  # a column naming its own measure (天水市  规上工业产值（亿元）): the row's figure of it
     percent = cell_unit in ("%", "‰") or unit == "%" or bool(_PERCENT_HEAD.search(column))
-    if _RANK.search(column):
-        return f"{label}排名第{num}位"
     if percent or _GROWTH.search(column) or _SHARE.search(column):
         sign = cell_unit if cell_unit in ("%", "‰") else "%"
         if _SHARE.search(column):
@@ -296,6 +326,8 @@ def table_facts(table: TextTable, *, doc_year: int | None, period: int | None = 
     for row in table.rows:
         label_unit = _unit_of(row.label)
         label = _LABEL_UNIT.sub("", row.label).strip() or row.label
+        if table.unit_column:
+            label_unit, label = row.label_cells[-1], " ".join(row.label_cells[:-1])
         found: list[ExtractedFact] = []
         for column, cell in zip(table.columns, row.cells, strict=True):
             if cell is None:
@@ -309,7 +341,7 @@ def table_facts(table: TextTable, *, doc_year: int | None, period: int | None = 
             if phrase is None:
                 continue
             facts = extract_facts(phrase, doc_year=doc_year, context_period=col_year)
-            at = phrase.rfind(_NUMBER_CELL.match(cell.text)["num"].lstrip("+-−"))  # type: ignore[index]
+            at = phrase.rfind(_number(cell))
             fact = next((f for f in facts if f.start <= at < f.end and f.kind != "date"), None)
             if fact is None:
                 continue

@@ -165,3 +165,28 @@ def test_answers_quote_the_row_and_bold_its_cell(store: FactStore, question: str
     answers = store.ask(question)
     assert answers and row in answers[0].text, (question, answers[:1])
     assert top_figure(store, question) == figure
+
+
+def test_unit_column_and_rank_cells() -> None:
+    table = _table(
+        "指标　单位　1—9月　全省排名\n"
+        "地区生产总值　亿元　612.7　第3位\n"
+        "实际使用外资　万美元　4,150　第一\n"
+    )
+    assert table.unit_column and table.columns == ("1—9月", "全省排名")
+    gdp, rank = table_facts(table, doc_year=2025)[1]
+    assert (gdp.kind, gdp.value, gdp.span) == ("money", 612.7e8, "612.7")
+    assert (rank.kind, rank.value, rank.span) == ("rank", 3.0, "第3位")
+    fdi, first = table_facts(table, doc_year=2025)[2]
+    assert (fdi.unit, fdi.value) == ("USD", 4150e4) and (first.kind, first.value) == ("rank", 1.0)
+
+
+def test_rows_of_places_take_the_measure_their_column_names() -> None:
+    table = _table(
+        "地区　规上工业产值（亿元）　增速（%）\n"
+        "安宁市　356.2　7.9\n"
+        "晋宁区　128.4　-1.5\n"
+    )
+    output, growth = table_facts(table, doc_year=2025)[1]
+    assert output.kind == "money" and "规上工业产值" in (output.metric or "") and "安宁市" in output.label
+    assert (growth.kind, growth.value) == ("percent", 7.9)
