@@ -39,7 +39,8 @@ _EMPTY_CELL = re.compile(r"^(?:[-—–－/…]{1,2}|——)$")  # a cell with n
 _SERIAL = re.compile(r"^\d{1,3}[.、]?$")
 _PROSE = re.compile(r"[。，；！？,;!?]")
 _LABEL_UNIT = re.compile(r"[（(]([^（）()]{1,8})[）)]\s*$")
-_UNIT_LINE = re.compile(r"单位[：:]\s*([^\s，,；;）)]{1,6})")
+_UNIT_ONLY = re.compile(r"^[（(]?单位[：:][^，。；,;]{1,12}[）)]?$")  # a line saying the table's unit
+_UNIT_LINE = re.compile(r"单位[：:]\s*([^\s，,；;、）)]{1,6})")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _GROWTH = re.compile(r"同比|增长|增速|增幅|增减|比上年|±")
 _SHARE = re.compile(r"比重|占比|占全")
@@ -246,20 +247,26 @@ def _assemble(
     columns: tuple[str, ...] | None = None
     unit_column = False
     header_line = caption = ""
-    j = _step(lines, first_row, -1)
-    while j is not None and j > floor and _is_rule(lines[j]):
-        first = j
-        j = _step(lines, j, -1)
-    if j is not None and j > floor:
+    notes: list[str] = []  # 单位：亿元 lines above the rows or the header
+
+    def up(j: int | None) -> int | None:
+        """From line j upwards, past rule lines and unit lines (they belong to the table)."""
+        nonlocal first
+        while j is not None and j > floor and (_is_rule(lines[j]) or _UNIT_ONLY.match(lines[j])):
+            if not _is_rule(lines[j]):
+                notes.insert(0, lines[j])
+            first = j
+            j = _step(lines, j, -1)
+        return j if j is not None and j > floor else None
+
+    j = up(_step(lines, first_row, -1))
+    if j is not None:
         found = _header(lines[j], width)
         if found is not None:
             columns, unit_column = found
             header_line, first = lines[j], j
-            j = _step(lines, j, -1)
-            while j is not None and j > floor and _is_rule(lines[j]):
-                first = j
-                j = _step(lines, j, -1)
-            if j is not None and j > floor and _is_caption(lines[j]) and _data_row(lines[j]) is None:
+            j = up(_step(lines, j, -1))
+            if j is not None and _is_caption(lines[j]) and _data_row(lines[j]) is None:
                 caption, first = lines[j], j
     if columns is None:
         # No header: the rows must say what they measure (进出口总额（亿元）) to be read as a table.
@@ -268,11 +275,12 @@ def _assemble(
         columns = ("",) * width
     if unit_column and not all(len(r.label_cells) >= 2 for r in rows):
         return None
+    caption = " ".join(x for x in (caption, *notes) if x)
     return TextTable(first, last, caption, header_line, columns, tuple(rows), unit_column)
 
 
 def _unit_of(text: str) -> str | None:
-    m = _LABEL_UNIT.search(text) or _UNIT_LINE.search(text)
+    m = _UNIT_LINE.search(text) or _LABEL_UNIT.search(text)
     return m.group(1).strip() if m else None
 
 

@@ -255,6 +255,34 @@ def _cells_to_lines(text: str) -> list[str]:
     return lines
 
 
+def _data_table_lines(tree: Any, body: list[str]) -> list[str]:
+    """The page's data tables as text lines (a row a line, cells between │), those read as tables.
+
+    trafilatura leaves tables out (layout tables hold whole pages on old portals), so a table of figures
+    is read from the page itself; a table the main text already holds is not added again.
+    """
+    from store.tables import find_tables
+
+    seen = set(body)
+    out: list[str] = []
+    for table in tree.iter("table"):
+        if table.find(".//table") is not None:
+            continue  # a layout table around others
+        lines: list[str] = []
+        caption = table.find("caption")
+        if caption is not None and (text := " ".join(caption.text_content().split())):
+            lines.append(text)
+        for tr in table.iter("tr"):
+            cells = [" ".join(c.text_content().split()) for c in tr if c.tag in ("td", "th")]
+            if any(cells):
+                lines.append(" │ ".join(c or "—" for c in cells))
+        for found in find_tables(lines):
+            if found.rows[0].label_cells[0] in seen:
+                continue
+            out.extend(["", *lines[found.first : found.last + 1]])
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """What a page says about itself: main text (paragraphs), title, day, site and canonical URL."""
@@ -298,8 +326,9 @@ def extract_page(html: str, *, url: str | None = None, name: str = "page") -> Pa
     page_url = canonical_url(tree, url) if url else None
     if body and title and body[0] == title:
         body = body[1:]
+    tables = _data_table_lines(tree, raw_lines)
     return Page(
-        text="\n\n".join(body),
+        text="\n\n".join(body) + ("\n" + "\n".join(tables) if tables else ""),
         title=title,
         date=date,
         date_source=source,

@@ -190,3 +190,46 @@ def test_rows_of_places_take_the_measure_their_column_names() -> None:
     output, growth = table_facts(table, doc_year=2025)[1]
     assert output.kind == "money" and "规上工业产值" in (output.metric or "") and "安宁市" in output.label
     assert (growth.kind, growth.value) == ("percent", 7.9)
+
+
+HTML_PAGE = """<html><head><title>澄江高新区一季度经济运行</title></head><body>
+<div class="nav"><a href="/">首页</a> <a href="/news">新闻</a></div>
+<article><h1>澄江高新区一季度经济运行</h1>
+<p>发布时间：2026-04-18</p>
+<p>一季度，澄江高新区经济运行开局良好，主要指标保持增长，工业投资、招商引资等工作稳步推进，园区企业生产经营总体平稳。</p>
+<p>园区将继续抓好重点项目建设，推动新签约项目尽快开工投产，确保完成全年目标任务。</p>
+<table><caption>主要经济指标（2026年一季度）</caption>
+<tr><th>指标</th><th>绝对值</th><th>同比增长（%）</th></tr>
+<tr><td>规上工业总产值（亿元）</td><td>88.6</td><td>9.1</td></tr>
+<tr><td>工业投资（亿元）</td><td>21.3</td><td>14.7</td></tr>
+</table>
+<table><tr><td>联系我们</td><td>电话 0877-1234567</td></tr></table>
+</article></body></html>"""
+
+
+def test_a_web_page_table_of_figures_is_read_as_a_table() -> None:
+    from store.ingest.html import extract_page
+
+    page = extract_page(HTML_PAGE, name="chengjiang.html")
+    tables = find_tables(normalize_lines(page.text))
+    assert len(tables) == 1, page.text
+    assert tables[0].caption == "主要经济指标（2026年一季度）"
+    assert [r.label for r in tables[0].rows] == ["规上工业总产值（亿元）", "工业投资（亿元）"]
+    assert "联系我们" not in page.text  # a layout table holding no figures adds nothing
+    output, growth = table_facts(tables[0], doc_year=2026)[1]
+    assert (output.value, growth.kind) == (88.6e8, "percent")
+
+
+def test_unit_line_between_caption_header_and_rows() -> None:
+    table = _table(
+        "2025年全区外贸情况\n"
+        "单位：亿元\n"
+        "指标 全年 上年\n"
+        "（单位：亿元）\n"
+        "出口总额 320.5 298.1\n"
+        "进口总额 188.2 201.7\n"
+    )
+    assert table.caption.startswith("2025年全区外贸情况") and table.header_line == "指标 全年 上年"
+    this_year, last_year = table_facts(table, doc_year=2026)[1]
+    assert (this_year.kind, this_year.value, this_year.period) == ("money", 320.5e8, 2025)
+    assert last_year.period == 2024
