@@ -773,20 +773,36 @@ def _number_of(span: str) -> str:
     return m.group(0) if m else span
 
 
+_LIST_SPLIT_RE = re.compile(r"、|以及|和|与|及")
+
+
+def _respective_items(text: str, at: int) -> list[str]:
+    """The items listed before the 分别 at `at` (甲、乙和丙分别…), back to its clause's start.
+
+    A 分别 opening its clause (…分别实现A和B，分别增长a和b) has the list of the 分别 before it.
+    """
+    while at >= 0:
+        start = max(text.rfind(ch, 0, at) for ch in "，,；;：:。") + 1
+        items = _LIST_SPLIT_RE.split(text[start:at])
+        if len(items) > 1:
+            return items
+        at = text.rfind("分别", 0, start)
+    return []
+
+
 def _respective_place(
     text: str, clause_start: int, fact: FactView, ordered: list[FactView], plan: _QueryPlan
 ) -> bool:
-    """The asked place is listed before 分别 at the same position as the figure after it (甲、乙分别5位和9位)."""
+    """The asked name is listed before 分别 at the same position as the figure after it (甲、乙分别5位和9位)."""
     at = text.rfind("分别", clause_start, fact.start)
-    start = max(text.rfind(ch, 0, at) for ch in "，,；;：:。") + 1 if at >= 0 else 0
-    head = text[start:at].lower()
-    asked = [s for _canon, surfaces, _w, required in plan.entities if required for s in surfaces]
+    required = [s.lower() for _canon, surfaces, _w, req in plan.entities if req for s in surfaces]
+    asked = required or [s.lower() for _canon, surfaces, _w, _req in plan.entities for s in surfaces]
     if at < 0 or not asked:
         return False
-    listed = [(a, b) for a, b, _p in qparse.places_module().places_in(head)]  # only when 分别 is said
-    position = next((i for i, (a, b) in enumerate(listed) if any(s in head[a:b + 4] for s in asked)), None)
+    items = _respective_items(text, at)
+    position = next((i for i, item in enumerate(items) if any(s in item for s in asked)), None)
     order = sum(1 for f in ordered if f.kind == fact.kind and at < f.start < fact.start)
-    return position is not None and len(listed) > 1 and position == order
+    return position is not None and position == order
 
 
 class _FigureAsk(NamedTuple):
@@ -852,7 +868,7 @@ def _subject_mentions(text: str, places: tuple[Any, ...]) -> list[tuple[int, boo
     """
     if not any(p.short in text or p.name in text for p in places):
         return None  # cheaper than the gazetteer scan, which most candidates need not
-    found = []
+    found: list[tuple[int, bool]] = []
     asked_named = False
     for start, end, place in qparse.places_module().places_in(text):
         if _COMPARED_BEFORE_RE.search(text[max(0, start - 1) : start]) or _COMPARED_AFTER_RE.match(text, start):
@@ -861,7 +877,10 @@ def _subject_mentions(text: str, places: tuple[Any, ...]) -> list[tuple[int, boo
             continue  # a county's bare short name is too often a word (千亿大关 → 大关县)
         asked = place in places
         asked_named = asked_named or asked
-        found.append((end, asked))
+        if found and text[found[-1][0] : start] in _LIST_JOINERS:
+            found[-1] = (end, found[-1][1] or asked)  # 甲、乙分别…: a list is one subject, each its own by 分别
+        else:
+            found.append((end, asked))
     return found if asked_named else None
 
 

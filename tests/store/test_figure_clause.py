@@ -29,6 +29,10 @@ DOCS = {
         "今年以来，高新区新增国家级专精特新小巨人企业4家，累计达到21家。\n"
         "全年新认定高新技术企业三十八家，高新技术企业总数达到四百一十二家。\n"
     ),
+    "twin.txt": (
+        "两个新城上半年主要经济指标\n"
+        "上半年，南湖新城和北岸新城分别实现营业收入126.5亿元和84.2亿元，分别增长9.3%和12.8%。\n"
+    ),
 }
 
 
@@ -60,6 +64,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         ("高新区今年新增了几家专精特新小巨人", "4家"),
         ("高新区高新技术企业总共有多少家", "四百一十二家"),
         ("高新区新认定高新技术企业多少家", "三十八家"),
+        # 甲和乙分别…A和B, 分别增长a和b: the i-th name listed has the i-th figure (names outside the gazetteer too).
+        ("北岸新城上半年营业收入多少", "84.2亿元"),
+        ("北岸新城上半年营业收入增长多少", "12.8%"),
+        ("南湖新城上半年营业收入增长多少", "9.3%"),
     ],
 )
 def test_the_figure_of_the_clause_asked(store: FactStore, question: str, figure: str) -> None:
