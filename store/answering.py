@@ -186,6 +186,8 @@ class ParsedQuestion:
     required: set[str] = field(default_factory=set)  # entities the answer must be about (places)
     named: dict[str, np.ndarray] = field(default_factory=dict)  # entity → rows naming it (memo)
     about: dict[str, np.ndarray] = field(default_factory=dict)  # entity → documents about it, sorted (memo)
+    said_again: frozenset[str] = frozenset()  # terms the question also says outside its entities' names
+    scopes: frozenset[str] = frozenset()  # places named as the region a figure is counted in (在广西排第几)
 
     @property
     def intent(self) -> str:
@@ -296,7 +298,8 @@ _ZONE_FORMS = (
     ("高技术产业开发区", ("高新区",)),
     ("自由贸易试验区", ("自贸区", "自贸试验区")),
     ("综合保税区", ("综保区",)),
-    ("经开区", ("经济技术开发区", "开发区")),
+    ("经济开发区", ("经开区", "开发区", "经济技术开发区")),
+    ("经开区", ("经济技术开发区", "开发区", "经济开发区")),
     ("高新区", ("高新技术产业开发区",)),
     ("自贸区", ("自由贸易试验区", "自贸试验区")),
     ("综保区", ("综合保税区",)),
@@ -337,6 +340,11 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         return list(seen[text])
 
     q = qparse.parse(question, names=names)
+    slips = _slips_of_corpus_names(index, question, q)
+    if slips:
+        # A place name typed one character wrong is the name the corpus uses (刘东新区 → 柳东新区 of the
+        # documents, not 浦东新区 they never name): left as typed here, corrected with the index's names below.
+        q = qparse.parse(question, names=lambda text: [*names(text), *slips])
     text = q.text
     lowered = text.lower()
     intents = detect_intents(qparse.strip_fillers(lowered))
@@ -362,8 +370,18 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     name_hits = _spans_kept(name_index, stripped, lowered, found.get(lowered))
     longer_names = _first_fit(stripped, name_hits, [False] * len(stripped))
     place_spans: list[tuple[int, int]] = []
+    scopes = _scope_places(q)
     for mention in q.places:
         if mention.level == "nation":
+            continue
+        if mention.name in scopes:
+            # 在广西排第几 of a place inside 广西: where the figure is counted, said 全区 by a document about
+            # the inner place; it adds to the coverage where named, it is not what the answer is about.
+            entities[mention.name] = (*_place_surfaces(mention), *scopes[mention.name])
+            pos = stripped.find(mention.surface)
+            if pos >= 0:
+                mark(pos, pos + len(mention.surface))
+                place_spans.append((pos, pos + len(mention.surface)))
             continue
         pos = stripped.find(mention.surface)
         end = pos + len(mention.surface)
@@ -394,7 +412,12 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     for start, end in _term_spans(index, stripped, covered):
         length = end - start
         sub = stripped[start:end]
-        if "|" in sub or sub in terms:
+        if "|" in sub:
+            continue
+        if sub in terms:
+            if length >= 2 and not any(start < b and end > a and not (a <= start and end <= b)
+                                       and not (start <= a and b <= end) for a, b in place_spans):
+                mark(start, end)  # a word said twice (稀土 of 包头稀土高新区稀土产业) is known both times
             continue
         if place_spans and any(start < b and start + length > a and not (a <= start and start + length <= b)
                and not (start <= a and b <= start + length) for a, b in place_spans):
@@ -414,7 +437,10 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
     for chunk_start, chunk in _chunks(stripped):
         if all(covered[chunk_start : chunk_start + len(chunk)]):
             continue
+        fits = []
         for typed, known in gaz.typo_candidates(chunk):
+            if known[0] in _NOT_A_NAME_START:
+                continue  # a mined fragment (个产业 of 三个产业园区) is no name to correct to
             pos = stripped.find(typed)
             if pos < 0 or all(covered[pos : pos + len(typed)]):
                 continue
@@ -422,6 +448,13 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             diff = [i for i, (a, b) in enumerate(zip(typed, known, strict=False)) if a != b]
             if not diff or covered[pos + diff[0]]:
                 continue
+            fits.append((typed, known, pos))
+        if len(fits) > 1 and fits[1][0] == fits[0][0]:
+            # The same slip of several names: one the documents use before one they never name (柳东新区 of
+            # the documents, not 浦东新区 of the alias table).
+            same = [f for f in fits if f[0] == fits[0][0]]
+            fits = [next((f for f in same if _in_corpus(index, f[1].lower())), same[0])]
+        for typed, known, pos in fits[:1]:
             corrections.append((typed, known))
             canon = gaz.canonical.get(known.lower())
             entities[canon or known] = gaz.expand(known)
@@ -434,7 +467,18 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             if place is not None:
                 required.add(canon or known)
             mark(pos, pos + len(typed))
-            break
+
+    # A zone the question names that no known name covers (乐亭经开区): the answer must be about it too.
+    for start, end, zone in _zones_named(stripped, q, entities, [typed for typed, _known in corrections]):
+        surfaces = _zone_name_forms(zone)
+        named = any(_in_corpus(index, x) or len(index.documents_titled(x)) for x in surfaces)
+        if not named and any(m.surface == zone[: len(m.surface)] for m in q.places):
+            continue  # 北海综保区 the documents never name: 北海 is required as it stands
+        for generic in [c for c, names in entities.items() if all(n in zone and n != zone for n in names)]:
+            entities.pop(generic)  # 经开区 of 乐亭经开区 is part of this name
+        entities[zone] = surfaces
+        required.add(zone)
+        mark(start, end)
 
     # Entity surfaces that are whole index terms join the query (aliases: 黄岛开发区 → 青岛经济技术开发区).
     for canon, surfaces in entities.items():
@@ -456,19 +500,129 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
                 unknown.append(word)
     for canon, surfaces in entities.items():
         # Only curated names can be absent: mined names and regions come from the corpus itself.
+        if canon in scopes:
+            continue
         if (canon in gaz.surfaces or canon in required) and not any(
             _in_corpus(index, s.lower()) or len(index.documents_titled(s)) for s in surfaces
         ):
             unknown.append(canon)
             required.add(canon)
     content_weight = sum(t.weight for t in terms.values() if len(t.text) > 1)
+    # What the question says besides its entities' names (as typed, or as corrected).
+    residual = stripped
+    entity_names = {s.lower() for surfaces in entities.values() for s in surfaces}
+    for name in sorted({*entity_names, *(typed for typed, _known in corrections)}, key=len, reverse=True):
+        residual = residual.replace(name, "|")
+    said_again = frozenset(t for t in terms if len(t) > 1 and t in residual and any(t in e for e in entity_names))
     return ParsedQuestion(
         text=text, intents=intents, target=q.target,
         unit_hint=q.unit, years=years,
         relative_years=relative, terms=list(terms.values()), entities=entities, unknown=unknown,
         content_weight=content_weight, corrections=corrections,
-        wants_day=q.wants_day, q=q, required=required,
+        wants_day=q.wants_day, q=q, required=required, said_again=said_again, scopes=frozenset(scopes),
     )
+
+
+# What a document about a place inside a region calls the region (全区 of 广西 in 北海's report), by the
+# region name's ending; each level's default last.
+_SCOPE_WORDS = (
+    ("自治区", ("全区", "全自治区")), ("省", ("全省",)), ("自治州", ("全州",)), ("州", ("全州",)), ("盟", ("全盟",)),
+    ("旗", ("全旗",)), ("县", ("全县",)), ("区", ("全区",)), ("市", ("全市",)),
+)
+# The region a rank is counted in (在广西排第几, 在四川开发区里排第几): 在 before it, a rank word after it.
+_SCOPE_AFTER_RE = re.compile(r"[^，,？?。]{0,8}?(?:排|位列|位居|居|第)")
+
+
+def _scope_places(q: Question) -> dict[str, tuple[str, ...]]:
+    """Places a question names as the region another of its places (or its rank) is counted in, with the
+    words a document uses for that region (全省, 全区)."""
+    if len(q.places) < 2 and q.kind != "rank":
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    inside: dict[str, list[tuple[int, int]]] = {}  # enclosing place's name → where places inside it are named
+    for m in q.places:
+        place = _lookup_place(m.name)
+        if place is not None and m.level not in ("nation", "province"):
+            for n in _ancestor_names(place):
+                inside.setdefault(n, []).append((m.start, m.end))
+    text = q.text.lower()
+    for m in q.places:
+        if m.level not in ("province", "prefecture", "county"):
+            continue
+        # 山西综改区, 广西北海: said together, the region is part of the name, not where a figure is counted.
+        apart = any(m.end != a and b != m.start for a, b in inside.get(m.name, ()))
+        counted_in = q.kind == "rank" and text[max(0, m.start - 1) : m.start] == "在" and bool(
+            _SCOPE_AFTER_RE.match(text, m.end)
+        )
+        if apart or (counted_in and len(q.places) > 1) or (counted_in and m.level == "province"):
+            out[m.name] = next(words for end, words in _SCOPE_WORDS if m.name.endswith(end) or end == "市")
+    return out
+
+
+# Words that end the name of one development zone (乐亭经开区, 北海综保区), longest first.
+_ZONE_NAME_END_RE = re.compile(
+    "经济技术开发区|高新技术产业开发区|经济开发区|综合保税区|自贸试验区|经开区|高新区|综保区|自贸区|开发区|新区"
+)
+_ZONE_STEM_MAX = 6  # characters before the zone word read as its name
+
+
+def _zones_named(
+    stripped: str, q: Question, entities: dict[str, tuple[str, ...]], typos: list[str]
+) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the zones the question names by a name of its own and a zone word that no known
+    name covers: not a class of zones (国家级新区, 四川开发区), not a place or name the index knows, nor a
+    name typed with a slip the index corrected (`typos`: the typed strings)."""
+    found = []
+    slipped = [(p, p + len(t)) for t in typos if (p := stripped.find(t)) >= 0]
+    known = [n for names in entities.values() for n in names if len(n) > 3]
+    provinces = {m.surface for m in q.places if m.level in ("nation", "province")}
+    for m in _ZONE_NAME_END_RE.finditer(stripped):
+        run_start = m.start()
+        while run_start > 0 and run_start > m.start() - _ZONE_STEM_MAX and "\u4e00" <= stripped[run_start - 1] <= "\u9fff":
+            run_start -= 1
+        while run_start < m.start() and stripped[run_start] in _NOT_A_NAME_START:
+            run_start += 1
+        stem = stripped[run_start : m.start()]
+        if len(stem) < 2 or _GENERIC_ZONE_RE.match(stem) or stem in provinces or stem.endswith(("国家级", "省级")):
+            continue
+        zone = stripped[run_start : m.end()]
+        if any(a < m.end() and run_start < b for a, b in slipped):
+            continue
+        if any(zone in n or (n in zone and n.endswith(m.group(0))) for n in known):
+            continue  # a known name (福州新区, 济宁经开区) or inside one
+        found.append((run_start, m.end(), zone))
+    return found
+
+
+def _zone_name_forms(name: str) -> tuple[str, ...]:
+    """A zone's name with the other zone words people use for its kind (经开区 → 经济技术开发区, 经济开发区 …)."""
+    names = [name]
+    for long, shorts in _ZONE_FORMS:
+        if name.endswith(long) and len(name) > len(long):
+            names.extend(name[: -len(long)] + x for x in shorts)
+    return tuple(dict.fromkeys(n.lower() for n in names))
+
+
+def _slips_of_corpus_names(index: SearchIndex, question: str, q: Question) -> list[tuple[int, int]]:
+    """Spans of the places the gazetteer read from a slip (one character corrected) that the corpus never names,
+    where the typed text is one character off a name the corpus does use."""
+    typed_text = normalize_question(question).lower()
+    if len(typed_text) != len(q.text) or typed_text == q.text.lower():
+        return []
+    spans = []
+    for m in q.places:
+        if typed_text[m.start : m.end] == q.text[m.start : m.end].lower():
+            continue  # typed as the gazetteer knows it
+        if any(_in_corpus(index, s) or len(index.documents_titled(s)) for s in _place_surfaces(m)):
+            continue  # the corrected place is in the documents: the correction stands
+        for typed, known in index.gazetteer.typo_candidates(typed_text):
+            pos = typed_text.find(typed)
+            if pos < m.end and m.start < pos + len(typed) and known[0] not in _NOT_A_NAME_START and _in_corpus(
+                index, known.lower()
+            ):
+                spans.append((min(pos, m.start), max(pos + len(typed), m.end)))
+                break
+    return spans
 
 
 def _spans_kept(
@@ -602,7 +756,7 @@ def _bm25_parts(index: SearchIndex, pq: ParsedQuestion) -> _Bm25Parts:
     entity_text = [s.lower() for surfaces in pq.entities.values() for s in surfaces]
     plain_postings = []
     for term in pq.terms:
-        if term.entity is not None or any(term.text in e for e in entity_text):
+        if term.entity is not None or (term.text not in pq.said_again and any(term.text in e for e in entity_text)):
             continue  # an entity counts once, below, whichever of its names a sentence uses
         rows = term.rows if term.rows is not None else index.postings(term.text)
         if rows is not None and len(rows):
@@ -1172,11 +1326,13 @@ _BEFORE_RE = re.compile(r"原来|原先|之前|以前|此前|起初|从前|最�
 
 def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     entity_terms = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
-    # Parts of an entity's name (西海, 海岸 of 西海岸新区) are judged with the entity, not again.
+    # Parts of an entity's name (西海, 海岸 of 西海岸新区) are judged with the entity, not again, unless the
+    # question says them again (稀土 of 包头稀土高新区稀土产业).
     plain = [
         (t.text, t.weight)
         for t in pq.terms
-        if len(t.text) > 1 and t.entity is None and not any(t.text in e for e in entity_terms)
+        if len(t.text) > 1 and t.entity is None
+        and (t.text in pq.said_again or not any(t.text in e for e in entity_terms))
         # 目标/计划 in a question ask for a target fact; the sentence says 力争 or 将 instead.
         and not (pq.target and _TARGET_RE.fullmatch(t.text))
     ]
@@ -1190,10 +1346,11 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
         # 全国 in 全国排第几 says where the rank is counted, not what the answer is about.
         # A name the corpus gives a zone (江东新区, 临空产业园) is a place too: the answer must be about it.
         zone_like = len(canon) > 3 and canon.endswith(_ZONE_KIND_WORDS) and not _GENERIC_ZONE_RE.match(canon)
-        required = (canon in curated or canon in pq.required or zone_like) and canon not in nation
+        required = (canon in curated or canon in pq.required or zone_like) and canon not in nation | pq.scopes
         entities.append((canon, lowered, weight, required))
         # A city's name inside a longer zone name (长春 of 长春新区) is another place.
-        patterns[canon] = _NameMatcher(lowered, _ZONE_NAME_TAILS)
+        # …but 全省 of 全省开发区 is the region a figure is counted in.
+        patterns[canon] = _NameMatcher(lowered, () if canon in pq.scopes else _ZONE_NAME_TAILS)
     generic: dict[str, _NameMatcher] = {}
     parents: dict[str, tuple[str, ...]] = {}
     parent_docs: dict[str, frozenset[int]] = {}

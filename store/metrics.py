@@ -34,9 +34,28 @@ def _table() -> _Table:
             synonyms[name] = tuple(dict.fromkeys(words))
             for word in words:
                 canonical.setdefault(word.lower(), name)
+    # Amounts are written with or without 总 before their last character (贸易额 / 贸易总额, 利润总额 / 利润额):
+    # the other form of each surface names the same measure, after every surface the table lists.
+    for name, listed in list(synonyms.items()):
+        others = tuple(v for w in listed if (v := _total_variant(w)) and v.lower() not in canonical)
+        for word in others:
+            canonical[word.lower()] = name
+        synonyms[name] = tuple(dict.fromkeys((*listed, *others)))
     surfaces = sorted(canonical, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(s) for s in surfaces), re.IGNORECASE) if surfaces else None
     return _Table(canonical, synonyms, pattern)
+
+
+_AMOUNT_ENDS = "额值量"  # the last character of an amount's name that 总 may precede
+
+
+def _total_variant(word: str) -> str | None:
+    """The word with 总 put before its last character (贸易额 → 贸易总额) or taken out (利润总额 → 利润额)."""
+    if len(word) < 3 or word[-1] not in _AMOUNT_ENDS:
+        return None
+    if word[-2] == "总":
+        return word[:-2] + word[-1] if len(word) >= 4 else None
+    return word[:-1] + "总" + word[-1]
 
 
 def metric_mentions(text: str) -> list[tuple[int, int, str]]:

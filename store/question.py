@@ -52,6 +52,13 @@ _FILLER_RE = re.compile(
 # The fillers alone (no particles): spans the place-typo correction leaves as typed.
 _FILLER_WORD_RE = re.compile("|".join(re.escape(w) for w in FILLERS))
 _QWORD_RE = re.compile("|".join(re.escape(w) for w in QUESTION_WORDS))
+# The verb a span of time is asked with (能待多久, 要建多久, 得等几天): the duration answers it, the
+# sentence need not repeat it (停留时间最长可达30天, 计划用时36个月建成). A modal and one character, or a
+# verb of staying or waiting alone.
+_DURATION_VERB_RE = re.compile(
+    r"(?:(?:还能|还要|需要|可以|能|要|可|得|需|会)[\u4e00-\u9fff]?|[待住留呆停等])了?"
+    r"(?=多久|多长时间|(?:多少|几)(?:个)?(?:年|月|天|周|小时)(?!度))"
+)
 _PUNCT_RE = re.compile(r"[\s，。！？；：、“”‘’（）()《》!?,.;:\"'…·@/~～]+")
 
 RANK_MOVE = "rank_change"  # the unit of a rank question asking how far a rank moved (as the facts say it)
@@ -295,6 +302,8 @@ def parse(question: str, *, names: Callable[[str], list[tuple[int, int]]] | None
     period = parse_period(without_fillers)
     # The content: what is left once question words, punctuation and time words are gone.
     masked = _mask(without_fillers, protected)
+    if kind == "duration":
+        masked = _DURATION_VERB_RE.sub(_bars, masked)
     core = _PUNCT_RE.sub("|", _QWORD_RE.sub(_bars, masked))
     if "\x01" in core:
         core = _unmask(core, lowered)
