@@ -104,7 +104,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     # New documents are only recorded for announcement here (with each document, in its
     # transaction); the running bot, the one sender, posts them.
-    reports = store.ingest_paths(args.paths, policy=fetch_policy(), announce=not args.no_announce)
+    reports = store.ingest_paths(
+        args.paths, policy=fetch_policy(), announce=not args.no_announce, reread=args.reread
+    )
     failed = 0
     for r in reports:
         if r.ok:
@@ -222,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="ingest files, folders or http(s) URLs")
     p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--no-announce", action="store_true", help="record no announcements")
+    p.add_argument(
+        "--reread", action="store_true", help="read and store again documents already stored (after an upgrade; restart the running bot after it)"
+    )
     p.set_defaults(func=cmd_ingest)
 
     from bot.feeds_cli import add_parser as add_feeds_parser

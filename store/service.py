@@ -345,21 +345,29 @@ class FactStore:
         return None if row is None else self.index.documents.get(int(self.index.doc_of_row[row]))
 
     def ingest_paths(
-        self, paths: Iterable[str | Path], *, policy: FetchPolicy | None = None, announce: bool = False
+        self, paths: Iterable[str | Path], *, policy: FetchPolicy | None = None, announce: bool = False,
+        reread: bool = False,
     ) -> list[IngestReport]:
         """Ingest files, folders or http(s) URLs, then refresh the index; one report each.
 
         `announce`: new documents are recorded for the running bot to announce, each in the
-        transaction that stores it.
+        transaction that stores it. `reread`: a document whose text is stored already is read and
+        stored again (what a newer reader finds in it replaces the old rows; it is not announced).
         """
         from store import db
-        from store.ingest.writer import ingest_paths
+        from store.ingest.writer import REREAD_INFO, ingest_paths
         from store.subscriptions import ANNOUNCE_INFO
 
         with db.session_scope(self.engine) as session:
             session.info[ANNOUNCE_INFO] = announce
+            session.info[REREAD_INFO] = reread
             reports = ingest_paths(list(paths), session=session, policy=policy)
-        self._refresh_after(reports)
+        if reread and any(r.status == "replaced" for r in reports):
+            # A document read again keeps its text and name (its key): only a rebuild sees its new rows
+            # (and saves them in the snapshot, which a bot started afterwards loads).
+            self.refresh(rebuild=True)
+        else:
+            self._refresh_after(reports)
         return reports
 
     def poll_feeds(

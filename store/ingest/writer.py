@@ -66,6 +66,10 @@ _FACT_COLUMNS = (
     "date",
 )
 
+# session.info key: store documents again even when their text is unchanged, so that what a newer reader
+# makes of them (tables, facts) replaces what an older one stored (`python -m bot ingest --reread`).
+REREAD_INFO = "ingest_reread"
+
 SentenceRow = tuple[int, int, str, str, str]  # paragraph_no, position, kind, text, tokens
 FactRow = tuple[Any, ...]  # _FACT_COLUMNS without document_id and sentence_id
 
@@ -186,7 +190,7 @@ def _store(
     )
     # Tokenising and extracting take most of the time: keep no transaction open meanwhile.
     session.rollback()
-    if same is not None:
+    if same is not None and not session.info.get(REREAD_INFO):
         return IngestReport(
             name=name,
             path=path,
@@ -208,6 +212,8 @@ def _store(
         same_name_ids = [] if replace else old_ids
         if same_name_ids:
             name, old_ids = free_name(name, session=session), []
+        if same is not None:
+            old_ids = sorted({*old_ids, same.id})  # read again: the new rows replace the old ones
         if old_ids:
             conn.execute(delete(_FACT_TABLE).where(_FACT_TABLE.c.document_id.in_(old_ids)))
             conn.execute(delete(_SENTENCE_TABLE).where(_SENTENCE_TABLE.c.document_id.in_(old_ids)))
@@ -247,7 +253,8 @@ def _store(
             for fact in facts
         ]
         _insert_many(conn, _FACT_TABLE, _FACT_COLUMNS, flat)
-        record_pending_announcements([doc_id], session=session)  # only when the caller asks
+        if same is None:  # a text read again is no news
+            record_pending_announcements([doc_id], session=session)  # only when the caller asks
         bump_version(session=session)
         session.commit()
     except Exception as exc:

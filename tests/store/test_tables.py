@@ -233,3 +233,21 @@ def test_unit_line_between_caption_header_and_rows() -> None:
     this_year, last_year = table_facts(table, doc_year=2026)[1]
     assert (this_year.kind, this_year.value, this_year.period) == ("money", 320.5e8, 2025)
     assert last_year.period == 2024
+
+
+def test_reread_replaces_what_an_older_reader_stored(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.ingest.parse as parse_module
+
+    folder = tmp_path_factory.mktemp("reread")
+    with monkeypatch.context() as older:
+        older.setattr(parse_module, "find_tables", lambda lines: [])  # a reader that knew no tables
+        fact_store = store_of_texts(folder, {"ningxiang.txt": FULL_WIDTH})
+    question = "宁乡经开区规上工业总产值同比增长多少"
+    assert top_figure(fact_store, question) != "9.4"  # the column's growth rates were not read
+    (again,) = fact_store.ingest_paths([folder / "ningxiang.txt"])
+    assert again.status == "unchanged"  # the same text: kept as stored
+    (reread,) = fact_store.ingest_paths([folder / "ningxiang.txt"], reread=True)
+    assert reread.status == "replaced" and reread.facts > again.facts
+    assert top_figure(fact_store, question) == "9.4"
