@@ -146,6 +146,7 @@ FIG_AFTER_CHARS = 16  # characters after a figure read as what it is of (投资1
 # sentence (1036.8亿元) restates that figure: the exact one answers, whatever words stand in the milestone's clause.
 FIG_RESTATED = -1.5
 FIG_RESTATED_RANGE = (0.8, 1.5)  # the exact figure lies between these multiples of the round one: the same amount
+# (past a milestone: from it up to 1.5×; nearly one: from 0.8× up to it)
 # Whose figure it is: the place named last before a figure (德宏州…增长5.9%，其中瑞丽市增长7.2%) is its subject.
 # Another place than the one asked (named in the same sentence) outweighs the clause's words: the measure is
 # written once, by the first place's figure, and only elided for the next (其中乙区增长9.1%).
@@ -1003,14 +1004,29 @@ def _is_round(value: float) -> bool:
     return abs(value / scale - round(value / scale)) < 1e-9
 
 
+# How a milestone is said: passed (突破千亿元, 超过5万户, 迈过 …) or nearly reached (近千亿元, 接近5万户).
+_PASSED_QUALIFIERS = frozenset({"突破", "超过", "超", "逾", "过", "多于", "大于", "高于"})
+_NEARLY_QUALIFIERS = frozenset({"近", "接近", "将近", "约", "大约"})
+
+
 def _restates(fact: FactView, facts: tuple[FactView, ...] | list[FactView]) -> bool:
-    """A round milestone (突破千亿元) beside an exact figure of the same kind and unit within its range (1036.8亿元)."""
+    """A round milestone (突破千亿元) beside an exact figure of the same kind and unit within its range (1036.8亿元).
+
+    Only a milestone said as one (突破, 近 …): a plain round figure (目标1000亿元, 完成862亿元) is its own.
+    """
     if fact.kind not in ("money", "count", "area") or not fact.value or not _is_round(fact.value):
         return False
+    passed = fact.qualifier in _PASSED_QUALIFIERS
+    if not passed and fact.qualifier not in _NEARLY_QUALIFIERS:
+        return False
     low, high = FIG_RESTATED_RANGE[0] * fact.value, FIG_RESTATED_RANGE[1] * fact.value
+    if passed:
+        low = fact.value  # 突破千亿元 restates 1036.8亿元, not 980亿元
+    else:
+        high = fact.value  # 近千亿元 restates 980亿元
     return any(
         f is not fact and f.kind == fact.kind and f.unit == fact.unit and f.value is not None
-        and low <= f.value < high and not _is_round(f.value)
+        and low <= f.value <= high and not _is_round(f.value) and f.target == fact.target
         for f in facts
     )
 

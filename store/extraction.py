@@ -254,7 +254,8 @@ _DATE_AT_RE = re.compile(
 )
 _CN_YEAR_RE = re.compile(r"[〇零一二][〇零一二三四五六七八九]{3}(?=年)")
 _REL_TIME_RE = re.compile(
-    r"(?P<rel>今年|本年|去年|上年|前年|明年|来年|年内|全年|过去一年|一年来|新的一年|近年来|近年|多年来|近几年|近些年)"
+    r"(?P<rel>今年|本年|去年|上年|前年|明年|来年|年内|全年|过去一年|一年来|新的一年|近年来|近年|多年来|近几年|近些年"
+    r"|同年|当年|次年|翌年)"
     r"(?:(?P<m3>1[0-2]|0?[1-9])月(?:(?P<d3>3[01]|[12]\d|0?[1-9])[日号])?)?"
 )
 _REL_OFFSET = {
@@ -263,6 +264,8 @@ _REL_OFFSET = {
     "前年": -2, "明年": 1, "来年": 1,
 }  # fmt: skip
 _REL_DATE_FACT = {"今年", "本年", "去年", "上年", "前年", "明年", "来年", "年内"}
+# Years said of the year the sentence named before (2024年1月获批，同年12月通过验收，次年3月封关).
+_SAME_YEAR_OFFSET = {"同年": 0, "当年": 0, "次年": 1, "翌年": 1}
 _REL_RANGE = {"近年来", "近年", "多年来", "近几年", "近些年"}
 _COMPARE_BEFORE = re.compile(r"(?:较|比|相比|与|同|对比)$")
 _START_BEFORE = re.compile(r"(?:从|自)$")
@@ -494,6 +497,8 @@ def _qty_candidate(m: re.Match[str], s: str) -> _Cand | None:
             return None  # 二元结构, 三元锂
     if unit == "成" and (value is None or value > 10 or mag):
         return None
+    if kind == "duration" and prev == "前" and s[ns - 2 : ns - 1] != "提" and unit in ("个月", "个多月"):
+        return None  # 今年前10个月 is the part of the year the figures are of, not a duration (提前3个月 is one)
     if unit == "年":
         if arabic and value is not None and value >= 1000:
             return None  # a calendar year, handled by the time pattern
@@ -585,6 +590,15 @@ def _time_exprs(s: str, doc_year: int | None, context_period: int | None) -> lis
         if rel:
             if rel in _REL_RANGE:
                 out.append(_Time(st, en, None, "range", True, None, rel))
+                continue
+            if rel in _SAME_YEAR_OFFSET:
+                prior = [t.year for t in out if t.kind in ("explicit", "relative") and t.year is not None]
+                year = prior[-1] + _SAME_YEAR_OFFSET[rel] if prior else None
+                date = _iso(year, m.group("m3"), m.group("d3")) if year is not None and m.group("m3") else None
+                if not m.group("m3"):
+                    en = m.end("rel")
+                out.append(_Time(st, en, year, "relative", year is not None and doc_year is not None and year < doc_year,
+                                 date, rel))
                 continue
             base = context_period if rel == "全年" and context_period is not None else doc_year
             year = base + _REL_OFFSET[rel] if base is not None else None

@@ -202,6 +202,13 @@ def test_durations() -> None:
     assert one("一期仅1年即实现生产线点火投产", "1年").unit == "年"
     assert one("政务服务24小时不打烊", "24小时").unit == "小时"
     assert spans("实施实体经济振兴发展三年行动计划") == []
+    # 今年前8个月 is the part of the year the figures are of; 提前2个月 is a duration.
+    assert [f.kind for f in extract_facts("今年前8个月，全市外贸进出口增长4.2%", doc_year=2025)] == ["date", "percent"]
+    assert one("比计划提前2个月完成", "2个月").kind == "duration"
+
+    # 同年/当年/次年 are of the year the sentence named before them.
+    dates = [(f.span, f.date) for f in extract_facts("2024年1月获批，同年12月通过验收，次年3月封关", doc_year=2026)]
+    assert dates == [("2024年1月", "2024-01"), ("同年12月", "2024-12"), ("次年3月", "2025-03")]
 
 
 def test_chinese_numerals() -> None:
