@@ -164,7 +164,21 @@ def source_span(pos: Sequence[int], start: int, end: int) -> tuple[int, int]:
     return pos[start], pos[end - 1] + 1
 
 
+# English abbreviations of the field a question may use, as the reports write them: YoY growth is 同比增长,
+# MoM growth 环比增长 (only the word itself, not inside a longer Latin word).
+_ABBREVIATIONS = (
+    (re.compile(r"(?<![a-z])yoy(?![a-z])(?=\s*(?:增|涨|下降|减|回落))", re.IGNORECASE), "同比"),
+    (re.compile(r"(?<![a-z])yoy(?![a-z])", re.IGNORECASE), "同比增长"),
+    (re.compile(r"(?<![a-z])mom(?![a-z])(?=\s*(?:增|涨|下降|减|回落))", re.IGNORECASE), "环比"),
+    (re.compile(r"(?<![a-z])mom(?![a-z])", re.IGNORECASE), "环比增长"),
+)
+
+
 def normalize_question(text: str) -> str:
-    """Normalise a user's question: width fold, traditional→simplified, spaced numbers joined, spaces squeezed."""
+    """Normalise a user's question: width fold, traditional→simplified, spaced numbers joined, spaces squeezed,
+    YoY/MoM in Chinese."""
     folded = fold_width(text).replace("\u3000", " ")
+    if "o" in folded or "O" in folded:
+        for pattern, words in _ABBREVIATIONS:
+            folded = pattern.sub(words, folded)
     return _SPACES.sub(" ", join_spaced_numbers(to_simplified(folded))).strip()

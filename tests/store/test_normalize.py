@@ -139,3 +139,16 @@ def test_to_simplified_converts_phrases_and_keeps_simplified_text(text: str, exp
 def test_to_simplified_is_opencc_t2s(parts: list[str]) -> None:
     text = "".join(parts)
     assert to_simplified(text) == _opencc_t2s(text)
+
+
+@pytest.mark.parametrize(
+    ("question", "normalised"),
+    [
+        ("临港片区出口YoY多少", "临港片区出口同比增长多少"),
+        ("工业产值 yoy 增长多少", "工业产值 同比 增长多少"),
+        ("社零总额MoM是多少", "社零总额环比增长是多少"),
+        ("YoYo公司和Mommy品牌", "YoYo公司和Mommy品牌"),  # inside a longer Latin word: left alone
+    ],
+)
+def test_english_growth_abbreviations_read_in_chinese(question: str, normalised: str) -> None:
+    assert normalize_question(question) == normalised
