@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from store import question as qparse
+from store.extraction import chinese_number
 from store.index import MAX_TERM_LEN, SearchIndex
 from store.kernels import (
     FOLLOWING_STEPS_MAX,
@@ -439,6 +440,7 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         if all(covered[chunk_start : chunk_start + len(chunk)]):
             continue
         fits = []
+        said_names = {x.lower() for surfaces in entities.values() for x in surfaces}
         for typed, known in gaz.typo_candidates(chunk):
             if known[0] in _NOT_A_NAME_START:
                 continue  # a mined fragment (个产业 of 三个产业园区) is no name to correct to
@@ -449,6 +451,11 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             diff = [i for i, (a, b) in enumerate(zip(typed, known, strict=False)) if a != b]
             if not diff or covered[pos + diff[0]]:
                 continue
+            if diff[0] in (0, len(typed) - 1) and typed[diff[0]] in _GLUE:
+                continue  # 到开工 is 到 + 开工, not a slip of 新开工: a slip is no linking character
+            rest = typed[1:] if diff[0] == 0 else typed[:-1] if diff[0] == len(typed) - 1 else ""
+            if rest in said_names:
+                continue  # 河北打(算) is 河北 + 打, not a slip of 河北省: the name stands as typed beside it
             fits.append((typed, known, pos))
         if len(fits) > 1 and fits[1][0] == fits[0][0]:
             # The same slip of several names: one the documents use before one they never name (柳东新区 of
@@ -497,8 +504,10 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
             rows = index.phrase_rows(word)
             if len(rows):
                 terms.setdefault(word, QueryTerm(word, index.idf_for_count(len(rows)), rows=rows))
-            elif not (len(word) == 2 and (word[0] in _GLUE or word[1] in _GLUE)):
-                unknown.append(word)
+            elif not (len(word) == 2 and (word[0] in _GLUE or word[1] in _GLUE)) and not (
+                q.target and _TARGET_RE.fullmatch(word)
+            ):
+                unknown.append(word)  # (打算, 计划 of a target asked are the target requirement, not content)
     for canon, surfaces in entities.items():
         # Only curated names can be absent: mined names and regions come from the corpus itself.
         if canon in scopes:
@@ -1508,7 +1517,7 @@ def _find(plan: _QueryPlan, term: str, text: str) -> int:
             return pos
         others = plan.synonyms.get(term)
         if others is None:
-            others = plan.synonyms[term] = word_synonyms(term)
+            others = plan.synonyms[term] = _other_words(term)
         if not others:
             return -1
         surfaces: tuple[str, ...] = others
@@ -1526,7 +1535,21 @@ def _alternatives(plan: _QueryPlan, term: str) -> tuple[str, ...]:
     """The strings whose presence in a text is what makes _find() find a plan term there."""
     if term == METRIC_TERM:
         return plan.metric_surfaces
-    return (term, *word_synonyms(term))
+    return (term, *_other_words(term))
+
+
+_CN_NUMERAL_RE = re.compile(r"[一二两三四五六七八九十百千万]{2,}")
+
+
+def _other_words(term: str) -> tuple[str, ...]:
+    """Other words for a question word: its synonyms (获批 → 批复), or a number's other writings (一百 → 100, 百)."""
+    if not _CN_NUMERAL_RE.fullmatch(term):
+        return word_synonyms(term)
+    value = chinese_number(term)
+    forms = [str(int(value))] if value is not None and value == int(value) else []
+    if len(term) == 2 and term[0] == "一" and term[1] in "百千万":
+        forms.append(term[1])  # 前一百 said 百名以内, 百强
+    return tuple(forms)
 
 
 @dataclass(slots=True)

@@ -29,6 +29,13 @@ DOCS = {
         "2027年，新区力争化工产业产值达到 1,050 亿元，地区生产总值增长 7%以上。\n"
         "在全省 142 家省级以上园区综合评价中，岳阳化工新区位列第 12 位。\n"
     ),
+    "hunan.txt": (
+        "湖南开发区1—9月运行情况\n"
+        "时间：2026年10月20日 来源：湖南日报\n"
+        "全省开发区推行“拿地即开证”改革，工业项目从签约到开工平均用时压缩至36天。\n"
+        "前三季度，全省开发区新开工项目412个，总投资1860亿元。\n"
+        "到2028年，湖南力争5家省级以上开发区综合评价进入全国百强。\n"
+    ),
     "wangcheng.txt": (
         "望城经开区上半年主要指标\n"
         "时间：2026年7月15日 来源：长沙晚报\n"
@@ -58,6 +65,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         ("林东新区有几家高新技术企业", "218家"),
         # A zone named with another zone word (经济开发区 of 望城经开区).
         ("望城经济开发区上半年GDP多少", "186.4亿元"),
+        # 园区 is what a document calls 开发区; 到开工 is 到 + 开工, no slip of the name 新开工.
+        ("湖南园区项目从签约到开工要多久", "36天"),
+        # 湖南打(算) is 湖南 + 打, no slip of 湖南省; 一百 is written 百 (百强); 打算 is the target asked.
+        ("到2028年湖南打算让几家开发区进入全国前一百", "5家"),
     ],
 )
 def test_answers(store: FactStore, question: str, figure: str) -> None:
@@ -106,3 +117,20 @@ def test_word_said_again_outside_a_name_is_content(store: FactStore) -> None:
     assert "化工" in [t for t, _w in _plan(store.index, pq).plain]
     once = parse_question("岳阳化工新区2027年产业目标是多少", store.index)
     assert "化工" not in [t for t, _w in _plan(store.index, once).plain]
+
+
+@pytest.mark.parametrize(("word", "forms"), [("一百", ("100", "百")), ("五十", ("50",)), ("两千", ("2000",))])
+def test_numbers_in_words_match_their_other_writings(word: str, forms: tuple[str, ...]) -> None:
+    from store.answering import _other_words
+
+    assert _other_words(word) == forms
+
+
+@pytest.mark.parametrize(
+    "question", ["湖南园区项目从签约到开工要多久", "到2028年湖南打算让几家开发区进入全国前一百"]
+)
+def test_no_slip_beside_a_word_or_name(store: FactStore, question: str) -> None:
+    """A character beside a known word or name (到 + 开工, 湖南 + 打) is no slip of a longer name (新开工, 湖南省)."""
+    from store.answering import parse_question
+
+    assert parse_question(question, store.index).corrections == []
