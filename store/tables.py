@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from store.normalize import simplified_in_place
+
 if TYPE_CHECKING:
     from store.extraction import ExtractedFact
 
@@ -114,12 +116,21 @@ def _is_rule(line: str) -> bool:
     return bool(_RULE.match(line)) and len(_RULE_STROKE.findall(line)) >= 3
 
 
+def _s(text: str) -> str:
+    """The text in simplified characters, for matching only (a table in traditional characters reads the same)."""
+    return text if text.isascii() else simplified_in_place(text)
+
+
+def _number_cell(cell: str) -> re.Match[str] | None:
+    return _NUMBER_CELL.match(cell) or (None if cell.isascii() else _NUMBER_CELL.match(_s(cell)))
+
+
 def _is_value(cell: str) -> bool:
-    return bool(_NUMBER_CELL.match(cell) or _RANK_CELL.match(cell) or _EMPTY_CELL.match(cell))
+    return bool(_number_cell(cell) or _RANK_CELL.match(cell) or _EMPTY_CELL.match(cell))
 
 
 def _is_figure(cell: str) -> bool:
-    return bool(_NUMBER_CELL.match(cell) or _RANK_CELL.match(cell))
+    return bool(_number_cell(cell) or _RANK_CELL.match(cell))
 
 
 def _data_row(line: str) -> TableRow | None:
@@ -135,7 +146,7 @@ def _data_row(line: str) -> TableRow | None:
     if k == 0 or k == len(cells):
         return None
     values = cells[len(cells) - k :]
-    if not any(_NUMBER_CELL.match(c[0]) for c in values):
+    if not any(_number_cell(c[0]) for c in values):
         return None  # ranks alone (第一  第二) are no figures table
     label = line[cells[0][1] : cells[len(cells) - k - 1][2]].strip(" " + _BARS)
     if (
@@ -173,7 +184,7 @@ def _header(line: str, width: int) -> tuple[tuple[str, ...], bool] | None:
         return None
     if width <= len(cells) <= width + 1:
         return tuple(cells[len(cells) - width :]), False
-    if len(cells) == width + 2 and _UNIT_HEAD.match(cells[1]):
+    if len(cells) == width + 2 and _UNIT_HEAD.match(_s(cells[1])):
         return tuple(cells[2:]), True
     return None
 
@@ -187,7 +198,7 @@ def _is_caption(line: str) -> bool:
         len(line) <= MAX_CAPTION_CHARS
         and not _PROSE.search(line)
         and not _is_rule(line)
-        and bool(_CAPTION_WORDS.search(line))
+        and bool(_CAPTION_WORDS.search(_s(line)))
     )
 
 
@@ -252,7 +263,7 @@ def _assemble(
     def up(j: int | None) -> int | None:
         """From line j upwards, past rule lines and unit lines (they belong to the table)."""
         nonlocal first
-        while j is not None and j > floor and (_is_rule(lines[j]) or _UNIT_ONLY.match(lines[j])):
+        while j is not None and j > floor and (_is_rule(lines[j]) or _UNIT_ONLY.match(_s(lines[j]))):
             if not _is_rule(lines[j]):
                 notes.insert(0, lines[j])
             first = j
@@ -286,7 +297,7 @@ def _unit_of(text: str) -> str | None:
 
 def _number(cell: Cell) -> str:
     """The number a cell states, as written (without sign, 第 or unit)."""
-    m = _NUMBER_CELL.match(cell.text) or _RANK_CELL.match(cell.text)
+    m = _number_cell(cell.text) or _RANK_CELL.match(cell.text)
     assert m is not None
     return m["num"].replace("−", "-").lstrip("+-")
 
@@ -296,7 +307,7 @@ def _phrase(label: str, column: str, cell: Cell, unit: str | None) -> str | None
     num = _number(cell)
     if _RANK.search(column) or _RANK_CELL.match(cell.text):
         return f"{label}排名第{num}位"
-    m = _NUMBER_CELL.match(cell.text)
+    m = _number_cell(cell.text)
     assert m is not None
     cell_unit = m["unit"]
     negative = m["num"].startswith(("-", "−"))
@@ -327,19 +338,22 @@ def table_facts(table: TextTable, *, doc_year: int | None, period: int | None = 
     """
     from store.extraction import extract_facts  # local: extraction loads its lexicons on import
 
-    caption_year = _YEAR.search(table.caption)
+    caption, header = _s(table.caption), _s(table.header_line)  # traditional characters read as simplified
+    caption_year = _YEAR.search(caption)
     base = int(caption_year.group(1)) if caption_year else (period if period is not None else doc_year)
-    table_unit = _unit_of(table.caption) or _unit_of(table.header_line)
+    table_unit = _unit_of(caption) or _unit_of(header)
     out: list[list[ExtractedFact]] = [[]] if (table.caption or table.header_line) else []
     for row in table.rows:
-        label_unit = _unit_of(row.label)
-        label = _LABEL_UNIT.sub("", row.label).strip() or row.label
+        row_label = _s(row.label)
+        label_unit = _unit_of(row_label)
+        label = _LABEL_UNIT.sub("", row_label).strip() or row_label
         if table.unit_column:
-            label_unit, label = row.label_cells[-1], " ".join(row.label_cells[:-1])
+            label_unit, label = _s(row.label_cells[-1]), _s(" ".join(row.label_cells[:-1]))
         found: list[ExtractedFact] = []
-        for column, cell in zip(table.columns, row.cells, strict=True):
+        for source_column, cell in zip(table.columns, row.cells, strict=True):
             if cell is None:
                 continue
+            column = _s(source_column)
             year_m = _YEAR.search(column)
             col_year = int(year_m.group(1)) if year_m else base
             if not year_m and col_year is not None and _LAST_YEAR.search(column):

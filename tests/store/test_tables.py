@@ -251,3 +251,21 @@ def test_reread_replaces_what_an_older_reader_stored(
     (reread,) = fact_store.ingest_paths([folder / "ningxiang.txt"], reread=True)
     assert reread.status == "replaced" and reread.facts > again.facts
     assert top_figure(fact_store, question) == "9.4"
+
+
+def test_a_table_in_traditional_characters() -> None:
+    table = _table(
+        "主要經濟指標（2026年1—6月）\n"
+        "指標　單位　絕對值　同比增長（%）\n"
+        "進出口總額　億元　96.4　7.8\n"
+        "新登記企業　戶　1,204　12.5\n"
+        "工業產值　億元　213.5億元　9.9\n"
+    )
+    assert table.unit_column and len(table.rows) == 3
+    trade, growth = table_facts(table, doc_year=2026)[1]
+    assert (trade.kind, trade.value, trade.span, trade.period) == ("money", 96.4e8, "96.4", 2026)
+    assert (growth.kind, growth.value) == ("percent", 7.8) and "进出口总额" in (growth.metric or "")
+    firms = table_facts(table, doc_year=2026)[2][0]
+    assert (firms.kind, firms.unit, firms.value) == ("count", "户", 1204.0)
+    output = table_facts(table, doc_year=2026)[3][0]
+    assert (output.span, output.value) == ("213.5億元", 213.5e8)  # the cell's own unit, as written
