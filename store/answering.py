@@ -106,6 +106,7 @@ NO_FIGURE_PENALTY = 0.5  # a figure was asked and the sentence has none
 WRONG_KIND_PENALTY = 0.25  # it has figures, none of the kind asked for
 SUBJECT_IN_CONTEXT = 0.85  # the place is named one or two sentences earlier in the paragraph
 SUBJECT_IN_DOCUMENT = 0.6  # the place is only named by the document's title or regions
+KEY_WORD_MISSING_PENALTY = 0.5  # the sentence lacks the question's most specific word (轴承 of 轴承产业) another has
 PART_UNSTATED_PENALTY = 0.3  # 上半年 asked, the sentence and its context name no part of the year
 # Figure selection inside a sentence (clause level).
 FIG_KIND = 1.0  # the figure is of the kind asked for
@@ -1444,6 +1445,17 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     )
 
 
+def _name_spans(text: str, names: set[str]) -> list[tuple[int, int]]:
+    """Where the names stand in the text (every occurrence)."""
+    spans = []
+    for name in names:
+        pos = text.find(name) if name else -1
+        while pos >= 0:
+            spans.append((pos, pos + len(name)))
+            pos = text.find(name, pos + 1)
+    return spans
+
+
 # Words a document uses for the place it is about (全市 in a city's report, 开发区 in a zone's news).
 _GENERIC_WORDS = {
     "province": ("全省", "我省", "本省"),
@@ -1576,6 +1588,7 @@ class _Matching:
     words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     # entity_scan()'s view of `entities`: each one's names, tails, kind words and parents' names (empty: not built)
     entity_strings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    name_masks: tuple[str, ...] = ()  # required places' names holding a plain word (…高新技术产业开发区 ∋ 产业), longest first
 
 
 def _matching(plan: _QueryPlan) -> _Matching:
@@ -1589,7 +1602,20 @@ def _matching(plan: _QueryPlan) -> _Matching:
             titled=[(t, w) for t, w in plan.plain if t != METRIC_TERM and len(t) >= 2],
             head=_alternatives(plan, plan.head) if plan.head else (),
         )
+        words = {x for strings, _w in plan.matching.plain for x in strings}
+        plan.matching.name_masks = tuple(sorted(
+            {n for _c, lowered, _w, required in plan.entities if required for n in lowered if any(x in n for x in words)},
+            key=len, reverse=True,
+        ))
     return plan.matching
+
+
+def _without_names(text: str, names: tuple[str, ...]) -> str:
+    """The text with each of the names (longest first) blanked out, offsets kept."""
+    for name in names:
+        if name in text:
+            text = text.replace(name, "\x01" * len(name))
+    return text
 
 
 def _place_pattern(plan: _QueryPlan, canon: str, lowered: tuple[str, ...]) -> _NameMatcher:
@@ -1880,8 +1906,11 @@ def _document_titles(index: SearchIndex) -> tuple[str, np.ndarray]:
 
 
 def _word_tables(plan: _QueryPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """word_filter()'s view of the plan's plain groups (once per question); None when a weight is not a float."""
+    """word_filter()'s view of the plan's plain groups (once per question); None when a weight is not a float, or
+    when a plain word is part of an entity's name (the kernel does not mask names: _row_features() reads those)."""
     matching = _matching(plan)
+    if matching.name_masks:
+        return None
     if matching.words is None:
         weights = [w for _strings, w in matching.plain]
         if not all(type(w) is float for w in weights):
@@ -1980,15 +2009,18 @@ def _row_features(
         raw = index.search_text(row)
     text = strip_pinyin_glosses(raw)
     doc = index.documents.get(doc_id)
-    matched = _weight_in(matching.plain, text)
+    # Words of the question inside an entity's name in the sentence are the name's, not the measure's.
+    words_text = _without_names(text, matching.name_masks) if matching.name_masks else text
+    matched = _weight_in(matching.plain, words_text)
     title = None
     if doc is not None and matched < plain_total:
         # A word of the question the sentence lacks but its document's title names (斗门 of a 斗门区 report).
         # After search_text(): it may be what learns whether the document is written in traditional characters.
         title = index.doc_text_lower(doc_id)
+        titled_text = _without_names(title, matching.name_masks) if matching.name_masks else title
         titled: float = 0  # summed as sum() does: from an int 0, in plan order
         for t, w in matching.titled:
-            if t not in text and t in title:
+            if t not in words_text and t in titled_text:
                 titled += w
         matched += SUBJECT_IN_DOCUMENT * titled
     # What the question asks about (人口, 员工 …) must be there, not only who it is about.
@@ -2334,15 +2366,19 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     failed: dict[str, int] = {}
     undecided: list[int] = []  # turned down as PLACE_OR_CONTENT: decided only if no answer is left
     row_list = rows.tolist()
+    kept: list[tuple[_Candidate, float]] = []
     for row, found, base in zip(row_list, _rows_features(index, row_list, pq, plan), bm25.tolist(), strict=True):
         if found is None:
             undecided.append(row)
-            continue
-        cand = found
-        if cand.missing:
-            failed[cand.missing] = failed.get(cand.missing, 0) + 1
-            continue
+        elif found.missing:
+            failed[found.missing] = failed.get(found.missing, 0) + 1
+        else:
+            kept.append((found, base))
+    lacking = _lacking_key_word(index, pq, plan, [c for c, _b in kept])
+    for cand, base in kept:
         score = W_BM25 * (base / top_bm25) + W_COVERAGE * cand.coverage + W_FACT * cand.fact_score - cand.penalty
+        if cand.row in lacking:
+            score -= KEY_WORD_MISSING_PENALTY
         if not q.target and cand.best is not None and cand.best.target:
             score -= TARGET_UNASKED_PENALTY
         elif q.target and cand.best is not None and not cand.best.target and cand.best.kind != "date":
@@ -2406,6 +2442,44 @@ def ask(index: SearchIndex, question: str, *, limit: int = 5) -> Reply:
     if reason == "content" and q.metric:
         reason = "measure"  # nothing that names the measure asked for fits
     return Reply([], missing_of.get(reason, Missing("content", place=place, period=_period_label(q))))
+
+
+def _key_word(pq: ParsedQuestion, plan: _QueryPlan) -> tuple[str, ...]:
+    """The strings of the question's most specific word of what it asks about: its weightiest plain word, or the
+    one character the question puts right before it (钛 of 钛产业: no index word); not its named measure (required on
+    its own), nor a word of change (增长 asks for a kind of figure), nor a character of a name."""
+    words = [(w, t) for t, w in plan.plain if t != METRIC_TERM and not _GROWTH_WORDS_RE.search(t)]
+    if not words:
+        return ()
+    _w, best = max(words)
+    # The question's content as parse_question() reads it: no fillers, question words or time words (今年 → 年).
+    text = _PERIOD_WORDS_RE.sub(lambda m: "|" * len(m.group(0)), pq.q.core if pq.q is not None else pq.text.lower())
+    for word in _DAY_AND_PART_WORDS:
+        text = text.replace(word, "|" * len(word))
+    pos = text.find(best)
+    if pos > 0:
+        c = text[pos - 1]
+        names = {s.lower() for surfaces in pq.entities.values() for s in surfaces}
+        taken = _name_spans(text, names | {t for t, _w in plan.plain if t != METRIC_TERM})
+        if "\u4e00" <= c <= "\u9fff" and c not in _GLUE and not any(a <= pos - 1 < b for a, b in taken):
+            return (c,)
+    return _alternatives(plan, best)
+
+
+def _lacking_key_word(index: SearchIndex, pq: ParsedQuestion, plan: _QueryPlan, cands: list[_Candidate]) -> set[int]:
+    """Rows of the candidates whose text (and quoted context) lacks the question's key word, when another has it."""
+    key = _key_word(pq, plan)
+    if not key or len(cands) < 2:
+        return set()
+    masks = _matching(plan).name_masks
+    lacking = set()
+    for cand in cands:
+        text = "".join(index.search_text(r) for r in (*cand.context_rows, cand.row))
+        if masks:
+            text = _without_names(text, masks)
+        if not any(x in text for x in key):
+            lacking.add(cand.row)
+    return lacking if len(lacking) < len(cands) else set()
 
 
 def suggest(index: SearchIndex, question: str, *, limit: int = 5) -> list[str]:
