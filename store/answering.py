@@ -167,6 +167,7 @@ class QueryTerm:
     weight: float
     entity: str | None = None  # canonical entity name when the term stands for an entity
     rows: np.ndarray | None = None  # for phrases the tokenizer split into characters (占比)
+    head_of: bool = False  # a one-character word before a general noun (钛 of 钛产业): content of its own
 
 
 @dataclass(slots=True)
@@ -433,6 +434,8 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         if length == 1 and (covered[start] or not sub.isalnum()):
             continue
         terms[sub] = QueryTerm(sub, index.term_idf(sub) * (0.5 if length == 1 else 1.0))
+        if length == 1 and sub not in _GLUE and stripped.startswith(_NOUN_HEADS, end):
+            terms[sub].head_of = True  # 钛 of 钛产业: a one-character word naming what the industry is
         if length >= 2:
             mark(start, start + length)
 
@@ -612,6 +615,10 @@ def _zone_name_forms(name: str) -> tuple[str, ...]:
         if name.endswith(long) and len(name) > len(long):
             names.extend(name[: -len(long)] + x for x in shorts)
     return tuple(dict.fromkeys(n.lower() for n in names))
+
+
+# General nouns a one-character word names the kind of (钛产业, 锂企业, 煤产量): that word is content.
+_NOUN_HEADS = ("产业", "行业", "企业", "产品", "产量", "产值", "材料", "矿", "资源", "加工")
 
 
 def _slips_of_corpus_names(index: SearchIndex, question: str, q: Question) -> list[tuple[int, int]]:
@@ -1357,7 +1364,7 @@ def _plan(index: SearchIndex, pq: ParsedQuestion) -> _QueryPlan:
     plain = [
         (t.text, t.weight)
         for t in pq.terms
-        if len(t.text) > 1 and t.entity is None
+        if (len(t.text) > 1 or t.head_of) and t.entity is None
         and (t.text in pq.said_again or not any(t.text in e for e in entity_terms))
         # 目标/计划 in a question ask for a target fact; the sentence says 力争 or 将 instead.
         and not (pq.target and _TARGET_RE.fullmatch(t.text))

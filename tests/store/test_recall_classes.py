@@ -29,6 +29,13 @@ DOCS = {
         "2027年，新区力争化工产业产值达到 1,050 亿元，地区生产总值增长 7%以上。\n"
         "在全省 142 家省级以上园区综合评价中，岳阳化工新区位列第 12 位。\n"
     ),
+    "tongye.txt": (
+        "岳阳经开区召开2026年项目建设大会\n"
+        "时间：2026年3月5日 来源：岳阳日报\n"
+        "3月4日，记者从岳阳经开区项目建设大会上获悉，2025年，岳阳经开区实现地区生产总值 312 亿元，增长 6.2%。\n"
+        "2025年，经开区铜产业实现产值 215 亿元，增长 14.6%，铜材产量约占全省的三成。\n"
+        "电子信息产业产值 98 亿元，增长 5.1%。\n"
+    ),
     "hunan.txt": (
         "湖南开发区1—9月运行情况\n"
         "时间：2026年10月20日 来源：湖南日报\n"
@@ -69,6 +76,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         ("湖南园区项目从签约到开工要多久", "36天"),
         # 湖南打(算) is 湖南 + 打, no slip of 湖南省; 一百 is written 百 (百强); 打算 is the target asked.
         ("到2028年湖南打算让几家开发区进入全国前一百", "5家"),
+        # A one-character word before a general noun (铜 of 铜产业) is what the question is about.
+        ("岳阳经开区铜产业去年涨了多少", "14.6%"),
     ],
 )
 def test_answers(store: FactStore, question: str, figure: str) -> None:
@@ -134,3 +143,11 @@ def test_no_slip_beside_a_word_or_name(store: FactStore, question: str) -> None:
     from store.answering import parse_question
 
     assert parse_question(question, store.index).corrections == []
+
+
+def test_one_character_word_before_a_general_noun_is_content(store: FactStore) -> None:
+    """铜 of 铜产业 is what the question asks about, though one character long."""
+    from store.answering import _plan, parse_question
+
+    plain = [t for t, _w in _plan(store.index, parse_question("岳阳经开区铜产业去年涨了多少", store.index)).plain]
+    assert "铜" in plain
