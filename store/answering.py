@@ -1078,6 +1078,8 @@ class _Figure:
 
 
 # Compiled once (the figure loop runs them for every figure of every candidate).
+_ORDINAL_ASK_RE = re.compile(r"第几[个批家座所]")
+ORDINAL = "ordinal"  # the qualifier of an ordinal of a designation (store.extraction.ORDINAL, not imported: cold start)
 _DIGIT_RE = re.compile(r"[0-9０-９]")
 _CONVERTED_RE = re.compile(r"(?:约合|折合|折算)[^，,；;。]{0,3}$")
 _AFTER_BREAK_RE = re.compile(r"[，,；;。、]")
@@ -1127,6 +1129,10 @@ def _select_figure(
         ordered = [f for f in ordered if f.kind in fits]
         if q.unit == qparse.RANK_MOVE:
             ordered = [f for f in ordered if f.unit == qparse.RANK_MOVE]  # 跃升多少位: only a move answers
+        if q.kind == "rank":
+            # 第几个国家级新区 asks an ordinal (是全国第14个…); 排第几 asks a place in a ranking, never an ordinal.
+            ordinal = _ORDINAL_ASK_RE.search(q.text) is not None
+            ordered = [f for f in ordered if (f.qualifier == ORDINAL) == ordinal]
         if q.wants_day:
             ordered = [f for f in ordered if f.kind != "date" or (f.date or "").count("-") == 2]  # 哪天: a day
         if q.kind == "duration" and any(f.kind == "duration" for f in ordered):

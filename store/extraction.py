@@ -229,6 +229,10 @@ _RANK_CUE_RE = re.compile(
 )
 # A move in a ranking (跃升21位, 前进一位, 下降两个位次): kind "rank", unit RANK_CHANGE, value signed.
 RANK_CHANGE = "rank_change"
+# 是全国第14个国家级新区, 成为全省第二批…: an ordinal of a designation, kind "rank" with this qualifier (第几个 asks it).
+ORDINAL = "ordinal"
+_ORDINAL_NEXT = frozenset("个批家座所")
+_ORDINAL_BEFORE_RE = re.compile(r"(?:是|成为|系|列为)(?:全国|全省|全市|全区|我国|国内|全球|世界|中国|省内)?$")
 _RANK_UP = "跃升|上升|提升|前移|前进|攀升|提高|进位"
 _RANK_DOWN = "下降|下滑|后退|后移|回落|下跌"
 _RANK_DOWN_WORDS = frozenset(_RANK_DOWN.split("|"))
@@ -913,6 +917,10 @@ def _rank_candidates(s: str) -> list[_Cand]:
         st, en = m.span()
         nxt = s[en] if en < len(s) else ""
         if nxt in _RANK_BAD_NEXT:
+            n = m.group("n")
+            if nxt in _ORDINAL_NEXT and n and not (m.group("tier") or m.group("suf")):
+                if _ORDINAL_BEFORE_RE.search(s, max(0, st - 6), st) and (v := chinese_number(n)) is not None:
+                    cands.append(_Cand("rank", st, en + 1, st, v, "rank", ORDINAL))
             continue  # 第一个, 第二批, 第三届: ordinals, not ranks
         tier = m.group("tier")
         suffixed = bool(m.group("suf") or m.group("fsuf") or m.group("bare"))

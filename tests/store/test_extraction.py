@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.extraction import ExtractedFact, chinese_number, extract_facts, extract_paragraph
+from store.extraction import ORDINAL, ExtractedFact, chinese_number, extract_facts, extract_paragraph
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -206,6 +206,10 @@ def test_durations() -> None:
     assert [f.kind for f in extract_facts("今年前8个月，全市外贸进出口增长4.2%", doc_year=2025)] == ["date", "percent"]
     assert one("比计划提前2个月完成", "2个月").kind == "duration"
 
+    # 是全国第7个示范区: an ordinal of a designation is a rank fact marked ORDINAL; 第一批项目 is none.
+    ranks = [(f.span, f.value, f.qualifier) for f in extract_facts("该区是全省第7个获批的示范区") if f.kind == "rank"]
+    assert ranks == [("第7个", 7.0, ORDINAL)]
+    assert [f for f in extract_facts("第一批项目已开工") if f.kind == "rank"] == []
     # 同年/当年/次年 are of the year the sentence named before them.
     dates = [(f.span, f.date) for f in extract_facts("2024年1月获批，同年12月通过验收，次年3月封关", doc_year=2026)]
     assert dates == [("2024年1月", "2024-01"), ("同年12月", "2024-12"), ("次年3月", "2025-03")]

@@ -35,6 +35,10 @@ DOCS = {
         "淮州综合保税区于2024年1月获批设立，同年12月通过验收，次年3月正式封关运作。\n"
         "全年规上工业产值目标1000亿元，实际完成862.4亿元，目标完成率86.2%。\n"
     ),
+    "ordinal.txt": (
+        "滨海新城获批设立\n"
+        "滨海新城于2019年6月经国务院批复设立，是全国第7个国家级海洋经济示范区，综合实力居全省第3位。\n"
+    ),
     "twin.txt": (
         "两个新城上半年主要经济指标\n"
         "上半年，南湖新城和北岸新城分别实现营业收入126.5亿元和84.2亿元，分别增长9.3%和12.8%。\n"
@@ -76,6 +80,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> FactStore:
         # A plain round target (目标1000亿元) is not a milestone restating the result beside it.
         ("规上工业产值目标是多少", "1000亿元"),
         ("规上工业产值实际完成多少", "862.4亿元"),
+        # 第几个 asks an ordinal of a designation (是全国第7个…); 排第几 a place in a ranking.
+        ("滨海新城是全国第几个国家级海洋经济示范区", "第7个"),
+        ("滨海新城综合实力在全省排第几", "第3位"),
         # 甲和乙分别…A和B, 分别增长a和b: the i-th name listed has the i-th figure (names outside the gazetteer too).
         ("北岸新城上半年营业收入多少", "84.2亿元"),
         ("北岸新城上半年营业收入增长多少", "12.8%"),
