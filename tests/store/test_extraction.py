@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from store.extraction import ORDINAL, ExtractedFact, chinese_number, extract_facts, extract_paragraph
+from store.extraction import (
+    ORDINAL,
+    ExtractedFact,
+    chinese_number,
+    extract_facts,
+    extract_paragraph,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
