@@ -919,8 +919,8 @@ def _rank_candidates(s: str) -> list[_Cand]:
         if nxt in _RANK_BAD_NEXT:
             n = m.group("n")
             designation = nxt in _ORDINAL_NEXT and n and not (m.group("tier") or m.group("suf"))
-            if designation and _ORDINAL_BEFORE_RE.search(s, max(0, st - 6), st) and (v := chinese_number(n)) is not None:
-                cands.append(_Cand("rank", st, en + 1, st, v, "rank", ORDINAL))
+            if designation and _ORDINAL_BEFORE_RE.search(s, max(0, st - 6), st) and (nth := chinese_number(n)) is not None:
+                cands.append(_Cand("rank", st, en + 1, st, nth, "rank", ORDINAL))
             continue  # 第一个, 第二批, 第三届: ordinals, not ranks
         tier = m.group("tier")
         suffixed = bool(m.group("suf") or m.group("fsuf") or m.group("bare"))
