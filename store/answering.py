@@ -323,12 +323,22 @@ def _place_surfaces(mention: qparse.PlaceMention) -> tuple[str, ...]:
         if m:
             names.extend((f"中国({m.group(1)}){m.group(2)}", m.group(1) + m.group(2)))
     for name in list(names):
-        if not name.endswith(_ZONE_LONG_FORMS):
-            continue
-        for long, shorts in _ZONE_FORMS:
-            if name.endswith(long) and len(name) > len(long):
-                names.extend(name[: -len(long)] + s for s in shorts)
+        names.extend(_zone_forms(name))
     return tuple(dict.fromkeys(n.lower() for n in names if n and len(n) >= 2))
+
+
+def _zone_forms(name: str) -> list[str]:
+    """The zone's name with each other zone word people use for its kind (经开区 → 经济技术开发区, 经济开发区 …)."""
+    if not name.endswith(_ZONE_LONG_FORMS):
+        return []
+    return [name[: -len(long)] + s for long, shorts in _ZONE_FORMS if name.endswith(long) and len(name) > len(long)
+            for s in shorts]
+
+
+def _crosses_edge(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    """The span [start, end) overlaps one of the spans without either holding the other (海地 of 上海地方)."""
+    return any(start < b and end > a and not (a <= start and end <= b) and not (start <= a and b <= end)
+               for a, b in spans)
 
 
 def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
@@ -419,12 +429,10 @@ def parse_question(question: str, index: SearchIndex) -> ParsedQuestion:
         if "|" in sub:
             continue
         if sub in terms:
-            if length >= 2 and not any(start < b and end > a and not (a <= start and end <= b)
-                                       and not (start <= a and b <= end) for a, b in place_spans):
+            if length >= 2 and not _crosses_edge(start, end, place_spans):
                 mark(start, end)  # a word said twice (稀土 of 包头稀土高新区稀土产业) is known both times
             continue
-        if place_spans and any(start < b and start + length > a and not (a <= start and start + length <= b)
-               and not (start <= a and b <= start + length) for a, b in place_spans):
+        if _crosses_edge(start, end, place_spans):
             continue  # 海地 of 上海地方: a word across a place name's edge is not in the question
         if sub.isdigit() and (
             (start > 0 and stripped[start - 1].isdigit()) or (start + length < len(stripped)
@@ -610,11 +618,7 @@ def _zones_named(
 
 def _zone_name_forms(name: str) -> tuple[str, ...]:
     """A zone's name with the other zone words people use for its kind (经开区 → 经济技术开发区, 经济开发区 …)."""
-    names = [name]
-    for long, shorts in _ZONE_FORMS:
-        if name.endswith(long) and len(name) > len(long):
-            names.extend(name[: -len(long)] + x for x in shorts)
-    return tuple(dict.fromkeys(n.lower() for n in names))
+    return tuple(dict.fromkeys(n.lower() for n in (name, *_zone_forms(name))))
 
 
 # General nouns a one-character word names the kind of (钛产业, 锂企业, 煤产量): that word is content.
